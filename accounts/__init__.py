@@ -1,0 +1,1 @@
+"""People who use Panels: the user model (email is the login) and its admin."""

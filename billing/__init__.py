@@ -1,0 +1,1 @@
+"""Money: prices, the credit wallet and its ledger, credit packs, Stripe."""

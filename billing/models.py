@@ -1,0 +1,1 @@
+"""Wallet, ledger, holds, prices and credit packs (built by the wallet issue)."""

@@ -1,0 +1,1 @@
+"""Talking to models: catalog, provider adapters, conversations, the websocket consumer, routing."""

@@ -1,0 +1,28 @@
+"""ASGI entry point served by Daphne: HTTP goes to Django, websockets to the chat consumer.
+
+Websockets pass the Origin check (against ALLOWED_HOSTS) and the session-cookie authentication
+before the consumer sees them; the consumer itself refuses anonymous users.
+"""
+
+import os
+
+from django.core.asgi import get_asgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "panels.settings")
+django_asgi_app = get_asgi_application()  # set up Django before importing anything that uses models
+
+from channels.auth import AuthMiddlewareStack  # noqa: E402
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from django.urls import path  # noqa: E402
+
+from chat.consumers import ChatConsumer  # noqa: E402
+
+websocket_urlpatterns = [path("ws/chat/", ChatConsumer.as_asgi())]
+
+application = ProtocolTypeRouter(
+    {
+        "http": django_asgi_app,
+        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+    }
+)

@@ -1,0 +1,13 @@
+"""URL wiring: each app owns its own URLs; this file only mounts them."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+from panels import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("accounts/", include("allauth.urls")),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,140 @@
+"""Shared fixtures: real servers (Daphne, a Celery worker) started as processes against the test database."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def pytest_collection_modifyitems(config, items):
+    """Skip tests marked `services` without REDIS_URL, unless CI demands the services (then they fail)."""
+    if settings.REDIS_URL or os.environ.get("PANELS_REQUIRE_SERVICES"):
+        return
+    skip = pytest.mark.skip(reason="needs Redis: set REDIS_URL (CI sets it)")
+    for item in items:
+        if "services" in item.keywords:
+            item.add_marker(skip)
+
+
+def free_port() -> int:
+    """Return a TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_database_url() -> str:
+    """Return a DATABASE_URL for the test database, so a child process uses the same data as the test."""
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{db['NAME']}"
+    credentials = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
+    return f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+test_database_url.__test__ = False  # a helper, not a test
+
+
+def child_environment(**overrides: str) -> dict[str, str]:
+    """Return the environment for a server process: production-like, pointed at the test database."""
+    env = {
+        **os.environ,
+        "DEBUG": "false",
+        "DATABASE_URL": test_database_url(),
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "SECURE_SSL_REDIRECT": "false",
+        "SECURE_COOKIES": "false",
+        "STATIC_COLLECTED": "false",
+        "PYTHONUNBUFFERED": "1",
+    }
+    env.update(overrides)
+    return env
+
+
+def wait_for_http(url: str, process: subprocess.Popen, timeout: float = 30.0) -> None:
+    """Wait until `url` answers 200, failing early with the server's output if it exits."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}: {process.stdout.read()}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 (loopback only)
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError):
+            time.sleep(0.1)
+    raise RuntimeError(f"{url} did not answer within {timeout} s")
+
+
+def stop(process: subprocess.Popen) -> None:
+    """Stop a child process, politely first."""
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+class DaphneServer:
+    """A real `daphne panels.asgi:application` process on a free port."""
+
+    def __init__(self, **env: str):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.ws_url = f"ws://127.0.0.1:{self.port}"
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "panels.asgi:application"],
+            cwd=ROOT,
+            env=child_environment(**env),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        wait_for_http(f"{self.url}/healthz", self.process)
+
+    def stop(self):
+        stop(self.process)
+
+
+@pytest.fixture(scope="session")
+def daphne_server(django_db_setup, django_db_blocker):
+    """Serve the app with a real Daphne process for the whole session, on the test database."""
+    with django_db_blocker.unblock():
+        server = DaphneServer()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def celery_worker(django_db_setup, django_db_blocker):
+    """Run a real Celery worker on Redis, consuming a queue of its own; yield (queue, process)."""
+    queue = f"test-{os.getpid()}"
+    with django_db_blocker.unblock():
+        env = child_environment()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "panels", "worker", "--pool=solo", "-Q", queue, "-l", "info"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    yield queue, process
+    stop(process)
+
+
+@pytest.fixture
+def user(django_user_model):
+    """Return a person with an account (password: correct-horse-battery)."""
+    return django_user_model.objects.create_user(email="ada@example.com", password="correct-horse-battery")

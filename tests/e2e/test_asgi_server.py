@@ -1,0 +1,77 @@
+"""The real ASGI stack under Daphne: pages over HTTP, and who may open the chat websocket."""
+
+import json
+import urllib.request
+
+import pytest
+from django.test import Client
+from websockets.exceptions import InvalidStatus
+from websockets.sync.client import connect
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def session_cookie_for(user) -> str:
+    """Log `user` in (a real session row in the test database) and return the Cookie header value."""
+    client = Client()
+    client.force_login(user)
+    return f"sessionid={client.cookies['sessionid'].value}"
+
+
+def open_chat_socket(server, *, cookie: str | None = None, origin: str | None = None):
+    headers = {"Cookie": cookie} if cookie else {}
+    return connect(f"{server.ws_url}/ws/chat/", origin=origin, additional_headers=headers, open_timeout=10)
+
+
+def exchange(socket, frame: str) -> dict:
+    socket.send(frame)
+    return json.loads(socket.recv(timeout=10))
+
+
+@pytest.mark.parametrize("path", ["/", "/accounts/login/", "/accounts/signup/"])
+def test_daphne_serves_the_pages_a_newcomer_opens_first(daphne_server, path):
+    with urllib.request.urlopen(daphne_server.url + path, timeout=10) as response:  # noqa: S310
+        body = response.read().decode()
+    assert response.status == 200
+    assert "Panels" in body
+    assert "/static/css/app.css" in body
+
+
+def test_static_files_are_served_by_the_app_itself(daphne_server):
+    with urllib.request.urlopen(daphne_server.url + "/static/css/app.css", timeout=10) as response:  # noqa: S310
+        assert response.status == 200
+        assert "prefers-color-scheme" in response.read().decode()
+
+
+def test_an_authenticated_socket_connects_and_is_answered(daphne_server, user):
+    with open_chat_socket(daphne_server, cookie=session_cookie_for(user), origin=daphne_server.url) as socket:
+        assert exchange(socket, '{"type": "ping"}') == {"type": "pong"}
+
+
+def test_a_malformed_frame_gets_an_error_frame_and_the_socket_stays_usable(daphne_server, user):
+    with open_chat_socket(daphne_server, cookie=session_cookie_for(user), origin=daphne_server.url) as socket:
+        error = exchange(socket, "{not json")
+        assert error["type"] == "error"
+        assert error["code"] == "invalid_request"
+        assert "not valid JSON" in error["detail"]
+        unknown = exchange(socket, '{"type": "dance", "request_id": "r-1"}')
+        assert (unknown["code"], unknown["request_id"]) == ("invalid_request", "r-1")
+        assert exchange(socket, '{"type": "ping"}') == {"type": "pong"}
+
+
+def test_an_anonymous_socket_is_refused(daphne_server):
+    with pytest.raises(InvalidStatus) as refused:
+        open_chat_socket(daphne_server, origin=daphne_server.url)
+    assert refused.value.response.status_code == 403
+
+
+def test_a_socket_from_a_foreign_origin_is_refused_even_when_logged_in(daphne_server, user):
+    with pytest.raises(InvalidStatus) as refused:
+        open_chat_socket(daphne_server, cookie=session_cookie_for(user), origin="https://evil.example")
+    assert refused.value.response.status_code == 403
+
+
+def test_a_socket_without_an_origin_is_refused(daphne_server, user):
+    with pytest.raises(InvalidStatus) as refused:
+        open_chat_socket(daphne_server, cookie=session_cookie_for(user))
+    assert refused.value.response.status_code == 403
