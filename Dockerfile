@@ -1,0 +1,17 @@
+# The one image behind web (Daphne), worker and beat (Celery) in docker-compose.yml.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
+WORKDIR /app
+
+COPY requirements.txt .
+RUN pip install -r requirements.txt
+
+COPY . .
+# Hash and compress static files at build time; the key only satisfies settings during the build.
+RUN SECRET_KEY=build-only STATIC_COLLECTED=true python manage.py collectstatic --noinput
+
+RUN useradd --create-home --uid 10001 panels
+USER panels
+EXPOSE 8000
+CMD ["daphne", "-b", "0.0.0.0", "-p", "8000", "panels.asgi:application"]

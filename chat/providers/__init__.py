@@ -1,0 +1,1 @@
+"""Provider adapters: one interface (base.py), one module per wire format, and the registry."""

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Set up what is missing and serve Panels with Daphne at http://127.0.0.1:8000.
+# With no environment this is the embedded mode (SQLite, in-memory channel layer, eager Celery);
+# set DATABASE_URL / REDIS_URL to run on PostgreSQL / Redis instead.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ ! -x .venv/bin/python ]; then
+    python3 -m venv .venv || { echo "Could not create .venv: install python3-venv (Python 3.11)." >&2; exit 1; }
+fi
+.venv/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
+
+export DEBUG="${DEBUG:-true}"  # a local run; production sets DEBUG=false and its own SECRET_KEY
+.venv/bin/python manage.py migrate --noinput  # the migrations also seed the model catalog
+exec .venv/bin/python manage.py runserver 127.0.0.1:8000

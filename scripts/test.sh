@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Run the whole test suite. Tests marked `services` need Redis: set REDIS_URL (and DATABASE_URL for
+# PostgreSQL), as CI does; without them those tests are skipped and the rest run on SQLite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ ! -x .venv/bin/python ]; then
+    python3 -m venv .venv || { echo "Could not create .venv: install python3-venv (Python 3.11)." >&2; exit 1; }
+fi
+.venv/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+
+exec .venv/bin/python -m pytest "$@"
