@@ -1,0 +1,71 @@
+"""Turn catalog rows into provider configurations and adapters; keys are read here and never stored or shown.
+
+A provider names settings rather than holding values: `api_key_setting` and `base_url_setting` are read as
+a Django setting when the settings define that name, else as an environment variable. A provider whose key
+setting is named but empty is not configured: its models are unavailable, with the setting to fix.
+"""
+
+import os
+from typing import NamedTuple
+
+from django.conf import settings
+
+from chat.exceptions import ModelUnavailable
+from chat.models import AIModel, Provider
+from chat.providers.base import ProviderAdapter, ProviderConfig, WireFormat
+
+
+class Availability(NamedTuple):
+    available: bool
+    reason: str  # empty when available; otherwise a sentence an operator can act on, never a secret
+
+
+def setting_value(name: str) -> str:
+    """Return the value of the Django setting `name`, or of the environment variable when no setting has it."""
+    value = getattr(settings, name, None)
+    if value is None:
+        value = os.environ.get(name, "")
+    return str(value).strip()
+
+
+def provider_config_for(provider: Provider) -> ProviderConfig:
+    """Return where and how to reach `provider`; raise `ModelUnavailable` naming the setting that is missing."""
+    if not provider.enabled:
+        raise ModelUnavailable(f"{provider.name} is turned off.")
+    base_url = (setting_value(provider.base_url_setting) if provider.base_url_setting else "") or provider.base_url
+    if not base_url:
+        raise ModelUnavailable(
+            f"Set {provider.base_url_setting} to use {provider.name} models.", setting=provider.base_url_setting
+        )
+    api_key = setting_value(provider.api_key_setting) if provider.api_key_setting else ""
+    if provider.api_key_setting and not api_key:
+        raise ModelUnavailable(
+            f"Set {provider.api_key_setting} to use {provider.name} models.", setting=provider.api_key_setting
+        )
+    return ProviderConfig(name=provider.name, wire_format=provider.wire_format, base_url=base_url, api_key=api_key)
+
+
+def adapter_for(wire_format: WireFormat) -> ProviderAdapter:
+    """Return the adapter that speaks `wire_format` (imported on first use, so the SDKs load only when needed)."""
+    if wire_format == "openai":
+        from chat.providers.openai import OpenAIAdapter
+
+        return OpenAIAdapter()
+    if wire_format == "anthropic":
+        from chat.providers.anthropic import AnthropicAdapter
+
+        return AnthropicAdapter()
+    raise ValueError(f"No adapter speaks the {wire_format!r} wire format.")
+
+
+def availability(model: AIModel) -> Availability:
+    """Return whether people can call `model` now and, when they cannot, what an operator must do about it."""
+    if not model.enabled:
+        return Availability(False, f"{model.name} is turned off.")
+    try:
+        provider_config_for(model.provider)
+    except ModelUnavailable as error:
+        return Availability(False, error.detail)
+    if model.current_price() is None:
+        return Availability(False, f"{model.name} has no price yet.")
+    return Availability(True, "")
