@@ -145,6 +145,9 @@ CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
+CELERY_BEAT_SCHEDULE = {
+    "release-expired-holds": {"task": "billing.release_expired_holds", "schedule": 60.0},
+}
 
 # --- Accounts (django-allauth, email + password, no usernames) ----------------------------------
 AUTH_USER_MODEL = "accounts.User"

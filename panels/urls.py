@@ -3,11 +3,14 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from billing.urls import api_urlpatterns as billing_api
 from panels import views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include("allauth.urls")),
+    path("billing/", include("billing.urls")),
+    path("api/", include((billing_api, "billing_api"))),
     path("admin/", admin.site.urls),
 ]

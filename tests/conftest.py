@@ -138,3 +138,42 @@ def celery_worker(django_db_setup, django_db_blocker):
 def user(django_user_model):
     """Return a person with an account (password: correct-horse-battery)."""
     return django_user_model.objects.create_user(email="ada@example.com", password="correct-horse-battery")
+
+
+@pytest.fixture
+def priced_model(db):
+    """Return an AI model priced like gpt-4o-mini ($0.15 / $0.60 per 1M), whether or not the seed ran."""
+    from decimal import Decimal
+
+    from billing.models import Price
+    from chat.models import AIModel, Provider
+
+    provider, _ = Provider.objects.get_or_create(
+        slug="test-provider",
+        defaults={"name": "Test provider", "wire_format": "openai", "base_url": "http://127.0.0.1:9/v1"},
+    )
+    model, created = AIModel.objects.get_or_create(
+        slug="test-mini",
+        defaults={
+            "name": "Test Mini",
+            "provider": provider,
+            "api_model_id": "gpt-4o-mini",
+            "context_window": 128_000,
+            "max_output_tokens": 16_384,
+        },
+    )
+    if created:
+        Price.objects.create(model=model, input_usd_per_m=Decimal("0.15"), output_usd_per_m=Decimal("0.60"))
+    return model
+
+
+def fund(user, credits: int):
+    """Set the user's wallet to exactly `credits` through an admin grant; return the wallet."""
+    from billing.models import Wallet
+    from billing.services import grant_credits, wallet_for
+
+    wallet = wallet_for(user)
+    difference = credits - wallet.balance_credits
+    if difference:
+        grant_credits(user=user, credits=difference, reason="test funding", key=f"test-fund:{user.pk}:{credits}")
+    return Wallet.objects.get(pk=wallet.pk)

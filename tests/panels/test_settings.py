@@ -126,3 +126,9 @@ def test_deploy_check_fails_when_debug_is_left_on():
     result = run_deploy_check(**PRODUCTION, DEBUG="true")
     assert result.returncode != 0
     assert "security.W018" in result.stdout + result.stderr  # DEBUG in deployment
+
+
+def test_runserver_is_daphne_s_asgi_server():
+    from django.core.management import get_commands
+
+    assert get_commands()["runserver"] == "daphne"

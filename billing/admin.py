@@ -1,0 +1,322 @@
+"""The pricing console: prices (history read-only; re-price by adding a row), money settings, packs, records."""
+
+import uuid
+from datetime import timedelta
+from decimal import Decimal
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.widgets import AdminSplitDateTime
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+
+from billing.models import (
+    BillingSettings,
+    CreditPack,
+    Hold,
+    LedgerEntry,
+    Price,
+    StripeDispute,
+    StripeEvent,
+    TopUp,
+    Wallet,
+)
+from billing.pricing import cost_of, credits_for_usd, usd_string
+from billing.services import grant_credits, rate_for
+from chat.selectors import catalog_models
+
+# The admin's "Now" shortcut fills in the time the page was opened; a price starting that recently is
+# taken to mean "now" rather than refused as back-dated.
+BACKDATE_GRACE = timedelta(minutes=15)
+
+
+def format_usd(amount: Decimal | None) -> str:
+    """Return `amount` as dollars with at least two decimals and no trailing zeros beyond them ("$0.075")."""
+    return "-" if amount is None else f"${usd_string(amount)}"
+
+
+class NewPriceForm(forms.ModelForm):
+    """A price to add; it starts now or later, because charges already made must keep the price they used."""
+
+    effective_from = forms.SplitDateTimeField(
+        required=False, widget=AdminSplitDateTime, help_text="Blank: now. A later time schedules the change."
+    )
+
+    class Meta:
+        model = Price
+        fields = [
+            "input_usd_per_m",
+            "output_usd_per_m",
+            "cached_input_usd_per_m",
+            "markup_percent",
+            "effective_from",
+            "note",
+        ]
+
+    def clean_effective_from(self):
+        now = timezone.now()
+        starts = self.cleaned_data["effective_from"]
+        if starts is None:
+            return now
+        if starts < now - BACKDATE_GRACE:
+            raise ValidationError("A new price cannot start in the past; leave the time blank to start now.")
+        return max(starts, now)
+
+
+class PriceInline(admin.TabularInline):
+    """The model's price history (read-only) plus a row to add a new price; rows are never edited or deleted.
+
+    The model admin that shows this inline records `created_by` when it saves the formset.
+    """
+
+    model = Price
+    form = NewPriceForm
+    extra = 1
+    can_delete = False
+    fields = [
+        "input_usd_per_m",
+        "output_usd_per_m",
+        "cached_input_usd_per_m",
+        "markup_percent",
+        "effective_from",
+        "note",
+        "in_effect",
+        "created_by",
+        "created_at",
+    ]
+    readonly_fields = ["in_effect", "created_by", "created_at"]
+    verbose_name = "price (USD per 1M tokens)"
+    verbose_name_plural = "prices (USD per 1M tokens): add a row to re-price"
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="in effect")
+    def in_effect(self, price):
+        if price.pk is None:
+            return "-"
+        if price.effective_from > timezone.now():
+            return "scheduled"
+        return "current" if price.model.current_price() == price else "superseded"
+
+
+@admin.register(Price)
+class PriceAdmin(admin.ModelAdmin):
+    """Every price ever set, read-only; re-price a model from its page under AI models."""
+
+    list_display = [
+        "model",
+        "input_usd_per_m",
+        "output_usd_per_m",
+        "cached_input_usd_per_m",
+        "effective_from",
+        "created_by",
+        "note",
+    ]
+    list_filter = ["model__provider", "model"]
+    list_select_related = ["model", "created_by"]
+    search_fields = ["model__slug", "model__name", "note"]
+    date_hierarchy = "effective_from"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+# --- The pricing console: money settings, packs, and read-only money records ---------------------------
+
+TYPICAL_REQUESTS = [("short chat turn", 500, 300), ("long answer", 2_000, 1_500), ("document Q&A", 50_000, 800)]
+
+
+@admin.register(BillingSettings)
+class BillingSettingsAdmin(admin.ModelAdmin):
+    """The single row of money settings, and the pricing overview page beside it."""
+
+    fields = [
+        "credits_per_usd",
+        "markup_percent",
+        "signup_grant_credits",
+        "min_topup_usd",
+        "max_topup_usd",
+        "hold_minutes",
+        "updated_by",
+        "updated_at",
+    ]
+    readonly_fields = ["updated_by", "updated_at"]
+
+    def has_add_permission(self, request):
+        return not BillingSettings.objects.exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        """Open the one row directly (there is never a list of them)."""
+        settings_row = BillingSettings.load()
+        return redirect(reverse("admin:billing_billingsettings_change", args=[settings_row.pk]))
+
+    def save_model(self, request, obj, form, change):
+        obj.updated_by = request.user
+        super().save_model(request, obj, form, change)
+
+    def get_urls(self):
+        overview = self.admin_site.admin_view(self.pricing_overview)
+        return [path("pricing/", overview, name="billing_pricing_overview"), *super().get_urls()]
+
+    def pricing_overview(self, request):
+        """Show each model's price per 1M tokens in USD and credits, and what typical requests cost."""
+        billing = BillingSettings.load()
+        rows = []
+        for model in catalog_models(include_disabled=True):
+            price = model.current_price()
+            if price is None:
+                continue
+            rate = rate_for(price, billing)
+            per_million = [
+                cost_of(input_tokens=1_000_000, output_tokens=0, rate=rate),
+                cost_of(input_tokens=0, output_tokens=1_000_000, rate=rate),
+            ]
+            typical = [cost_of(input_tokens=i, output_tokens=o, rate=rate) for _, i, o in TYPICAL_REQUESTS]
+            rows.append(
+                {
+                    "model": model,
+                    "price": price,
+                    "markup": rate.markup_percent,
+                    "per_million": per_million,
+                    "typical": typical,
+                }
+            )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Pricing overview",
+            "billing": billing,
+            "rows": rows,
+            "typical_requests": TYPICAL_REQUESTS,
+        }
+        return TemplateResponse(request, "admin/billing/pricing_overview.html", context)
+
+
+@admin.register(CreditPack)
+class CreditPackAdmin(admin.ModelAdmin):
+    list_display = ["name", "amount_usd", "credits_now", "active", "sort_order"]
+    list_editable = ["active", "sort_order"]
+
+    @admin.display(description="credits at today's rate")
+    def credits_now(self, pack):
+        return f"{credits_for_usd(pack.amount_usd, credits_per_usd=BillingSettings.load().credits_per_usd):,}"
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Money records are written by billing.services only; the admin shows them."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class GrantForm(forms.Form):
+    credits = forms.IntegerField(help_text="Whole credits; negative to remove.")
+    reason = forms.CharField(max_length=255, help_text="Shown to the person in their wallet history.")
+
+
+@admin.register(Wallet)
+class WalletAdmin(ReadOnlyAdmin):
+    """Wallets are read-only here; credits are granted through the grant page, which posts a ledger entry."""
+
+    list_display = ["user", "balance_credits", "held_credits", "debt_credits", "restriction", "grant"]
+    list_filter = ["restriction"]
+    search_fields = ["user__email"]
+    list_select_related = ["user"]
+
+    @admin.display(description="grant")
+    def grant(self, wallet):
+        return format_html('<a href="{}">Grant credits</a>', reverse("admin:billing_wallet_grant", args=[wallet.pk]))
+
+    def get_urls(self):
+        grant = self.admin_site.admin_view(self.grant_view)
+        return [path("<int:wallet_id>/grant/", grant, name="billing_wallet_grant"), *super().get_urls()]
+
+    def grant_view(self, request, wallet_id):
+        """Grant (or remove) credits with a reason, through billing.services.grant_credits."""
+        if not request.user.has_perm("billing.add_ledgerentry"):
+            raise PermissionDenied
+        wallet = get_object_or_404(Wallet.objects.select_related("user"), pk=wallet_id)
+        form = GrantForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                with transaction.atomic():
+                    entry = grant_credits(
+                        user=wallet.user,
+                        credits=form.cleaned_data["credits"],
+                        reason=form.cleaned_data["reason"],
+                        granted_by=request.user,
+                        key=f"admin:{uuid.uuid4()}",
+                    )
+            except (ValueError, IntegrityError):
+                form.add_error("credits", "That would take the balance below what is held or below zero.")
+            else:
+                messages.success(request, f"{entry.amount_credits:+,} credits for {wallet.user}.")
+                return redirect(reverse("admin:billing_wallet_change", args=[wallet.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Grant credits to {wallet.user}",
+            "form": form,
+            "wallet": wallet,
+        }
+        return TemplateResponse(request, "admin/billing/grant.html", context)
+
+
+@admin.register(LedgerEntry)
+class LedgerEntryAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "wallet", "kind", "amount_credits", "debt_change_credits", "balance_after", "memo"]
+    list_filter = ["kind", "usage_estimated"]
+    search_fields = ["wallet__user__email", "idempotency_key", "memo"]
+    list_select_related = ["wallet__user"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(Hold)
+class HoldAdmin(ReadOnlyAdmin):
+    list_display = ["reference", "wallet", "model", "amount_credits", "status", "charged_credits", "expires_at"]
+    list_filter = ["status", "model"]
+    search_fields = ["reference", "wallet__user__email"]
+    list_select_related = ["wallet__user", "model"]
+
+
+@admin.register(TopUp)
+class TopUpAdmin(ReadOnlyAdmin):
+    list_display = ["id", "wallet", "amount_cents", "credits", "status", "refunded_cents", "created_at", "paid_at"]
+    list_filter = ["status"]
+    search_fields = ["id", "checkout_session_id", "payment_intent_id", "wallet__user__email"]
+    list_select_related = ["wallet__user"]
+
+
+@admin.register(StripeEvent)
+class StripeEventAdmin(ReadOnlyAdmin):
+    list_display = ["event_id", "type", "livemode", "received_at"]
+    list_filter = ["type", "livemode"]
+    search_fields = ["event_id"]
+
+
+@admin.register(StripeDispute)
+class StripeDisputeAdmin(ReadOnlyAdmin):
+    list_display = ["dispute_id", "topup", "amount_cents", "status", "created_at"]
+    list_filter = ["status"]

@@ -1,0 +1,67 @@
+"""Errors of the billing app; each carries a stable code and a sentence a person can act on."""
+
+
+class BillingError(Exception):
+    """Base of every billing error; `code` is stable (it goes on the wire), `detail` is for people."""
+
+    code = "billing_error"
+
+    def __init__(self, detail: str):
+        super().__init__(detail)
+        self.detail = detail
+
+
+class InsufficientCredits(BillingError):
+    """The wallet's available credits do not cover what a call might cost."""
+
+    code = "insufficient_credits"
+
+    def __init__(self, *, needed: int, available: int):
+        self.needed = needed
+        self.available = available
+        super().__init__(
+            f"This needs up to {needed:,} credits but your wallet has {available:,} available. "
+            f"Top up at least {needed - available:,} credits, or choose fewer or cheaper models."
+        )
+
+
+class WalletRestricted(BillingError):
+    """The wallet may not start new calls (an open dispute or an unpaid balance)."""
+
+    code = "wallet_restricted"
+
+
+class PriceMissing(BillingError):
+    """A model has no price in effect, so its cost cannot be bounded: it may not be called."""
+
+    code = "model_unavailable"
+
+
+class InvalidTopUp(BillingError):
+    """A top-up amount or pack that cannot be bought."""
+
+    code = "invalid_request"
+
+
+class PaymentProviderError(BillingError):
+    """Stripe could not be reached or refused a request; nothing was charged."""
+
+    code = "payments_unavailable"
+
+    def __init__(self, detail: str = "Payments are unavailable right now; nothing was charged."):
+        super().__init__(detail)
+
+
+class PaymentsNotConfigured(PaymentProviderError):
+    """This server has no Stripe key, so it cannot take payments."""
+
+    code = "payments_not_configured"
+
+    def __init__(self, detail: str = "Payments are not set up on this server yet; nothing was charged."):
+        super().__init__(detail)
+
+
+class InvalidWebhook(BillingError):
+    """A webhook request that is not a correctly signed, recent Stripe event; it is refused unread."""
+
+    code = "invalid_webhook"

@@ -1,0 +1,460 @@
+"""The only code that moves money: holds, settlement, grants, top-ups, refunds and disputes.
+
+Every change of a balance is one `LedgerEntry` whose unique idempotency key names its cause, written in
+the same transaction as the wallet's cached balance, so a replayed cause changes nothing. Admission of a
+hold is one conditional UPDATE (balance - held >= amount), so concurrent calls cannot overdraw; the
+database's CHECK constraints are the backstop. Lock order is always hold, then wallet.
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from billing.exceptions import InsufficientCredits, InvalidTopUp, PriceMissing, WalletRestricted
+from billing.models import BillingSettings, CreditPack, Hold, LedgerEntry, Price, StripeDispute, TopUp, Wallet
+from billing.pricing import Rate, cents, cost_of, credits_for_usd
+
+
+@dataclass(frozen=True)
+class HoldRequest:
+    """One call to reserve credits for: which model, how much input, and the output budget."""
+
+    reference: str  # names the call, e.g. "message:42"; a repeated reference returns the same hold
+    model: object  # chat.models.AIModel
+    estimated_input_tokens: int
+    max_output_tokens: int
+
+
+@dataclass(frozen=True)
+class ChargedUsage:
+    """What a finished (or stopped, or cut) call used; `estimated` when the provider did not report it."""
+
+    input_tokens: int
+    output_tokens: int
+    cached_input_tokens: int = 0
+    estimated: bool = False
+
+
+def wallet_for(user) -> Wallet:
+    """Return the user's wallet, creating an empty one on first use."""
+    wallet, _ = Wallet.objects.get_or_create(user=user)
+    return wallet
+
+
+def rate_for(price: Price, billing: BillingSettings) -> Rate:
+    """Return the rate a call is charged at now: the price, its markup (or the global one), the exchange rate."""
+    markup = price.markup_percent if price.markup_percent is not None else billing.markup_percent
+    return Rate(
+        input_usd_per_m=price.input_usd_per_m,
+        output_usd_per_m=price.output_usd_per_m,
+        cached_input_usd_per_m=price.cached_input_usd_per_m,
+        markup_percent=markup,
+        credits_per_usd=billing.credits_per_usd,
+    )
+
+
+def hold_rate(hold: Hold) -> Rate:
+    """Return the rate captured on a hold (price changes after it was placed do not apply)."""
+    return Rate(
+        input_usd_per_m=hold.price.input_usd_per_m,
+        output_usd_per_m=hold.price.output_usd_per_m,
+        cached_input_usd_per_m=hold.price.cached_input_usd_per_m,
+        markup_percent=hold.markup_percent,
+        credits_per_usd=hold.credits_per_usd,
+    )
+
+
+def post_entry(*, wallet_id: int, kind: str, amount: int, key: str, debt_change: int = 0, **details) -> LedgerEntry:
+    """Apply one ledger entry to a wallet, once per key; return the entry (the earlier one on a replay).
+
+    Must run inside a transaction. The wallet row is locked, so `balance_after` is exact.
+    """
+    existing = LedgerEntry.objects.filter(idempotency_key=key).first()
+    if existing is not None:
+        return existing
+    wallet = Wallet.objects.select_for_update().get(pk=wallet_id)
+    wallet.balance_credits += amount
+    wallet.debt_credits += debt_change
+    try:
+        with transaction.atomic():
+            entry = LedgerEntry.objects.create(
+                wallet=wallet,
+                kind=kind,
+                amount_credits=amount,
+                debt_change_credits=debt_change,
+                balance_after=wallet.balance_credits,
+                idempotency_key=key,
+                **details,
+            )
+            wallet.save(update_fields=["balance_credits", "debt_credits", "updated_at"])
+    except IntegrityError:
+        existing = LedgerEntry.objects.filter(idempotency_key=key).first()
+        if existing is None:
+            raise  # a broken invariant (CHECK constraint), not a replay
+        return existing
+    return entry
+
+
+# --- Holds: reserve before a call, settle or release once after it ------------------------------------
+
+
+@transaction.atomic
+def place_holds(*, user, requests: list[HoldRequest]) -> list[Hold]:
+    """Reserve the worst-case cost of several calls at once: all of them, or none (InsufficientCredits).
+
+    Repeated references return their existing holds without reserving again.
+    """
+    wallet = wallet_for(user)
+    existing = {hold.reference: hold for hold in Hold.objects.filter(reference__in=[r.reference for r in requests])}
+    billing = BillingSettings.load()
+    expires_at = timezone.now() + timedelta(minutes=billing.hold_minutes)
+    new_holds = []
+    for request in requests:
+        if request.reference in existing:
+            continue
+        price = request.model.current_price()
+        if price is None:
+            raise PriceMissing(f"{request.model.name} has no price yet, so it cannot be used.")
+        rate = rate_for(price, billing)
+        amount = cost_of(
+            input_tokens=request.estimated_input_tokens, output_tokens=request.max_output_tokens, rate=rate
+        ).credits
+        new_holds.append(
+            Hold(
+                wallet=wallet,
+                reference=request.reference,
+                model=request.model,
+                price=price,
+                markup_percent=rate.markup_percent,
+                credits_per_usd=rate.credits_per_usd,
+                estimated_input_tokens=request.estimated_input_tokens,
+                max_output_tokens=request.max_output_tokens,
+                amount_credits=max(amount, 1),
+                expires_at=expires_at,
+            )
+        )
+    total = sum(hold.amount_credits for hold in new_holds)
+    if new_holds:
+        admitted = Wallet.objects.filter(
+            pk=wallet.pk, restriction="", balance_credits__gte=F("held_credits") + total
+        ).update(held_credits=F("held_credits") + total, updated_at=timezone.now())
+        if not admitted:
+            wallet.refresh_from_db()
+            if wallet.restriction:
+                raise WalletRestricted(
+                    f"Your wallet is on hold ({wallet.get_restriction_display().lower()}); "
+                    "new requests are paused until it is resolved."
+                )
+            raise InsufficientCredits(needed=total, available=wallet.available_credits)
+        Hold.objects.bulk_create(new_holds)
+    by_reference = {**existing, **{hold.reference: hold for hold in new_holds}}
+    return [by_reference[request.reference] for request in requests]
+
+
+@transaction.atomic
+def settle(*, hold: Hold, usage: ChargedUsage) -> LedgerEntry | None:
+    """Charge a call's usage (never above its hold) at the hold's captured rate, and release the rest.
+
+    Idempotent: a hold is resolved once; later calls return what the first one did. Usage of zero
+    tokens charges nothing (the hold is simply released).
+    """
+    hold = Hold.objects.select_for_update().select_related("price").get(pk=hold.pk)
+    if hold.status != Hold.Status.PENDING:
+        return getattr(hold, "entry", None)
+    cost = cost_of(
+        input_tokens=usage.input_tokens,
+        output_tokens=usage.output_tokens,
+        cached_input_tokens=usage.cached_input_tokens,
+        rate=hold_rate(hold),
+    )
+    charge = min(cost.credits, hold.amount_credits)
+    _resolve(hold, Hold.Status.SETTLED if charge else Hold.Status.RELEASED, charge)
+    if not charge:
+        return None
+    return post_entry(
+        wallet_id=hold.wallet_id,
+        kind=LedgerEntry.Kind.USAGE,
+        amount=-charge,
+        key=f"usage:{hold.reference}",
+        memo=f"{hold.model.name}: {usage.input_tokens:,} in, {usage.output_tokens:,} out"
+        + (" (estimated)" if usage.estimated else ""),
+        hold=hold,
+        price=hold.price,
+        input_tokens=usage.input_tokens,
+        cached_input_tokens=usage.cached_input_tokens,
+        output_tokens=usage.output_tokens,
+        usage_estimated=usage.estimated,
+        exact_credits=cost.exact_credits,
+    )
+
+
+@transaction.atomic
+def release(*, hold: Hold) -> None:
+    """Give a hold's credits back without charging (the call failed before any output). Idempotent."""
+    hold = Hold.objects.select_for_update().get(pk=hold.pk)
+    if hold.status == Hold.Status.PENDING:
+        _resolve(hold, Hold.Status.RELEASED, 0)
+
+
+def _resolve(hold: Hold, status: str, charged: int) -> None:
+    """Mark a locked pending hold resolved and take its amount out of the wallet's held credits."""
+    hold.status = status
+    hold.charged_credits = charged
+    hold.resolved_at = timezone.now()
+    hold.save(update_fields=["status", "charged_credits", "resolved_at"])
+    Wallet.objects.filter(pk=hold.wallet_id).update(
+        held_credits=F("held_credits") - hold.amount_credits, updated_at=timezone.now()
+    )
+
+
+def release_expired_holds(*, now=None) -> int:
+    """Release holds whose call never resolved them (a crashed worker); return how many."""
+    now = now or timezone.now()
+    released = 0
+    for hold in Hold.objects.filter(status=Hold.Status.PENDING, expires_at__lt=now).only("pk").iterator():
+        with transaction.atomic():
+            locked = Hold.objects.select_for_update().get(pk=hold.pk)
+            if locked.status == Hold.Status.PENDING and locked.expires_at < now:
+                _resolve(locked, Hold.Status.RELEASED, 0)
+                released += 1
+    return released
+
+
+# --- Grants ------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def grant_signup_credits(*, user) -> LedgerEntry | None:
+    """Give a new account the admin-set free credits, once per account."""
+    credits = BillingSettings.load().signup_grant_credits
+    wallet = wallet_for(user)
+    if not credits:
+        return None
+    return post_entry(
+        wallet_id=wallet.pk,
+        kind=LedgerEntry.Kind.SIGNUP_GRANT,
+        amount=credits,
+        key=f"signup:{user.pk}",
+        memo="Welcome credits",
+    )
+
+
+@transaction.atomic
+def grant_credits(*, user, credits: int, reason: str, granted_by=None, key: str | None = None) -> LedgerEntry:
+    """Add (or with a negative amount, remove) credits by an admin's decision, with the reason recorded."""
+    if credits == 0:
+        raise ValueError("A grant must change the balance.")
+    if not reason.strip():
+        raise ValueError("A grant needs a reason.")
+    wallet = wallet_for(user)
+    return post_entry(
+        wallet_id=wallet.pk,
+        kind=LedgerEntry.Kind.ADMIN_GRANT,
+        amount=credits,
+        key=key or f"admin:{timezone.now().isoformat()}:{wallet.pk}:{credits}",
+        memo=reason.strip()[:255],
+        created_by=granted_by,
+    )
+
+
+# --- Top-ups -----------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def create_topup(*, user, amount_usd: Decimal | None = None, pack: CreditPack | None = None) -> TopUp:
+    """Record a top-up about to be paid: a pack or a custom amount within the admin's bounds.
+
+    The credits are fixed now, at the current exchange rate, so what the person saw is what they get.
+    """
+    if (amount_usd is None) == (pack is None):
+        raise InvalidTopUp("Choose a credit pack or enter an amount.")
+    billing = BillingSettings.load()
+    if pack is not None:
+        if not pack.active:
+            raise InvalidTopUp("That credit pack is no longer offered.")
+        amount_usd = pack.amount_usd
+    elif not billing.min_topup_usd <= amount_usd <= billing.max_topup_usd:
+        raise InvalidTopUp(f"Top up between ${billing.min_topup_usd} and ${billing.max_topup_usd}.")
+    try:
+        amount_cents = cents(amount_usd)
+    except ValueError:
+        raise InvalidTopUp("Enter an amount in dollars and cents, like 12.50.") from None
+    return TopUp.objects.create(
+        wallet=wallet_for(user),
+        pack=pack,
+        amount_cents=amount_cents,
+        credits=credits_for_usd(amount_usd, credits_per_usd=billing.credits_per_usd),
+    )
+
+
+@transaction.atomic
+def record_checkout_session(*, topup: TopUp, checkout_session_id: str) -> None:
+    """Remember which Checkout Session pays for a top-up."""
+    TopUp.objects.filter(pk=topup.pk, checkout_session_id__isnull=True).update(
+        checkout_session_id=checkout_session_id, status=TopUp.Status.AWAITING_PAYMENT
+    )
+
+
+@transaction.atomic
+def fail_topup(*, topup: TopUp, status: str) -> None:
+    """Mark an unpaid top-up failed or expired (a paid one is never changed back)."""
+    TopUp.objects.filter(pk=topup.pk).exclude(status=TopUp.Status.PAID).update(status=status)
+
+
+@transaction.atomic
+def credit_topup(*, topup: TopUp, checkout_session_id: str, payment_intent_id: str | None) -> LedgerEntry:
+    """Credit a paid top-up once (webhook and success page may both call this), paying any debt first."""
+    topup = TopUp.objects.select_for_update().get(pk=topup.pk)
+    wallet = Wallet.objects.select_for_update().get(pk=topup.wallet_id)
+    repay = min(wallet.debt_credits, topup.credits)
+    entry = post_entry(
+        wallet_id=wallet.pk,
+        kind=LedgerEntry.Kind.TOPUP,
+        amount=topup.credits - repay,
+        debt_change=-repay,
+        key=f"topup:{checkout_session_id}",
+        memo=f"Top-up of ${topup.amount_usd}" + (f", {repay:,} credits paid what was owed" if repay else ""),
+        topup=topup,
+    )
+    if topup.status != TopUp.Status.PAID:
+        topup.status = TopUp.Status.PAID
+        topup.checkout_session_id = checkout_session_id
+        topup.payment_intent_id = payment_intent_id or topup.payment_intent_id
+        topup.paid_at = timezone.now()
+        topup.save(update_fields=["status", "checkout_session_id", "payment_intent_id", "paid_at"])
+    refresh_restriction(wallet_id=wallet.pk)
+    return entry
+
+
+def claw_back(*, wallet_id: int, credits: int, kind: str, key: str, memo: str, topup: TopUp | None) -> LedgerEntry:
+    """Take back credits for a refund or dispute: from what is available, the rest recorded as debt.
+
+    Held credits are never taken (calls in flight keep what they reserved). Must run in a transaction.
+    """
+    existing = LedgerEntry.objects.filter(idempotency_key=key).first()
+    if existing is not None:
+        return existing
+    wallet = Wallet.objects.select_for_update().get(pk=wallet_id)
+    from_balance = min(credits, wallet.available_credits)
+    debt = credits - from_balance
+    entry = post_entry(
+        wallet_id=wallet_id, kind=kind, amount=-from_balance, debt_change=debt, key=key, memo=memo, topup=topup
+    )
+    refresh_restriction(wallet_id=wallet_id)
+    return entry
+
+
+def refresh_restriction(*, wallet_id: int) -> None:
+    """Set why the wallet may not start calls: an open dispute, else a debt, else nothing (admin holds stay)."""
+    wallet = Wallet.objects.select_for_update().get(pk=wallet_id)
+    if wallet.restriction == Wallet.Restriction.ADMIN:
+        return
+    if StripeDispute.objects.filter(topup__wallet_id=wallet_id, status=StripeDispute.Status.OPEN).exists():
+        wanted = Wallet.Restriction.DISPUTE
+    elif wallet.debt_credits > 0:
+        wanted = Wallet.Restriction.DEBT
+    else:
+        wanted = Wallet.Restriction.NONE
+    if wallet.restriction != wanted:
+        wallet.restriction = wanted
+        wallet.save(update_fields=["restriction", "updated_at"])
+
+
+# --- Refunds and disputes ------------------------------------------------------------------------------
+
+
+def _credits_for_cents(topup: TopUp, cents_total: int) -> int:
+    """Return the credits that `cents_total` of this top-up bought (exact integer share, rounded down)."""
+    return topup.credits * cents_total // topup.amount_cents
+
+
+@transaction.atomic
+def apply_refund(*, topup: TopUp, refund_id: str, amount_cents: int) -> LedgerEntry | None:
+    """Take back the credits a refund paid for, once per refund id; partial refunds add up without drift."""
+    key = f"refund:{refund_id}"
+    topup = TopUp.objects.select_for_update().get(pk=topup.pk)  # serialises replays of this refund
+    existing = LedgerEntry.objects.filter(idempotency_key=key).first()
+    if existing is not None:
+        return existing
+    refunded_after = min(topup.refunded_cents + amount_cents, topup.amount_cents)
+    credits = _credits_for_cents(topup, refunded_after) - _credits_for_cents(topup, topup.refunded_cents)
+    topup.refunded_cents = refunded_after
+    topup.save(update_fields=["refunded_cents"])
+    if credits <= 0:
+        return None
+    return claw_back(
+        wallet_id=topup.wallet_id,
+        credits=credits,
+        kind=LedgerEntry.Kind.REFUND,
+        key=key,
+        memo=f"Refund of ${amount_cents / 100:.2f} of a top-up",
+        topup=topup,
+    )
+
+
+@transaction.atomic
+def reverse_refund(*, topup: TopUp, refund_id: str, amount_cents: int) -> LedgerEntry | None:
+    """Give back what a refund took when the refund failed; once per refund id."""
+    topup = TopUp.objects.select_for_update().get(pk=topup.pk)  # serialises replays of this refund
+    original = LedgerEntry.objects.filter(idempotency_key=f"refund:{refund_id}").first()
+    key = f"refund_failed:{refund_id}"
+    if original is None or LedgerEntry.objects.filter(idempotency_key=key).exists():
+        return None
+    topup.refunded_cents = max(topup.refunded_cents - amount_cents, 0)
+    topup.save(update_fields=["refunded_cents"])
+    return _reverse(original, key=key, memo="Refund failed: credits restored")
+
+
+@transaction.atomic
+def open_dispute(*, topup: TopUp, dispute_id: str, amount_cents: int) -> LedgerEntry | None:
+    """Restrict the wallet and take back the disputed credits (never more than is still unrefunded)."""
+    topup = TopUp.objects.select_for_update().get(pk=topup.pk)
+    StripeDispute.objects.get_or_create(dispute_id=dispute_id, defaults={"topup": topup, "amount_cents": amount_cents})
+    disputable = min(amount_cents, topup.amount_cents - topup.refunded_cents)
+    credits = _credits_for_cents(topup, disputable)
+    entry = None
+    if credits > 0:
+        entry = claw_back(
+            wallet_id=topup.wallet_id,
+            credits=credits,
+            kind=LedgerEntry.Kind.DISPUTE,
+            key=f"dispute:{dispute_id}:opened",
+            memo=f"Payment of ${amount_cents / 100:.2f} disputed",
+            topup=topup,
+        )
+    refresh_restriction(wallet_id=topup.wallet_id)
+    return entry
+
+
+@transaction.atomic
+def close_dispute(*, dispute_id: str, won: bool) -> LedgerEntry | None:
+    """Resolve a dispute: won gives the credits back, lost keeps them taken; either way lift the restriction."""
+    dispute = StripeDispute.objects.select_for_update().select_related("topup").get(dispute_id=dispute_id)
+    if dispute.status != StripeDispute.Status.OPEN:
+        return None
+    dispute.status = StripeDispute.Status.WON if won else StripeDispute.Status.LOST
+    dispute.save(update_fields=["status"])
+    entry = None
+    opened = LedgerEntry.objects.filter(idempotency_key=f"dispute:{dispute_id}:opened").first()
+    if won and opened is not None:
+        entry = _reverse(opened, key=f"dispute:{dispute_id}:won", memo="Dispute won: credits restored")
+    refresh_restriction(wallet_id=dispute.topup.wallet_id)
+    return entry
+
+
+def _reverse(original: LedgerEntry, *, key: str, memo: str) -> LedgerEntry:
+    """Post the exact opposite of an entry (debt first: what was owed is forgiven before credits return)."""
+    return post_entry(
+        wallet_id=original.wallet_id,
+        kind=LedgerEntry.Kind.REVERSAL,
+        amount=-original.amount_credits,
+        debt_change=-original.debt_change_credits,
+        key=key,
+        memo=memo,
+        topup=original.topup,
+        reverses=original,
+    )

@@ -1,0 +1,159 @@
+"""Billing pages and JSON endpoints: translate between HTTP and the billing selectors and pricing."""
+
+import csv
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import cache_control
+from django.views.decorators.http import require_GET
+
+from billing.forms import EstimateForm
+from billing.models import BillingSettings, CreditPack
+from billing.pricing import cost_of, usd_for_credits, usd_string
+from billing.selectors import ledger_for, pending_holds_for, usage_for, wallet_of
+from billing.services import rate_for
+from chat.selectors import catalog_models
+
+
+def api_login_required(view):
+    """Answer 401 JSON instead of redirecting to the login page, for scripts and the UI."""
+
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return JsonResponse({"error": "not_authenticated", "detail": "Log in first."}, status=401)
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+@require_GET
+@api_login_required
+def api_wallet(request):
+    """Return the balance, the credits held by calls in flight, and the balance in USD."""
+    wallet = wallet_of(request.user)
+    rate = BillingSettings.load().credits_per_usd
+    return JsonResponse(
+        {
+            "balance_credits": wallet.balance_credits,
+            "held_credits": wallet.held_credits,
+            "available_credits": wallet.available_credits,
+            "debt_credits": wallet.debt_credits,
+            "restricted": bool(wallet.restriction),
+            "balance_usd": usd_string(usd_for_credits(wallet.balance_credits, credits_per_usd=rate)),
+        }
+    )
+
+
+@require_GET
+@cache_control(public=True, max_age=60)
+def api_estimate(request):
+    """Return what N requests of I input and O output tokens cost on each enabled model (or those named)."""
+    form = EstimateForm(request.GET)
+    if not form.is_valid():
+        problems = "; ".join(f"{field}: {' '.join(errors)}" for field, errors in form.errors.items())
+        return JsonResponse({"error": "invalid_request", "detail": problems}, status=400)
+    query = form.cleaned_data
+    models = list(catalog_models())
+    if query["models"]:
+        known = {model.slug for model in models}
+        unknown = [slug for slug in query["models"] if slug not in known]
+        if unknown:
+            return JsonResponse(
+                {"error": "unknown_model", "detail": f"Unknown model: {', '.join(unknown)}."}, status=400
+            )
+        models = [model for model in models if model.slug in query["models"]]
+    billing = BillingSettings.load()
+    rows = []
+    for model in models:
+        price = model.current_price()
+        if price is None:
+            continue
+        one_call = cost_of(
+            input_tokens=query["input_tokens"], output_tokens=query["output_tokens"], rate=rate_for(price, billing)
+        )
+        rows.append(
+            {
+                "slug": model.slug,
+                "name": model.name,
+                "provider": model.provider.name,
+                "usd": usd_string(one_call.exact_usd * query["requests"]),
+                "credits": one_call.credits * query["requests"],
+                "usd_per_request": usd_string(one_call.exact_usd),
+                "credits_per_request": one_call.credits,
+            }
+        )
+    return JsonResponse(
+        {
+            "requests": query["requests"],
+            "input_tokens": query["input_tokens"],
+            "output_tokens": query["output_tokens"],
+            "credits_per_usd": billing.credits_per_usd,
+            "models": rows,
+        }
+    )
+
+
+@login_required
+@require_GET
+def wallet_page(request):
+    """Show the balance, holds in flight, every ledger entry with its cause, and the ways to top up."""
+    wallet = wallet_of(request.user)
+    billing = BillingSettings.load()
+    entries = Paginator(ledger_for(request.user), 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "billing/wallet.html",
+        {
+            "wallet": wallet,
+            "balance_usd": usd_string(usd_for_credits(wallet.balance_credits, credits_per_usd=billing.credits_per_usd)),
+            "holds": pending_holds_for(request.user),
+            "entries": entries,
+            "packs": CreditPack.objects.filter(active=True),
+            "billing": billing,
+        },
+    )
+
+
+CSV_COLUMNS = [
+    "time (UTC)",
+    "model",
+    "input tokens",
+    "cached input tokens",
+    "output tokens",
+    "usage estimated",
+    "credits",
+    "USD",
+    "input USD per 1M",
+    "output USD per 1M",
+    "reference",
+]
+
+
+@login_required
+@require_GET
+def usage_csv(request):
+    """Download every usage charge of the user as CSV, with the price each was charged at."""
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="panels-usage.csv"'
+    writer = csv.writer(response)
+    writer.writerow(CSV_COLUMNS)
+    for entry in usage_for(request.user).iterator():
+        credits = -entry.amount_credits
+        writer.writerow(
+            [
+                entry.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+                entry.hold.model.slug,
+                entry.input_tokens,
+                entry.cached_input_tokens,
+                entry.output_tokens,
+                "yes" if entry.usage_estimated else "no",
+                credits,
+                usd_string(usd_for_credits(credits, credits_per_usd=entry.hold.credits_per_usd)),
+                usd_string(entry.price.input_usd_per_m),
+                usd_string(entry.price.output_usd_per_m),
+                entry.hold.reference,
+            ]
+        )
+    return response

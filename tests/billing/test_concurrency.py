@@ -1,0 +1,95 @@
+"""No interleaving of concurrent calls overdraws a wallet: real threads, real database transactions.
+
+Run on PostgreSQL in CI (SQLite serialises writers, so there the race cannot even start).
+"""
+
+import threading
+import time
+
+import pytest
+from django.db import connection, connections, transaction
+
+from billing.exceptions import InsufficientCredits
+from billing.ledger import ledger_mismatches
+from billing.models import Hold, Wallet
+from billing.services import ChargedUsage, HoldRequest, place_holds, settle
+from tests.conftest import fund
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+CALLERS = 50
+COVERED = 20
+HOLD = 1_500  # 1,000 input + 1,000 output tokens of the test model
+
+
+def run_at_once(count: int, work) -> list:
+    """Run `work(i)` in `count` threads released together; return each result or exception."""
+    barrier = threading.Barrier(count)
+    results: list = [None] * count
+
+    def runner(i):
+        try:
+            barrier.wait()
+            results[i] = work(i)
+        except Exception as error:  # collected and asserted on by the test
+            results[i] = error
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=runner, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return results
+
+
+def hold_request(model, i):
+    return HoldRequest(reference=f"message:{i}", model=model, estimated_input_tokens=1_000, max_output_tokens=1_000)
+
+
+def test_fifty_concurrent_holds_against_a_balance_for_twenty_admit_exactly_twenty(user, priced_model):
+    fund(user, COVERED * HOLD)
+    results = run_at_once(CALLERS, lambda i: place_holds(user=user, requests=[hold_request(priced_model, i)]))
+    admitted = [r for r in results if isinstance(r, list)]
+    refused = [r for r in results if isinstance(r, InsufficientCredits)]
+    assert (len(admitted), len(refused)) == (COVERED, CALLERS - COVERED), results
+    wallet = Wallet.objects.get(user=user)
+    assert (wallet.balance_credits, wallet.held_credits) == (COVERED * HOLD, COVERED * HOLD)
+    assert Hold.objects.filter(status="pending").count() == COVERED
+    assert ledger_mismatches() == []
+
+
+def test_concurrent_settlements_never_take_the_balance_below_zero(user, priced_model):
+    fund(user, COVERED * HOLD)
+    holds = [place_holds(user=user, requests=[hold_request(priced_model, i)])[0] for i in range(COVERED)]
+    # every call used far more than it reserved: each may be charged at most its own hold
+    results = run_at_once(
+        COVERED, lambda i: settle(hold=holds[i], usage=ChargedUsage(input_tokens=10**6, output_tokens=10**6))
+    )
+    assert all(entry.amount_credits == -HOLD for entry in results), results
+    wallet = Wallet.objects.get(user=user)
+    assert (wallet.balance_credits, wallet.held_credits) == (0, 0)
+    assert ledger_mismatches() == []
+
+
+def naive_place_hold(user, amount):
+    """The read-modify-write a hold must NOT be: check in Python, then save what was read."""
+    with transaction.atomic():
+        wallet = Wallet.objects.get(user=user)
+        if wallet.balance_credits - wallet.held_credits < amount:
+            raise InsufficientCredits(needed=amount, available=wallet.available_credits)
+        time.sleep(0.005)  # the time a real request spends between reading and writing
+        wallet.held_credits += amount
+        wallet.save(update_fields=["held_credits"])
+    return amount
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs concurrent writers (PostgreSQL)")
+def test_the_same_race_overdraws_a_naive_read_modify_write(user):
+    """Guard for the test above: it would catch the classic bug, which admits more than the money covers."""
+    fund(user, COVERED * HOLD)
+    results = run_at_once(CALLERS, lambda i: naive_place_hold(user, HOLD))
+    admitted = sum(1 for r in results if r == HOLD)
+    held = Wallet.objects.get(user=user).held_credits
+    assert admitted > COVERED or held != admitted * HOLD  # overdrawn, or updates lost
