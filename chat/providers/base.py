@@ -6,12 +6,13 @@ Adapters know nothing of the database: the registry turns catalog rows into `Pro
 """
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Literal, Protocol, TypeVar
 
 Role = Literal["system", "user", "assistant"]
 WireFormat = Literal["openai", "anthropic"]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -70,3 +71,27 @@ class ProviderAdapter(Protocol):
     def stream(self, request: CallRequest, cancel: asyncio.Event) -> AsyncIterator[StreamEvent]:
         """Yield `Delta`s as text arrives, then one `Finished`; stop early and close upstream on `cancel`."""
         ...
+
+
+async def unless_cancelled(awaitable: Awaitable[T], cancel: asyncio.Event) -> T | None:
+    """Await `awaitable`, or abandon it and return None once `cancel` is set (even if it finished too).
+
+    Adapters read the upstream stream through this, so a stop takes effect mid-read, not at the next token.
+    """
+    work = asyncio.ensure_future(awaitable)
+    stopping = True  # until the work is known to have finished first (also if this task is cancelled)
+    try:
+        if not cancel.is_set():
+            cancelled = asyncio.ensure_future(cancel.wait())
+            try:
+                await asyncio.wait({work, cancelled}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                cancelled.cancel()
+            stopping = cancel.is_set()
+    finally:
+        if stopping:
+            work.cancel()
+            await asyncio.wait({work})  # let the read unwind: the SDK closes its HTTP response as it does
+            if not work.cancelled():
+                work.exception()  # mark it retrieved: the caller asked to stop, so a late failure does not matter
+    return None if stopping else work.result()

@@ -1,0 +1,103 @@
+"""Stream replies over the Anthropic Messages wire format.
+
+`Usage.input_tokens` counts every input token, cached ones included, as OpenAI reports it; Anthropic reports
+cache reads and writes apart from `input_tokens`, so they are added back here and one price formula fits both.
+"""
+
+import asyncio
+from collections.abc import AsyncIterator, Iterable
+
+import anthropic
+import anyio
+import httpx2
+
+from chat.providers.base import CallRequest, ChatMessage, Delta, Finished, StreamEvent, Usage, unless_cancelled
+from chat.providers.errors import dropped, from_anthropic_error, refused
+
+
+def system_prompt(messages: Iterable[ChatMessage]) -> str:
+    """Return the system messages as one prompt (Anthropic takes it apart from the turns)."""
+    return "\n\n".join(m.content for m in messages if m.role == "system" and m.content.strip())
+
+
+def alternating_turns(messages: Iterable[ChatMessage]) -> list[dict[str, str]]:
+    """Return the user and assistant turns, merging consecutive same-role ones as Anthropic requires.
+
+    Empty turns (a reply stopped before its first word) are left out: Anthropic rejects empty text.
+    """
+    turns: list[dict[str, str]] = []
+    for message in messages:
+        if message.role == "system" or not message.content.strip():
+            continue
+        if turns and turns[-1]["role"] == message.role:
+            turns[-1]["content"] += "\n\n" + message.content
+        else:
+            turns.append({"role": message.role, "content": message.content})
+    return turns
+
+
+class AnthropicAdapter:
+    """Call `/v1/messages` with `stream=True` and report usage from `message_start` and `message_delta`."""
+
+    async def stream(self, request: CallRequest, cancel: asyncio.Event) -> AsyncIterator[StreamEvent]:
+        """Yield the reply's text as it arrives, then its usage; raise a `ProviderError` on failure."""
+        provider = request.provider
+        system = system_prompt(request.messages)
+        mid_stream = False
+        try:
+            async with anthropic.AsyncAnthropic(
+                api_key=provider.api_key,
+                base_url=provider.base_url,
+                max_retries=provider.max_retries,
+                timeout=provider.timeout_seconds,
+            ) as client:
+                stream = await unless_cancelled(
+                    client.messages.create(
+                        model=request.api_model_id,
+                        messages=alternating_turns(request.messages),
+                        max_tokens=request.max_output_tokens,
+                        stream=True,
+                        **({"system": system} if system else {}),
+                    ),
+                    cancel,
+                )
+                if stream is None:
+                    return
+                mid_stream = True
+                async with stream:
+                    request_id = stream.response.headers.get("request-id")
+                    input_tokens = cached_tokens = output_tokens = 0
+                    stop_reason, stopped = None, False
+                    while (event := await unless_cancelled(anext(stream, None), cancel)) is not None:
+                        if event.type == "message_start":
+                            usage = event.message.usage
+                            cached_tokens = usage.cache_read_input_tokens or 0
+                            input_tokens = usage.input_tokens + cached_tokens + (usage.cache_creation_input_tokens or 0)
+                            output_tokens = usage.output_tokens
+                            request_id = request_id or event.message.id
+                        elif event.type == "content_block_delta" and event.delta.type == "text_delta":
+                            if event.delta.text:
+                                yield Delta(event.delta.text)
+                        elif event.type == "message_delta":
+                            stop_reason = event.delta.stop_reason
+                            output_tokens = event.usage.output_tokens  # cumulative: the last one is the total
+                        elif event.type == "message_stop":
+                            stopped = True
+                    if cancel.is_set():
+                        return
+        except (anthropic.AnthropicError, httpx2.HTTPError, anyio.EndOfStream) as error:
+            # `from None`: the SDK's message may echo the key, and the mapped error says what matters.
+            raise from_anthropic_error(error, provider=provider.name, mid_stream=mid_stream) from None
+
+        if not stopped:  # the stream ended without `message_stop`: it was cut short
+            raise dropped(provider.name)
+        result = Usage(
+            input_tokens=input_tokens,
+            output_tokens=output_tokens,
+            cached_input_tokens=cached_tokens,
+            finish_reason=stop_reason,
+            provider_request_id=request_id,
+        )
+        if stop_reason == "refusal":
+            raise refused(provider.name, result)
+        yield Finished(result)
