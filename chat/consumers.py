@@ -1,32 +1,173 @@
-"""The websocket edge: authenticate, parse each frame, answer with typed frames."""
+"""The websocket edge: authenticate, parse each frame, call a service, send typed frames back.
 
+Replies stream in tasks of their own (chat/streaming.py); a socket only follows their reply logs, so a
+socket that closes stops following but never stops a reply that is being paid for.
+"""
+
+import asyncio
+import json
+import time
+
+from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
 
-from chat.protocol import Ping, Pong, ProtocolError, ServerFrame, parse_client_frame
+from billing.exceptions import BillingError
+from chat.exceptions import ChatError, NotFound
+from chat.protocol import (
+    ConversationUpdated,
+    Error,
+    MessageStarted,
+    Ping,
+    Pong,
+    ProtocolError,
+    Send,
+    ServerFrame,
+    Stop,
+    Subscribe,
+    WalletUpdate,
+    parse_client_frame,
+)
+from chat.selectors import conversation_for, message_for, streaming_messages_in, turn_messages_for
+from chat.services import message_done_frame, start_turn
+from chat.streaming import notify_wallet, start_replies
+from chat.streams import reply_log
 
 # Closing before accept refuses the handshake (HTTP 403); the code is for servers that report it.
 CLOSE_UNAUTHENTICATED = 4401
+
+
+class FrameBudget:
+    """A token bucket: `rate` frames a second on average, bursts of twice that."""
+
+    def __init__(self, rate: float):
+        self.rate = rate
+        self.capacity = 2 * rate
+        self.tokens = self.capacity
+        self.updated = time.monotonic()
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
+        self.updated = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
 
 
 class ChatConsumer(AsyncWebsocketConsumer):
     """One browser tab's connection at /ws/chat/."""
 
     async def connect(self):
-        user = self.scope.get("user")
-        if user is None or not user.is_authenticated:
+        self.user = self.scope.get("user")
+        if self.user is None or not self.user.is_authenticated:
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
+        self.group = f"user.{self.user.pk}"
+        self.following: dict[int, asyncio.Task] = {}
+        self.budget = FrameBudget(settings.CHAT_FRAMES_PER_SECOND)
+        await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
 
+    async def disconnect(self, code):
+        if not hasattr(self, "group"):
+            return
+        await self.channel_layer.group_discard(self.group, self.channel_name)
+        for task in self.following.values():
+            task.cancel()
+
     async def receive(self, text_data=None, bytes_data=None):
+        if not self.budget.take():
+            await self.send_frame(Error(code="rate_limited", detail="Too many frames; slow down a little."))
+            return
         try:
             frame = parse_client_frame(text_data if text_data is not None else bytes_data)
         except ProtocolError as error:
             await self.send_frame(error.frame)
             return
-        if isinstance(frame, Ping):
-            await self.send_frame(Pong())
+        request_id = getattr(frame, "request_id", None)
+        try:
+            if isinstance(frame, Send):
+                await self.send_turn(frame)
+            elif isinstance(frame, Stop):
+                await self.stop(frame)
+            elif isinstance(frame, Subscribe):
+                await self.subscribe(frame)
+            elif isinstance(frame, Ping):
+                await self.send_frame(Pong())
+        except (ChatError, BillingError) as error:
+            await self.send_frame(Error(code=error.code, detail=error.detail, request_id=request_id))
+
+    async def send_turn(self, frame: Send):
+        started = await database_sync_to_async(start_turn)(
+            user=self.user,
+            request_id=frame.request_id,
+            conversation_id=frame.conversation_id,
+            model_slugs=frame.models,
+            content=frame.content,
+        )
+        start_replies(started.replies)
+        await self.send_frame(started.frame)
+        for message in started.frame.messages:
+            self.follow(message.message_id, after_seq=0)
+        if started.replies:
+            await notify_wallet(self.user.pk)
+
+    async def stop(self, frame: Stop):
+        if frame.message_id is not None:
+            messages = [await database_sync_to_async(message_for)(self.user, frame.message_id)]
+        else:
+            messages = await database_sync_to_async(turn_messages_for)(self.user, frame.turn_id)
+        for message in messages:
+            await reply_log().request_stop(message.pk)
+
+    async def subscribe(self, frame: Subscribe):
+        conversation = await database_sync_to_async(conversation_for)(self.user, frame.conversation_id)
+        if frame.message_id is not None:
+            message = await database_sync_to_async(message_for)(self.user, frame.message_id)
+            if message.turn.conversation_id != conversation.pk:
+                raise NotFound("There is no such reply in this conversation.")
+            if message.status != message.Status.STREAMING:
+                await self.send_frame(message_done_frame(message))
+                return
+            messages = [message]
+        else:
+            messages = await database_sync_to_async(streaming_messages_in)(conversation)
+        for message in messages:
+            await self.send_frame(
+                MessageStarted(
+                    message_id=message.pk, turn_id=message.turn_id, model=message.model.slug, panel=message.panel
+                )
+            )
+            self.follow(message.pk, after_seq=frame.after_seq)
+
+    def follow(self, message_id: int, *, after_seq: int):
+        """Send this reply's frames after `after_seq` to this socket, replacing an earlier follow of it."""
+        if (earlier := self.following.pop(message_id, None)) is not None:
+            earlier.cancel()
+        task = asyncio.create_task(self._forward(message_id, after_seq))
+        self.following[message_id] = task
+        task.add_done_callback(lambda _: self.following.get(message_id) is task and self.following.pop(message_id))
+
+    async def _forward(self, message_id: int, after_seq: int):
+        async for frame in reply_log().follow(message_id, after_seq):
+            await self.send(text_data=_dumps(frame))
 
     async def send_frame(self, frame: ServerFrame):
         """Send one typed frame as JSON."""
         await self.send(text_data=frame.model_dump_json())
+
+    # Channel layer events for this user's tabs
+
+    async def wallet_changed(self, event):
+        await self.send_frame(
+            WalletUpdate(balance_credits=event["balance_credits"], held_credits=event["held_credits"])
+        )
+
+    async def conversation_updated(self, event):
+        await self.send_frame(ConversationUpdated(conversation_id=event["conversation_id"], title=event["title"]))
+
+
+def _dumps(frame: dict) -> str:
+    return json.dumps(frame, separators=(",", ":"))

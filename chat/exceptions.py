@@ -25,3 +25,27 @@ class ModelUnavailable(ChatError):
     def __init__(self, detail: str, *, setting: str = ""):
         super().__init__(detail)
         self.setting = setting
+
+
+class NotFound(ChatError):
+    """No such conversation, turn or message for this person (also when it is someone else's)."""
+
+    code = "not_found"
+
+
+class InvalidRequest(ChatError):
+    """A request that breaks a rule of the product (too many models, a duplicate slug, ...)."""
+
+    code = "invalid_request"
+
+
+class TooManyInFlight(ChatError):
+    """The person already has as many turns streaming as allowed."""
+
+    code = "rate_limited"
+
+
+class ContextTooLong(ChatError):
+    """The prompt alone, with the system prompt, does not fit the model's context window."""
+
+    code = "context_too_long"

@@ -1,10 +1,11 @@
-"""The model catalog: providers and the AI models people can call (conversations come with the chat issue).
+"""The model catalog (providers, AI models) and conversations: turns, and one reply message per panel.
 
 Catalog rows are edited in the admin, so adding, disabling or re-pricing a model needs no deploy. Keys never
 live in the database: a provider names the setting or environment variable that holds its key, and
 chat/providers/registry.py resolves that name when a call is made. Prices live in billing (`Price`).
 """
 
+from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import F, Q
@@ -122,3 +123,86 @@ class AIModel(models.Model):
             in_effect = [price for price in self.prices.all() if price.effective_from <= at]
             return max(in_effect, key=lambda price: price.effective_from, default=None)
         return self.prices.filter(effective_from__lte=at).order_by("-effective_from").first()
+
+
+class Conversation(models.Model):
+    """One person's chat: a title, an optional system prompt, and its turns."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="conversations")
+    title = models.CharField(max_length=200, blank=True)
+    system_prompt = models.TextField(blank=True)
+    chosen_models = models.JSONField(default=list, blank=True, help_text="The model slugs last chosen.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+        indexes = [models.Index(fields=["user", "-updated_at"], name="conversation_user_recent")]
+
+    def __str__(self):
+        return self.title or f"Conversation {self.pk}"
+
+
+class Turn(models.Model):
+    """One prompt of a person and the replies of each model chosen for it (its panels)."""
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="turns")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    request_id = models.CharField(max_length=64, help_text="The client's id for the send; a retry reuses it.")
+    content = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["user", "request_id"], name="turn_request_once_per_user")]
+
+    def __str__(self):
+        return f"Turn {self.pk} of {self.conversation_id}"
+
+
+class Message(models.Model):
+    """One model's reply in one panel of a turn, with what it used and what it cost."""
+
+    class Status(models.TextChoices):
+        STREAMING = "streaming"
+        COMPLETE = "complete"
+        STOPPED = "stopped"
+        ERROR = "error"
+
+    turn = models.ForeignKey(Turn, on_delete=models.CASCADE, related_name="messages")
+    panel = models.PositiveSmallIntegerField(help_text="Column of the reply in its turn, from 0.")
+    model = models.ForeignKey(AIModel, on_delete=models.PROTECT, related_name="+")
+    requested_model = models.CharField(max_length=64, help_text="What the person picked: a slug, or auto.")
+    route_task = models.CharField(max_length=64, blank=True, help_text="The task Auto recognised, if Auto chose.")
+    route_reason = models.CharField(max_length=300, blank=True)
+    text = models.TextField(blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.STREAMING)
+    input_tokens = models.PositiveIntegerField(default=0)
+    cached_input_tokens = models.PositiveIntegerField(default=0)
+    output_tokens = models.PositiveIntegerField(default=0)
+    usage_estimated = models.BooleanField(default=False)
+    credits = models.BigIntegerField(default=0)
+    price = models.ForeignKey("billing.Price", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    dropped_turns = models.PositiveIntegerField(default=0, help_text="Oldest turns left out to fit the context.")
+    ttft_ms = models.PositiveIntegerField(null=True, blank=True)
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    error_code = models.CharField(max_length=40, blank=True)
+    error_detail = models.CharField(max_length=500, blank=True)
+    provider_request_id = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["turn_id", "panel"]
+        constraints = [
+            models.UniqueConstraint(fields=["turn", "panel"], name="message_one_per_panel"),
+            models.CheckConstraint(condition=Q(panel__lt=4), name="message_at_most_four_panels"),
+            models.CheckConstraint(condition=Q(credits__gte=0), name="message_credits_not_negative"),
+            models.CheckConstraint(
+                condition=Q(status="streaming") | Q(finished_at__isnull=False), name="message_finished_has_time"
+            ),
+        ]
+        indexes = [models.Index(fields=["status"], condition=Q(status="streaming"), name="message_streaming")]
+
+    def __str__(self):
+        return f"{self.model.slug} reply {self.pk} ({self.status})"

@@ -7,9 +7,11 @@ here against that document. Frames reject unknown fields, so a client's typo is 
 import json
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-MAX_FRAME_BYTES = 64 * 1024
+MAX_FRAME_BYTES = 2 * 1024 * 1024  # room for a long pasted document
+MAX_CONTENT_CHARS = 400_000
+MAX_MODELS_PER_TURN = 4
 
 ErrorCode = Literal[
     "invalid_request",
@@ -17,8 +19,11 @@ ErrorCode = Literal[
     "unknown_model",
     "model_unavailable",
     "insufficient_credits",
+    "wallet_restricted",
+    "context_too_long",
     "rate_limited",
 ]
+Status = Literal["complete", "stopped", "error"]
 
 
 class Frame(BaseModel):
@@ -37,8 +42,109 @@ class Ping(ClientFrame):
     type: Literal["ping"] = "ping"
 
 
+class Send(ClientFrame):
+    type: Literal["send"] = "send"
+    request_id: str = Field(min_length=1, max_length=64)
+    conversation_id: int | None = None
+    models: list[str] = Field(min_length=1, max_length=MAX_MODELS_PER_TURN)
+    content: str = Field(min_length=1, max_length=MAX_CONTENT_CHARS)
+
+    @model_validator(mode="after")
+    def content_is_not_blank(self):
+        if not self.content.strip():
+            raise ValueError("content must not be blank")
+        return self
+
+
+class Stop(ClientFrame):
+    type: Literal["stop"] = "stop"
+    message_id: int | None = None
+    turn_id: int | None = None
+
+    @model_validator(mode="after")
+    def names_one_target(self):
+        if (self.message_id is None) == (self.turn_id is None):
+            raise ValueError("give either message_id or turn_id")
+        return self
+
+
+class Subscribe(ClientFrame):
+    type: Literal["subscribe"] = "subscribe"
+    conversation_id: int
+    after_seq: int = Field(default=0, ge=0)
+    message_id: int | None = None
+
+
 class Pong(ServerFrame):
     type: Literal["pong"] = "pong"
+
+
+class Route(Frame):
+    task: str
+    reason: str
+
+
+class TurnMessage(Frame):
+    message_id: int
+    model: str
+    panel: int
+    requested_model: str
+    route: Route | None = None
+    dropped_turns: int = 0
+
+
+class TurnStarted(ServerFrame):
+    type: Literal["turn.started"] = "turn.started"
+    request_id: str
+    conversation_id: int
+    turn_id: int
+    messages: list[TurnMessage]
+    held_credits: int
+
+
+class MessageStarted(ServerFrame):
+    type: Literal["message.started"] = "message.started"
+    message_id: int
+    turn_id: int
+    model: str
+    panel: int
+
+
+class MessageDelta(ServerFrame):
+    type: Literal["message.delta"] = "message.delta"
+    message_id: int
+    seq: int
+    text: str
+
+
+class ErrorInfo(Frame):
+    code: str
+    detail: str
+
+
+class MessageDone(ServerFrame):
+    type: Literal["message.done"] = "message.done"
+    message_id: int
+    status: Status
+    input_tokens: int
+    output_tokens: int
+    usage_estimated: bool
+    credits: int
+    ttft_ms: int | None
+    duration_ms: int | None
+    error: ErrorInfo | None
+
+
+class WalletUpdate(ServerFrame):
+    type: Literal["wallet"] = "wallet"
+    balance_credits: int
+    held_credits: int
+
+
+class ConversationUpdated(ServerFrame):
+    type: Literal["conversation.updated"] = "conversation.updated"
+    conversation_id: int
+    title: str
 
 
 class Error(ServerFrame):
@@ -48,8 +154,17 @@ class Error(ServerFrame):
     detail: str
 
 
-CLIENT_FRAMES: tuple[type[ClientFrame], ...] = (Ping,)
-SERVER_FRAMES: tuple[type[ServerFrame], ...] = (Pong, Error)
+CLIENT_FRAMES: tuple[type[ClientFrame], ...] = (Send, Stop, Subscribe, Ping)
+SERVER_FRAMES: tuple[type[ServerFrame], ...] = (
+    TurnStarted,
+    MessageStarted,
+    MessageDelta,
+    MessageDone,
+    WalletUpdate,
+    ConversationUpdated,
+    Pong,
+    Error,
+)
 
 _CLIENT_FRAME_BY_TYPE = {frame.model_fields["type"].default: frame for frame in CLIENT_FRAMES}
 

@@ -1,9 +1,9 @@
-"""Read paths of the chat app: the model catalog as people see it."""
+"""Read paths of the chat app, each scoped to its owner: the catalog, conversations, replies, threads."""
 
 from django.db.models import QuerySet
 
-from chat.exceptions import UnknownModel
-from chat.models import AIModel
+from chat.exceptions import NotFound, UnknownModel
+from chat.models import AIModel, Conversation, Message
 
 
 def catalog_models(*, include_disabled: bool = False) -> QuerySet[AIModel]:
@@ -23,3 +23,59 @@ def catalog_model(slug: str) -> AIModel:
         return catalog_models().get(slug=slug)
     except AIModel.DoesNotExist:
         raise UnknownModel(f"There is no model called {slug!r}.") from None
+
+
+def conversations_for(user) -> QuerySet[Conversation]:
+    """Return the user's conversations, most recently active first."""
+    return Conversation.objects.filter(user=user).order_by("-updated_at", "-id")
+
+
+def conversation_for(user, conversation_id) -> Conversation:
+    """Return the user's conversation `conversation_id`; raise `NotFound` for any other id."""
+    try:
+        return conversations_for(user).get(pk=conversation_id)
+    except (Conversation.DoesNotExist, ValueError, TypeError):
+        raise NotFound("There is no such conversation.") from None
+
+
+def message_for(user, message_id) -> Message:
+    """Return the user's reply `message_id`; raise `NotFound` for any other id."""
+    try:
+        return Message.objects.select_related("turn", "model").get(pk=message_id, turn__user=user)
+    except (Message.DoesNotExist, ValueError, TypeError):
+        raise NotFound("There is no such reply.") from None
+
+
+def turn_messages_for(user, turn_id) -> list[Message]:
+    """Return the replies of the user's turn `turn_id`; raise `NotFound` for any other id."""
+    messages = list(Message.objects.filter(turn_id=turn_id, turn__user=user).select_related("model"))
+    if not messages:
+        raise NotFound("There is no such turn.")
+    return messages
+
+
+def streaming_messages_in(conversation: Conversation) -> list[Message]:
+    """Return the replies of a conversation that are still streaming, in turn and panel order."""
+    return list(
+        Message.objects.filter(turn__conversation=conversation, status=Message.Status.STREAMING)
+        .select_related("model")
+        .order_by("turn_id", "panel")
+    )
+
+
+def thread_for(conversation: Conversation, *, model: AIModel, panel: int) -> list[tuple[str, str]]:
+    """Return the earlier turns as (prompt, reply) pairs for one panel's model, oldest first.
+
+    A panel continues its own thread: each turn contributes this model's reply, else the reply in the same
+    panel, else the prompt alone is left out (there is no answer to pair it with).
+    """
+    pairs = []
+    turns = conversation.turns.prefetch_related("messages").order_by("created_at", "id")
+    for turn in turns:
+        replies = [m for m in turn.messages.all() if m.text and m.status != Message.Status.STREAMING]
+        chosen = next((m for m in replies if m.model_id == model.pk), None) or next(
+            (m for m in replies if m.panel == panel), None
+        )
+        if chosen is not None:
+            pairs.append((turn.content, chosen.text))
+    return pairs

@@ -193,6 +193,12 @@ GEMINI_BASE_URL = env_str("GEMINI_BASE_URL", "https://generativelanguage.googlea
 MISTRAL_API_KEY = env_str("MISTRAL_API_KEY")
 MISTRAL_BASE_URL = env_str("MISTRAL_BASE_URL", "https://api.mistral.ai/v1")
 
+# --- Chat limits ----------------------------------------------------------------------------------
+CHAT_MAX_OUTPUT_TOKENS = 4096  # per reply; holds reserve this much output, so it bounds a turn's cost
+CHAT_MAX_TURNS_IN_FLIGHT = 3  # turns of one person streaming at once
+CHAT_FRAMES_PER_SECOND = 10  # client frames per socket, with bursts of twice that
+CHAT_DELTA_INTERVAL_SECONDS = 0.03  # coalesce tokens into at most ~33 delta frames a second per reply
+
 # --- Stripe -------------------------------------------------------------------------------------
 STRIPE_SECRET_KEY = env_str("STRIPE_SECRET_KEY")
 STRIPE_WEBHOOK_SECRET = env_str("STRIPE_WEBHOOK_SECRET")

@@ -1,0 +1,303 @@
+"""Write paths of the chat app: start a turn (records, holds, calls to make) and finish each reply.
+
+A turn is written as a whole or not at all: the conversation, the turn, one message per panel and every
+panel's hold commit together, so a turn the wallet cannot cover leaves nothing behind. Finishing a reply
+settles its hold and saves its text and usage in one transaction, once.
+"""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from billing.models import Hold, Wallet
+from billing.services import ChargedUsage, HoldRequest, place_holds, release, settle
+from chat.exceptions import ContextTooLong, ModelUnavailable, TooManyInFlight
+from chat.models import AIModel, Conversation, Message, Turn
+from chat.protocol import ErrorInfo, MessageDone, Route, TurnMessage, TurnStarted
+from chat.providers.base import CallRequest, ChatMessage, ProviderConfig, Usage
+from chat.providers.registry import availability, provider_config_for
+from chat.selectors import catalog_model, conversation_for, thread_for
+from chat.tokens import estimate_message_tokens, estimate_tokens
+
+AUTO = "auto"
+
+
+@dataclass(frozen=True)
+class PanelChoice:
+    """The model that answers in one panel, and why (for Auto)."""
+
+    requested: str
+    model: AIModel
+    route: Route | None = None
+
+
+@dataclass(frozen=True)
+class PreparedReply:
+    """Everything the streaming task needs to produce one reply, without touching the database."""
+
+    message_id: int
+    user_id: int
+    model_slug: str
+    call: CallRequest
+    estimated_input_tokens: int
+
+
+@dataclass(frozen=True)
+class StartedTurn:
+    frame: TurnStarted
+    replies: list[PreparedReply]  # empty when the request was a retry of a turn already started
+
+
+def max_output_tokens_for(model: AIModel) -> int:
+    """Return the output budget of one reply: the model's limit, capped by the site's setting."""
+    return min(model.max_output_tokens, settings.CHAT_MAX_OUTPUT_TOKENS)
+
+
+def choose_panels(model_slugs: list[str], *, content: str) -> list[PanelChoice]:
+    """Resolve the requested slugs to callable models; `auto` asks the router."""
+    choices = []
+    for slug in model_slugs:
+        if slug == AUTO:
+            from chat.routing.table import choose_model  # the router loads its table from the database
+
+            routed = choose_model(prompt=content)
+            choices.append(PanelChoice(AUTO, routed.model, Route(task=routed.task, reason=routed.reason)))
+            continue
+        model = catalog_model(slug)
+        available, reason = availability(model)
+        if not available:
+            raise ModelUnavailable(reason)
+        choices.append(PanelChoice(slug, model))
+    return choices
+
+
+def fit_history(
+    *, system_prompt: str, pairs: list[tuple[str, str]], content: str, model: AIModel
+) -> tuple[list[ChatMessage], int, int]:
+    """Return the messages that fit the model's context, how many old turns were dropped, and the input estimate.
+
+    The system prompt and the new prompt always stay; the oldest turns go first.
+    """
+    budget = model.context_window - max_output_tokens_for(model)
+    fixed = [system_prompt, content] if system_prompt else [content]
+    if estimate_message_tokens(fixed) > budget:
+        raise ContextTooLong(
+            f"This prompt is too long for {model.name}: about {estimate_message_tokens(fixed):,} tokens, "
+            f"and the model takes {budget:,} besides its reply."
+        )
+    dropped = 0
+    while estimate_message_tokens(fixed + [text for pair in pairs[dropped:] for text in pair]) > budget:
+        dropped += 1
+    messages = [ChatMessage("system", system_prompt)] if system_prompt else []
+    for prompt, reply in pairs[dropped:]:
+        messages += [ChatMessage("user", prompt), ChatMessage("assistant", reply)]
+    messages.append(ChatMessage("user", content))
+    return messages, dropped, estimate_message_tokens([m.content for m in messages])
+
+
+def turns_in_flight(user) -> int:
+    """Return how many of the user's turns still have a reply streaming."""
+    return Turn.objects.filter(user=user, messages__status=Message.Status.STREAMING).distinct().count()
+
+
+def start_turn(*, user, request_id: str, conversation_id: int | None, model_slugs: list[str], content: str):
+    """Start a turn: write it, hold its worst-case cost for every panel, and return the calls to make.
+
+    A `request_id` already used by this user returns that turn's `turn.started` again and starts nothing.
+    Raises a ChatError or BillingError (nothing written) when the turn cannot start.
+    """
+    replay = Turn.objects.filter(user=user, request_id=request_id).first()
+    if replay is not None:
+        return StartedTurn(turn_started_frame(replay), replies=[])
+    if turns_in_flight(user) >= settings.CHAT_MAX_TURNS_IN_FLIGHT:
+        raise TooManyInFlight(
+            f"You already have {settings.CHAT_MAX_TURNS_IN_FLIGHT} turns answering; wait for one to finish."
+        )
+    try:
+        return _write_turn(
+            user=user, request_id=request_id, conversation_id=conversation_id, model_slugs=model_slugs, content=content
+        )
+    except IntegrityError:
+        replay = Turn.objects.filter(user=user, request_id=request_id).first()
+        if replay is None:
+            raise
+        return StartedTurn(turn_started_frame(replay), replies=[])  # the same request, raced from another tab
+
+
+@transaction.atomic
+def _write_turn(*, user, request_id, conversation_id, model_slugs, content) -> StartedTurn:
+    conversation = conversation_for(user, conversation_id) if conversation_id is not None else Conversation(user=user)
+    panels = choose_panels(model_slugs, content=content)
+    configs: list[ProviderConfig] = [provider_config_for(choice.model.provider) for choice in panels]
+    is_first_turn = conversation.pk is None or not conversation.turns.exists()
+    conversation.chosen_models = list(model_slugs)
+    conversation.save()
+    turn = Turn.objects.create(conversation=conversation, user=user, request_id=request_id, content=content)
+
+    plans = []
+    for panel, choice in enumerate(panels):
+        pairs = thread_for(conversation, model=choice.model, panel=panel)
+        messages, dropped, estimated_input = fit_history(
+            system_prompt=conversation.system_prompt, pairs=pairs, content=content, model=choice.model
+        )
+        message = Message.objects.create(
+            turn=turn,
+            panel=panel,
+            model=choice.model,
+            requested_model=choice.requested,
+            route_task=choice.route.task if choice.route else "",
+            route_reason=choice.route.reason if choice.route else "",
+            dropped_turns=dropped,
+        )
+        plans.append((message, choice, messages, estimated_input))
+
+    holds = place_holds(
+        user=user,
+        requests=[
+            HoldRequest(
+                reference=f"message:{message.pk}",
+                model=choice.model,
+                estimated_input_tokens=estimated_input,
+                max_output_tokens=max_output_tokens_for(choice.model),
+            )
+            for message, choice, _, estimated_input in plans
+        ],
+    )
+    for (message, _, _, _), hold in zip(plans, holds, strict=True):
+        message.price_id = hold.price_id
+        message.save(update_fields=["price"])
+
+    if is_first_turn:
+        from chat.tasks import title_conversation
+
+        transaction.on_commit(lambda: title_conversation.delay(conversation.pk))
+
+    replies = [
+        PreparedReply(
+            message_id=message.pk,
+            user_id=user.pk,
+            model_slug=choice.model.slug,
+            call=CallRequest(
+                provider=config,
+                api_model_id=choice.model.api_model_id,
+                messages=tuple(messages),
+                max_output_tokens=max_output_tokens_for(choice.model),
+            ),
+            estimated_input_tokens=estimated_input,
+        )
+        for (message, choice, messages, estimated_input), config in zip(plans, configs, strict=True)
+    ]
+    return StartedTurn(turn_started_frame(turn), replies)
+
+
+def turn_started_frame(turn: Turn) -> TurnStarted:
+    """Return the `turn.started` frame of a turn (also to answer a retried request)."""
+    messages = list(turn.messages.select_related("model").order_by("panel"))
+    held = Hold.objects.filter(reference__in=[f"message:{m.pk}" for m in messages]).values_list(
+        "amount_credits", flat=True
+    )
+    return TurnStarted(
+        request_id=turn.request_id,
+        conversation_id=turn.conversation_id,
+        turn_id=turn.pk,
+        messages=[
+            TurnMessage(
+                message_id=m.pk,
+                model=m.model.slug,
+                panel=m.panel,
+                requested_model=m.requested_model,
+                route=Route(task=m.route_task, reason=m.route_reason) if m.route_task else None,
+                dropped_turns=m.dropped_turns,
+            )
+            for m in messages
+        ],
+        held_credits=sum(held),
+    )
+
+
+@dataclass(frozen=True)
+class ReplyOutcome:
+    """How a provider call ended, as the streaming task saw it."""
+
+    text: str
+    usage: Usage | None  # as the provider reported it; None when it never came
+    stopped: bool
+    error_code: str = ""
+    error_detail: str = ""
+    ttft_ms: int | None = None
+    duration_ms: int | None = None
+
+
+def charged_usage(outcome: ReplyOutcome, *, estimated_input_tokens: int) -> ChargedUsage | None:
+    """Return what to charge for a call: reported usage, else an estimate, else nothing.
+
+    A call that failed before any output costs nothing; a stopped or cut call costs its input plus the
+    output already delivered, counted by Panels when the provider did not report it.
+    """
+    if outcome.usage is not None:
+        return ChargedUsage(
+            input_tokens=outcome.usage.input_tokens,
+            output_tokens=outcome.usage.output_tokens,
+            cached_input_tokens=min(outcome.usage.cached_input_tokens, outcome.usage.input_tokens),
+        )
+    if outcome.text or outcome.stopped:
+        return ChargedUsage(
+            input_tokens=estimated_input_tokens, output_tokens=estimate_tokens(outcome.text), estimated=True
+        )
+    return None
+
+
+@transaction.atomic
+def finish_reply(*, message_id: int, outcome: ReplyOutcome, estimated_input_tokens: int) -> MessageDone:
+    """Settle a reply's hold and save it; return its `message.done` frame. Once per reply."""
+    message = Message.objects.select_for_update().get(pk=message_id)
+    if message.status != Message.Status.STREAMING:
+        return message_done_frame(message)
+    hold = Hold.objects.get(reference=f"message:{message_id}")
+    usage = charged_usage(outcome, estimated_input_tokens=estimated_input_tokens)
+    entry = settle(hold=hold, usage=usage) if usage is not None else None
+    if usage is None:
+        release(hold=hold)
+    if outcome.error_code:
+        message.status = Message.Status.ERROR
+    elif outcome.stopped:
+        message.status = Message.Status.STOPPED
+    else:
+        message.status = Message.Status.COMPLETE
+    message.text = outcome.text
+    message.input_tokens = usage.input_tokens if usage else 0
+    message.cached_input_tokens = usage.cached_input_tokens if usage else 0
+    message.output_tokens = usage.output_tokens if usage else 0
+    message.usage_estimated = bool(usage and usage.estimated)
+    message.credits = -entry.amount_credits if entry else 0
+    message.error_code = outcome.error_code
+    message.error_detail = outcome.error_detail[:500]
+    message.ttft_ms = outcome.ttft_ms
+    message.duration_ms = outcome.duration_ms
+    message.provider_request_id = (outcome.usage.provider_request_id or "") if outcome.usage else ""
+    message.finished_at = timezone.now()
+    message.save()
+    return message_done_frame(message)
+
+
+def message_done_frame(message: Message) -> MessageDone:
+    """Return the `message.done` frame of a finished reply."""
+    return MessageDone(
+        message_id=message.pk,
+        status=message.status,
+        input_tokens=message.input_tokens,
+        output_tokens=message.output_tokens,
+        usage_estimated=message.usage_estimated,
+        credits=message.credits,
+        ttft_ms=message.ttft_ms,
+        duration_ms=message.duration_ms,
+        error=ErrorInfo(code=message.error_code, detail=message.error_detail) if message.error_code else None,
+    )
+
+
+def wallet_numbers(user_id: int) -> tuple[int, int]:
+    """Return the user's balance and held credits (for the `wallet` frame)."""
+    wallet = Wallet.objects.filter(user_id=user_id).values_list("balance_credits", "held_credits").first()
+    return wallet or (0, 0)
