@@ -53,7 +53,7 @@ class PaymentProviderError(BillingError):
 
 
 class PaymentsNotConfigured(PaymentProviderError):
-    """This server has no Stripe key, so it cannot take payments."""
+    """No Stripe key is configured, so the server cannot take payments."""
 
     code = "payments_not_configured"
 

@@ -447,12 +447,19 @@ def close_dispute(*, dispute_id: str, won: bool) -> LedgerEntry | None:
 
 
 def _reverse(original: LedgerEntry, *, key: str, memo: str) -> LedgerEntry:
-    """Post the exact opposite of an entry (debt first: what was owed is forgiven before credits return)."""
+    """Give back all a clawback took (debt first: what is still owed is forgiven before credits return).
+
+    The debt it recorded may have been paid since (a top-up pays debt first); forgiving that again would
+    make the debt negative, so what was already paid comes back as credits.
+    """
+    wallet = Wallet.objects.select_for_update().get(pk=original.wallet_id)
+    taken = original.debt_change_credits - original.amount_credits  # from the balance, plus recorded as owed
+    forgiven = min(original.debt_change_credits, wallet.debt_credits)
     return post_entry(
         wallet_id=original.wallet_id,
         kind=LedgerEntry.Kind.REVERSAL,
-        amount=-original.amount_credits,
-        debt_change=-original.debt_change_credits,
+        amount=taken - forgiven,
+        debt_change=-forgiven,
         key=key,
         memo=memo,
         topup=original.topup,

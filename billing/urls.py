@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from billing import views
+from billing import topup_views, views, webhooks
 
 app_name = "billing"
 
@@ -10,6 +10,10 @@ urlpatterns = [
     path("", views.wallet_page, name="wallet"),
     path("usage.csv", views.usage_csv, name="usage_csv"),
     # Stripe: top-up, Checkout return pages, webhook
+    path("topup/", topup_views.topup, name="topup"),
+    path("topup/success/", topup_views.topup_success, name="topup_success"),
+    path("topup/cancelled/", topup_views.topup_cancelled, name="topup_cancelled"),
+    path("stripe/webhook/", webhooks.stripe_webhook, name="stripe_webhook"),
 ]
 
 api_urlpatterns = [

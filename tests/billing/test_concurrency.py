@@ -74,7 +74,7 @@ def test_concurrent_settlements_never_take_the_balance_below_zero(user, priced_m
 
 
 def naive_place_hold(user, amount):
-    """The read-modify-write a hold must NOT be: check in Python, then save what was read."""
+    """Hold the way it must NOT be done: check in Python, then save what was read (a read-modify-write)."""
     with transaction.atomic():
         wallet = Wallet.objects.get(user=user)
         if wallet.balance_credits - wallet.held_credits < amount:
