@@ -16,8 +16,21 @@ from django.db import connection
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
-    """Skip tests marked `services` without REDIS_URL, unless CI demands the services (then they fail)."""
+    """Prepare the collected tests before pytest-django orders them.
+
+    - Every transactional test restores the migrated data (catalog, settings, packs) afterwards. Mixing
+      tests that do with tests that don't breaks both: a plain flush recreates content types under new
+      ids, which the serialized copy then collides with.
+    - Tests marked `services` are skipped without REDIS_URL, unless CI demands the services (then they fail).
+    """
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        if marker and marker.kwargs.get("transaction") and not marker.kwargs.get("serialized_rollback"):
+            item.add_marker(
+                pytest.mark.django_db(*marker.args, **{**marker.kwargs, "serialized_rollback": True}), append=False
+            )
     if settings.REDIS_URL or os.environ.get("PANELS_REQUIRE_SERVICES"):
         return
     skip = pytest.mark.skip(reason="needs Redis: set REDIS_URL (CI sets it)")
@@ -177,3 +190,16 @@ def fund(user, credits: int):
     if difference:
         grant_credits(user=user, credits=difference, reason="test funding", key=f"test-fund:{user.pk}:{credits}")
     return Wallet.objects.get(pk=wallet.pk)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def fresh_reply_logs():
+    """Forget reply logs left in Redis by an earlier run: the new test database reuses message ids."""
+    if not settings.REDIS_URL:
+        return
+    import redis
+
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    for key in client.scan_iter(match="panels:reply:*", count=1000):
+        client.delete(key)
+    client.close()

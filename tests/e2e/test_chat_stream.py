@@ -18,7 +18,7 @@ from chat.models import Conversation, Message, Turn
 from chat.simulator import SimulatorThread
 from tests.conftest import DaphneServer, fund
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def provider_environment(simulator, **overrides) -> dict[str, str]:
@@ -121,7 +121,9 @@ def open_socket(chat_server):
 def record_for(simulator, text):
     """Return the simulator's record of the request whose reply was `text`."""
     matches = [r for r in simulator.records if r.text_sent == text]
-    assert len(matches) == 1, f"{len(matches)} simulator records sent this text"
+    assert len(matches) == 1, (
+        f"{len(matches)} simulator records sent {text!r}: {[r.text_sent for r in simulator.records]}"
+    )
     return matches[0]
 
 
