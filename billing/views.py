@@ -9,23 +9,13 @@ from django.shortcuts import render
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
+from accounts.decorators import api_login_required
 from billing.forms import EstimateForm
 from billing.models import BillingSettings, CreditPack
 from billing.pricing import cost_of, usd_for_credits, usd_string
 from billing.selectors import ledger_for, pending_holds_for, usage_for, wallet_of
 from billing.services import rate_for
 from chat.selectors import catalog_models
-
-
-def api_login_required(view):
-    """Answer 401 JSON instead of redirecting to the login page, for scripts and the UI."""
-
-    def wrapper(request, *args, **kwargs):
-        if not request.user.is_authenticated:
-            return JsonResponse({"error": "not_authenticated", "detail": "Log in first."}, status=401)
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 @require_GET

@@ -1,0 +1,17 @@
+"""Access rules for views."""
+
+from functools import wraps
+
+from django.http import JsonResponse
+
+
+def api_login_required(view):
+    """Answer 401 JSON instead of redirecting to the login page, for scripts and the UI."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return JsonResponse({"error": "not_authenticated", "detail": "Log in first."}, status=401)
+        return view(request, *args, **kwargs)
+
+    return wrapper

@@ -1,0 +1,164 @@
+"""The chat's JSON endpoints: list, read, rename, delete and export a person's conversations."""
+
+import json
+
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import HttpResponse, JsonResponse
+from django.views.decorators.http import require_GET, require_http_methods
+
+from accounts.decorators import api_login_required
+from chat.exceptions import NotFound
+from chat.models import Conversation, Message
+from chat.selectors import conversation_for, conversations_for
+
+PAGE_SIZE = 50
+MAX_TITLE = 200
+
+
+def _error(code: str, detail: str, status: int) -> JsonResponse:
+    return JsonResponse({"error": code, "detail": detail}, status=status)
+
+
+def conversation_summary(conversation: Conversation) -> dict:
+    """Return what the sidebar shows of a conversation."""
+    return {
+        "id": conversation.pk,
+        "title": conversation.title,
+        "models": conversation.chosen_models,
+        "created_at": conversation.created_at.isoformat(),
+        "updated_at": conversation.updated_at.isoformat(),
+    }
+
+
+def message_json(message: Message) -> dict:
+    """Return a reply with its usage, credits, timings and error."""
+    return {
+        "id": message.pk,
+        "panel": message.panel,
+        "model": message.model.slug,
+        "requested_model": message.requested_model,
+        "route": {"task": message.route_task, "reason": message.route_reason} if message.route_task else None,
+        "text": message.text,
+        "status": message.status,
+        "input_tokens": message.input_tokens,
+        "output_tokens": message.output_tokens,
+        "usage_estimated": message.usage_estimated,
+        "credits": message.credits,
+        "ttft_ms": message.ttft_ms,
+        "duration_ms": message.duration_ms,
+        "dropped_turns": message.dropped_turns,
+        "error": {"code": message.error_code, "detail": message.error_detail} if message.error_code else None,
+    }
+
+
+def conversation_json(conversation: Conversation) -> dict:
+    """Return a whole conversation: its turns, each with every panel's reply."""
+    turns = conversation.turns.prefetch_related("messages__model").order_by("created_at", "id")
+    return {
+        **conversation_summary(conversation),
+        "system_prompt": conversation.system_prompt,
+        "turns": [
+            {
+                "id": turn.pk,
+                "content": turn.content,
+                "created_at": turn.created_at.isoformat(),
+                "messages": [message_json(m) for m in sorted(turn.messages.all(), key=lambda m: m.panel)],
+            }
+            for turn in turns
+        ],
+    }
+
+
+@require_GET
+@api_login_required
+def conversation_list(request):
+    """Return the person's conversations, newest first, 50 a page; `q` searches titles and text."""
+    conversations = conversations_for(request.user)
+    if query := request.GET.get("q", "").strip():
+        conversations = conversations.filter(
+            Q(title__icontains=query) | Q(turns__content__icontains=query) | Q(turns__messages__text__icontains=query)
+        ).distinct()
+    page = Paginator(conversations, PAGE_SIZE).get_page(request.GET.get("page"))
+    return JsonResponse(
+        {
+            "results": [conversation_summary(c) for c in page],
+            "page": page.number,
+            "pages": page.paginator.num_pages,
+            "count": page.paginator.count,
+        }
+    )
+
+
+@require_http_methods(["GET", "PATCH", "DELETE"])
+@api_login_required
+def conversation_detail(request, conversation_id: int):
+    """Read (GET), rename or set the system prompt (PATCH), or delete (DELETE) one conversation."""
+    try:
+        conversation = conversation_for(request.user, conversation_id)
+    except NotFound as missing:
+        return _error(missing.code, missing.detail, 404)
+    if request.method == "GET":
+        return JsonResponse(conversation_json(conversation))
+    if request.method == "DELETE":
+        if conversation.turns.filter(messages__status=Message.Status.STREAMING).exists():
+            return _error("conflict", "Replies are still streaming; stop them first.", 409)
+        conversation.delete()  # the ledger keeps its entries: they point at holds, not at messages
+        return HttpResponse(status=204)
+    return rename(request, conversation)
+
+
+def rename(request, conversation: Conversation) -> JsonResponse:
+    """Apply a PATCH of `title` and/or `system_prompt`, refusing anything else with a reason."""
+    try:
+        changes = json.loads(request.body or b"{}")
+    except ValueError:
+        return _error("invalid_request", "Send a JSON object.", 400)
+    if not isinstance(changes, dict) or not changes or set(changes) - {"title", "system_prompt"}:
+        return _error("invalid_request", "Send a JSON object with 'title' and/or 'system_prompt'.", 400)
+    for field in ("title", "system_prompt"):
+        if field in changes and not isinstance(changes[field], str):
+            return _error("invalid_request", f"'{field}' must be text.", 400)
+    if "title" in changes:
+        title = " ".join(changes["title"].split())
+        if not title or len(title) > MAX_TITLE:
+            return _error("invalid_request", f"A title has 1 to {MAX_TITLE} characters.", 400)
+        conversation.title = title
+    if "system_prompt" in changes:
+        conversation.system_prompt = changes["system_prompt"].strip()
+    conversation.save(update_fields=["title", "system_prompt", "updated_at"])
+    return JsonResponse(conversation_summary(conversation))
+
+
+@require_GET
+@api_login_required
+def conversation_export(request, conversation_id: int):
+    """Download a conversation as Markdown (`format=md`, the default) or JSON (`format=json`)."""
+    try:
+        conversation = conversation_for(request.user, conversation_id)
+    except NotFound as missing:
+        return _error(missing.code, missing.detail, 404)
+    kind = request.GET.get("format", "md")
+    if kind not in ("md", "json"):
+        return _error("invalid_request", "format must be md or json.", 400)
+    data = conversation_json(conversation)
+    name = f"panels-conversation-{conversation.pk}.{kind}"
+    if kind == "json":
+        response = HttpResponse(json.dumps(data, indent=2), content_type="application/json")
+    else:
+        response = HttpResponse(as_markdown(data), content_type="text/markdown; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+def as_markdown(data: dict) -> str:
+    """Return a conversation as Markdown: each prompt, then each model's reply under its name."""
+    lines = [f"# {data['title'] or 'Conversation'}", ""]
+    if data["system_prompt"]:
+        lines += ["> System prompt: " + data["system_prompt"].replace("\n", "\n> "), ""]
+    for turn in data["turns"]:
+        lines += ["## You", "", turn["content"], ""]
+        for message in turn["messages"]:
+            footer = f"{message['input_tokens']} in / {message['output_tokens']} out, {message['credits']} credits"
+            lines += [f"### {message['model']} ({message['status']}, {footer})", "", message["text"], ""]
+    return "\n".join(lines)
