@@ -1,0 +1,139 @@
+"""Turn rules without a socket: history per panel, context fitting, what a reply is charged, titles."""
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.utils import timezone
+
+from billing.models import Hold
+from chat.exceptions import ContextTooLong, TooManyInFlight
+from chat.models import Conversation, Message, Turn
+from chat.providers.base import Usage
+from chat.selectors import thread_for
+from chat.services import ReplyOutcome, charged_usage, fit_history, start_turn
+from chat.tasks import title_conversation, title_from
+from chat.tokens import estimate_tokens
+from tests.conftest import fund
+
+pytestmark = pytest.mark.django_db
+
+
+def reply(turn, panel, model, text, status="complete"):
+    return Message.objects.create(
+        turn=turn,
+        panel=panel,
+        model=model,
+        requested_model=model.slug,
+        text=text,
+        status=status,
+        finished_at=None if status == "streaming" else timezone.now(),
+    )
+
+
+def test_each_panel_continues_its_own_model_s_thread(user, priced_model):
+    from chat.models import AIModel
+
+    other = AIModel.objects.get(slug="claude-3-5-haiku")
+    conversation = Conversation.objects.create(user=user)
+    first = Turn.objects.create(conversation=conversation, user=user, request_id="1", content="Q1")
+    reply(first, 0, priced_model, "mini says 1")
+    reply(first, 1, other, "claude says 1")
+    second = Turn.objects.create(conversation=conversation, user=user, request_id="2", content="Q2")
+    reply(second, 0, other, "claude says 2 in panel 0")
+    assert thread_for(conversation, model=priced_model, panel=0) == [
+        ("Q1", "mini says 1"),
+        ("Q2", "claude says 2 in panel 0"),
+    ]
+    assert thread_for(conversation, model=other, panel=1) == [
+        ("Q1", "claude says 1"),
+        ("Q2", "claude says 2 in panel 0"),
+    ]
+
+
+def test_a_reply_still_streaming_is_not_part_of_the_history(user, priced_model):
+    conversation = Conversation.objects.create(user=user)
+    turn = Turn.objects.create(conversation=conversation, user=user, request_id="1", content="Q1")
+    reply(turn, 0, priced_model, "half a rep", status="streaming")
+    assert thread_for(conversation, model=priced_model, panel=0) == []
+
+
+def test_history_is_trimmed_oldest_first_keeping_the_system_prompt(priced_model):
+    priced_model.context_window = 5_000  # with a 4,096-token output budget, ~900 tokens of input fit
+    pairs = [("old " * 600, "reply " * 100), ("recent question", "recent answer")]
+    messages, dropped, estimate = fit_history(
+        system_prompt="Be brief.", pairs=pairs, content="Now?", model=priced_model
+    )
+    assert dropped == 1
+    assert [(m.role, m.content) for m in messages] == [
+        ("system", "Be brief."),
+        ("user", "recent question"),
+        ("assistant", "recent answer"),
+        ("user", "Now?"),
+    ]
+    assert estimate == sum(estimate_tokens(m.content) + 4 for m in messages)
+
+
+def test_a_prompt_that_cannot_fit_the_context_is_refused_with_its_size(priced_model):
+    priced_model.context_window = 5_000
+    with pytest.raises(ContextTooLong, match="too long for Test Mini"):
+        fit_history(system_prompt="", pairs=[], content="word " * 2_000, model=priced_model)
+
+
+@pytest.mark.parametrize(
+    ("outcome", "expected"),
+    [
+        # reported usage is charged as reported
+        (ReplyOutcome("hi", Usage(10, 5, cached_input_tokens=4), stopped=False), (10, 5, 4, False)),
+        # a stop without usage: input plus the delivered text, estimated
+        (ReplyOutcome("x" * 30, None, stopped=True), (100, 10, 0, True)),
+        # stopped before any text: the input was still processed
+        (ReplyOutcome("", None, stopped=True), (100, 0, 0, True)),
+        # cut mid-stream with text: input plus delivered, estimated
+        (ReplyOutcome("x" * 30, None, stopped=False, error_code="connection_dropped"), (100, 10, 0, True)),
+    ],
+)
+def test_what_a_reply_is_charged(outcome, expected):
+    usage = charged_usage(outcome, estimated_input_tokens=100)
+    assert (usage.input_tokens, usage.output_tokens, usage.cached_input_tokens, usage.estimated) == expected
+
+
+def test_a_call_that_failed_before_any_output_is_not_charged():
+    outcome = ReplyOutcome("", None, stopped=False, error_code="overloaded")
+    assert charged_usage(outcome, estimated_input_tokens=100) is None
+
+
+def test_a_person_may_have_only_so_many_turns_streaming(user, priced_model, settings):
+    settings.CHAT_MAX_TURNS_IN_FLIGHT = 1
+    settings.OPENAI_API_KEY = "sk-test"
+    fund(user, 1_000_000)
+    conversation = Conversation.objects.create(user=user)
+    turn = Turn.objects.create(conversation=conversation, user=user, request_id="busy", content="Q")
+    reply(turn, 0, priced_model, "", status="streaming")
+    with pytest.raises(TooManyInFlight, match="wait for one to finish"):
+        start_turn(user=user, request_id="next", conversation_id=None, model_slugs=["gpt-4o-mini"], content="Hi")
+    assert Turn.objects.count() == 1 and not Hold.objects.exists()
+
+
+def test_a_title_is_the_start_of_the_first_prompt():
+    assert title_from("\n  How do I brew green tea without it turning bitter? Asking for a friend") == (
+        "How do I brew green tea without it…"
+    )
+    assert title_from("Short one.") == "Short one"
+
+
+def test_the_title_task_titles_once_and_tells_the_owner_s_tabs(user):
+    layer = get_channel_layer()
+    channel = async_to_sync(layer.new_channel)()
+    async_to_sync(layer.group_add)(f"user.{user.pk}", channel)
+    conversation = Conversation.objects.create(user=user)
+    Turn.objects.create(conversation=conversation, user=user, request_id="1", content="Plan a trip to Kyoto in May")
+    assert title_conversation(conversation.pk) == "Plan a trip to Kyoto in May"
+    event = async_to_sync(layer.receive)(channel)
+    assert event == {
+        "type": "conversation.updated",
+        "conversation_id": conversation.pk,
+        "title": "Plan a trip to Kyoto in May",
+    }
+    Conversation.objects.filter(pk=conversation.pk).update(title="Renamed by hand")
+    assert title_conversation(conversation.pk) == ""  # a title is never overwritten
+    assert Conversation.objects.get(pk=conversation.pk).title == "Renamed by hand"
