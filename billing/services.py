@@ -162,7 +162,7 @@ def settle(*, hold: Hold, usage: ChargedUsage) -> LedgerEntry | None:
     Idempotent: a hold is resolved once; later calls return what the first one did. Usage of zero
     tokens charges nothing (the hold is simply released).
     """
-    hold = Hold.objects.select_for_update().select_related("price").get(pk=hold.pk)
+    hold = Hold.objects.select_for_update(of=("self",)).select_related("price").get(pk=hold.pk)
     if hold.status != Hold.Status.PENDING:
         return getattr(hold, "entry", None)
     cost = cost_of(
@@ -433,7 +433,7 @@ def open_dispute(*, topup: TopUp, dispute_id: str, amount_cents: int) -> LedgerE
 @transaction.atomic
 def close_dispute(*, dispute_id: str, won: bool) -> LedgerEntry | None:
     """Resolve a dispute: won gives the credits back, lost keeps them taken; either way lift the restriction."""
-    dispute = StripeDispute.objects.select_for_update().select_related("topup").get(dispute_id=dispute_id)
+    dispute = StripeDispute.objects.select_for_update(of=("self",)).select_related("topup").get(dispute_id=dispute_id)
     if dispute.status != StripeDispute.Status.OPEN:
         return None
     dispute.status = StripeDispute.Status.WON if won else StripeDispute.Status.LOST

@@ -93,3 +93,22 @@ def test_the_same_race_overdraws_a_naive_read_modify_write(user):
     admitted = sum(1 for r in results if r == HOLD)
     held = Wallet.objects.get(user=user).held_credits
     assert admitted > COVERED or held != admitted * HOLD  # overdrawn, or updates lost
+
+
+def test_holds_and_settlements_interleaved_on_one_wallet_never_deadlock(user, priced_model):
+    """Eight panels holding and settling at once, five times over: every call succeeds, nothing is lost."""
+    fund(user, 10**9)
+    rounds, panels = 5, 8
+
+    def call(i):
+        for round_number in range(rounds):
+            (hold,) = place_holds(user=user, requests=[hold_request(priced_model, f"{round_number}-{i}")])
+            settle(hold=hold, usage=ChargedUsage(input_tokens=500, output_tokens=300))
+        return "ok"
+
+    results = run_at_once(panels, call)
+    assert results == ["ok"] * panels, results
+    wallet = Wallet.objects.get(user=user)
+    assert wallet.held_credits == 0
+    assert wallet.balance_credits == 10**9 - rounds * panels * 510
+    assert ledger_mismatches() == []
