@@ -76,7 +76,7 @@ def post_entry(*, wallet_id: int, kind: str, amount: int, key: str, debt_change:
     existing = LedgerEntry.objects.filter(idempotency_key=key).first()
     if existing is not None:
         return existing
-    wallet = Wallet.objects.select_for_update().get(pk=wallet_id)
+    wallet = Wallet.objects.select_for_update(no_key=True).get(pk=wallet_id)
     wallet.balance_credits += amount
     wallet.debt_credits += debt_change
     try:
@@ -162,7 +162,7 @@ def settle(*, hold: Hold, usage: ChargedUsage) -> LedgerEntry | None:
     Idempotent: a hold is resolved once; later calls return what the first one did. Usage of zero
     tokens charges nothing (the hold is simply released).
     """
-    hold = Hold.objects.select_for_update(of=("self",)).select_related("price").get(pk=hold.pk)
+    hold = Hold.objects.select_for_update(of=("self",), no_key=True).select_related("price").get(pk=hold.pk)
     if hold.status != Hold.Status.PENDING:
         return getattr(hold, "entry", None)
     cost = cost_of(
@@ -195,7 +195,7 @@ def settle(*, hold: Hold, usage: ChargedUsage) -> LedgerEntry | None:
 @transaction.atomic
 def release(*, hold: Hold) -> None:
     """Give a hold's credits back without charging (the call failed before any output). Idempotent."""
-    hold = Hold.objects.select_for_update().get(pk=hold.pk)
+    hold = Hold.objects.select_for_update(no_key=True).get(pk=hold.pk)
     if hold.status == Hold.Status.PENDING:
         _resolve(hold, Hold.Status.RELEASED, 0)
 
@@ -217,7 +217,7 @@ def release_expired_holds(*, now=None) -> int:
     released = 0
     for hold in Hold.objects.filter(status=Hold.Status.PENDING, expires_at__lt=now).only("pk").iterator():
         with transaction.atomic():
-            locked = Hold.objects.select_for_update().get(pk=hold.pk)
+            locked = Hold.objects.select_for_update(no_key=True).get(pk=hold.pk)
             if locked.status == Hold.Status.PENDING and locked.expires_at < now:
                 _resolve(locked, Hold.Status.RELEASED, 0)
                 released += 1
@@ -308,8 +308,8 @@ def fail_topup(*, topup: TopUp, status: str) -> None:
 @transaction.atomic
 def credit_topup(*, topup: TopUp, checkout_session_id: str, payment_intent_id: str | None) -> LedgerEntry:
     """Credit a paid top-up once (webhook and success page may both call this), paying any debt first."""
-    topup = TopUp.objects.select_for_update().get(pk=topup.pk)
-    wallet = Wallet.objects.select_for_update().get(pk=topup.wallet_id)
+    topup = TopUp.objects.select_for_update(no_key=True).get(pk=topup.pk)
+    wallet = Wallet.objects.select_for_update(no_key=True).get(pk=topup.wallet_id)
     repay = min(wallet.debt_credits, topup.credits)
     entry = post_entry(
         wallet_id=wallet.pk,
@@ -338,7 +338,7 @@ def claw_back(*, wallet_id: int, credits: int, kind: str, key: str, memo: str, t
     existing = LedgerEntry.objects.filter(idempotency_key=key).first()
     if existing is not None:
         return existing
-    wallet = Wallet.objects.select_for_update().get(pk=wallet_id)
+    wallet = Wallet.objects.select_for_update(no_key=True).get(pk=wallet_id)
     from_balance = min(credits, wallet.available_credits)
     debt = credits - from_balance
     entry = post_entry(
@@ -350,7 +350,7 @@ def claw_back(*, wallet_id: int, credits: int, kind: str, key: str, memo: str, t
 
 def refresh_restriction(*, wallet_id: int) -> None:
     """Set why the wallet may not start calls: an open dispute, else a debt, else nothing (admin holds stay)."""
-    wallet = Wallet.objects.select_for_update().get(pk=wallet_id)
+    wallet = Wallet.objects.select_for_update(no_key=True).get(pk=wallet_id)
     if wallet.restriction == Wallet.Restriction.ADMIN:
         return
     if StripeDispute.objects.filter(topup__wallet_id=wallet_id, status=StripeDispute.Status.OPEN).exists():
@@ -376,7 +376,7 @@ def _credits_for_cents(topup: TopUp, cents_total: int) -> int:
 def apply_refund(*, topup: TopUp, refund_id: str, amount_cents: int) -> LedgerEntry | None:
     """Take back the credits a refund paid for, once per refund id; partial refunds add up without drift."""
     key = f"refund:{refund_id}"
-    topup = TopUp.objects.select_for_update().get(pk=topup.pk)  # serialises replays of this refund
+    topup = TopUp.objects.select_for_update(no_key=True).get(pk=topup.pk)  # serialises replays of this refund
     existing = LedgerEntry.objects.filter(idempotency_key=key).first()
     if existing is not None:
         return existing
@@ -399,7 +399,7 @@ def apply_refund(*, topup: TopUp, refund_id: str, amount_cents: int) -> LedgerEn
 @transaction.atomic
 def reverse_refund(*, topup: TopUp, refund_id: str, amount_cents: int) -> LedgerEntry | None:
     """Give back what a refund took when the refund failed; once per refund id."""
-    topup = TopUp.objects.select_for_update().get(pk=topup.pk)  # serialises replays of this refund
+    topup = TopUp.objects.select_for_update(no_key=True).get(pk=topup.pk)  # serialises replays of this refund
     original = LedgerEntry.objects.filter(idempotency_key=f"refund:{refund_id}").first()
     key = f"refund_failed:{refund_id}"
     if original is None or LedgerEntry.objects.filter(idempotency_key=key).exists():
@@ -412,7 +412,7 @@ def reverse_refund(*, topup: TopUp, refund_id: str, amount_cents: int) -> Ledger
 @transaction.atomic
 def open_dispute(*, topup: TopUp, dispute_id: str, amount_cents: int) -> LedgerEntry | None:
     """Restrict the wallet and take back the disputed credits (never more than is still unrefunded)."""
-    topup = TopUp.objects.select_for_update().get(pk=topup.pk)
+    topup = TopUp.objects.select_for_update(no_key=True).get(pk=topup.pk)
     StripeDispute.objects.get_or_create(dispute_id=dispute_id, defaults={"topup": topup, "amount_cents": amount_cents})
     disputable = min(amount_cents, topup.amount_cents - topup.refunded_cents)
     credits = _credits_for_cents(topup, disputable)
@@ -433,7 +433,7 @@ def open_dispute(*, topup: TopUp, dispute_id: str, amount_cents: int) -> LedgerE
 @transaction.atomic
 def close_dispute(*, dispute_id: str, won: bool) -> LedgerEntry | None:
     """Resolve a dispute: won gives the credits back, lost keeps them taken; either way lift the restriction."""
-    dispute = StripeDispute.objects.select_for_update(of=("self",)).select_related("topup").get(dispute_id=dispute_id)
+    dispute = StripeDispute.objects.select_for_update(of=("self",), no_key=True).select_related("topup").get(dispute_id=dispute_id)
     if dispute.status != StripeDispute.Status.OPEN:
         return None
     dispute.status = StripeDispute.Status.WON if won else StripeDispute.Status.LOST
@@ -452,7 +452,7 @@ def _reverse(original: LedgerEntry, *, key: str, memo: str) -> LedgerEntry:
     The debt it recorded may have been paid since (a top-up pays debt first); forgiving that again would
     make the debt negative, so what was already paid comes back as credits.
     """
-    wallet = Wallet.objects.select_for_update().get(pk=original.wallet_id)
+    wallet = Wallet.objects.select_for_update(no_key=True).get(pk=original.wallet_id)
     taken = original.debt_change_credits - original.amount_credits  # from the balance, plus recorded as owed
     forgiven = min(original.debt_change_credits, wallet.debt_credits)
     return post_entry(

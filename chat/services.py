@@ -252,7 +252,7 @@ def charged_usage(outcome: ReplyOutcome, *, estimated_input_tokens: int) -> Char
 @transaction.atomic
 def finish_reply(*, message_id: int, outcome: ReplyOutcome, estimated_input_tokens: int) -> MessageDone:
     """Settle a reply's hold and save it; return its `message.done` frame. Once per reply."""
-    message = Message.objects.select_for_update().get(pk=message_id)
+    message = Message.objects.select_for_update(no_key=True).get(pk=message_id)
     if message.status != Message.Status.STREAMING:
         return message_done_frame(message)
     hold = Hold.objects.get(reference=f"message:{message_id}")
