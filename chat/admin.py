@@ -1,11 +1,11 @@
-"""Admin for the model catalog: add, disable, reorder and re-price models, and connect providers."""
+"""Admin for the model catalog (add, disable, reorder and re-price models, connect providers) and Auto's table."""
 
 from django.contrib import admin
 
 from billing.admin import PriceInline, format_usd
 from billing.models import Price
 from chat.exceptions import ModelUnavailable
-from chat.models import AIModel, Provider
+from chat.models import AIModel, Provider, RouteRule
 from chat.providers.registry import availability, provider_config_for
 from chat.selectors import catalog_models
 
@@ -84,3 +84,21 @@ class AIModelAdmin(admin.ModelAdmin):
     @admin.display(description="status")
     def status(self, model):
         return availability(model).reason or "Available"
+
+
+@admin.register(RouteRule)
+class RouteRuleAdmin(admin.ModelAdmin):
+    """Auto's routing table: the model each task goes to and why. A task without an enabled row uses its default."""
+
+    list_display = ["task", "model", "reason", "enabled", "status"]
+    list_editable = ["model", "enabled"]
+    list_filter = ["enabled"]
+    list_select_related = ["model", "model__provider"]
+    fields = ["task", "model", "reason", "enabled"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["task"] if obj else []  # a row belongs to its task; add a new row for another task
+
+    @admin.display(description="model status")
+    def status(self, rule):
+        return availability(rule.model).reason or "Available"

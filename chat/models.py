@@ -206,3 +206,31 @@ class Message(models.Model):
 
     def __str__(self):
         return f"{self.model.slug} reply {self.pk} ({self.status})"
+
+
+def route_task_choices() -> list[tuple[str, str]]:
+    """Return the tasks Auto tells apart, as choices (read on use: the routing table imports this module)."""
+    from chat.routing.table import TABLE
+
+    return [(route.task.value, route.label) for route in TABLE]
+
+
+class RouteRule(models.Model):
+    """One row of Auto's routing table as an admin set it: the model a task goes to, and why.
+
+    A task without an enabled rule goes to its built-in default (chat/routing/table.py). A model that is off,
+    unconfigured, too small for the prompt or over the person's ceiling is passed over for the next in line.
+    """
+
+    task = models.CharField(max_length=64, unique=True, choices=route_task_choices)
+    model = models.ForeignKey(AIModel, on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(max_length=200, help_text="Why this model suits the task; shown with Auto's choice.")
+    enabled = models.BooleanField(default=True, help_text="Off: Auto uses the built-in default for this task.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["task"]
+        constraints = [models.CheckConstraint(condition=~Q(reason=""), name="route_rule_reason_not_blank")]
+
+    def __str__(self):
+        return f"{self.get_task_display()} → {self.model.slug}"

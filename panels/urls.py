@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from billing.urls import api_urlpatterns as billing_api
+from chat.routing import views as routing_views
 from chat.urls import api_urlpatterns as chat_api
 from panels import views
 
@@ -13,6 +14,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("billing/", include("billing.urls")),
     path("api/", include((billing_api, "billing_api"))),
+    path("api/route", routing_views.route, name="api_route"),
     path("api/", include((chat_api, "chat_api"))),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,219 @@
+"""Auto's routing table and the rules that pick one model per prompt from it.
+
+The table says, for each task, which model suits it and why; the defaults are here, and an admin overrides a
+task's model and reason with a `RouteRule` row. Choosing then applies three rules, in order, down the task's
+line of models (its table model, its default, its fallbacks, then every other available model by price): a
+prompt and its history that do not fit a model's context window beside a full reply (the budget
+`chat.services.fit_history` enforces) never go to it; a model that is turned off or whose provider is not
+configured is skipped; a model whose estimated cost (the task's typical reply) is above the ceiling is skipped.
+"""
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from enum import Enum
+
+from billing.models import BillingSettings
+from billing.pricing import cost_of
+from billing.services import rate_for
+from chat.exceptions import ContextTooLong, ModelUnavailable, UnknownModel
+from chat.models import AIModel, Message, RouteRule
+from chat.providers.registry import availability
+from chat.routing.classify import Task, classify
+from chat.selectors import catalog_models
+from chat.services import max_output_tokens_for
+from chat.tokens import estimate_message_tokens
+
+MAX_ALTERNATIVES = 3
+REASON_MAX_CHARS = Message._meta.get_field("route_reason").max_length
+
+# Fallback lines: models of a similar price and strength first, then the other tier of the table.
+CHEAP_LINE = ("gemini-2.0-flash", "mistral-small", "claude-3-5-haiku")
+STRUCTURED_LINE = ("gemini-2.0-flash", "mistral-small", "gpt-4.1-mini")  # all have a JSON mode
+CAREFUL_LINE = ("gpt-4.1-mini", "claude-haiku-4-5", "gpt-4o-mini")
+LONG_CONTEXT_LINE = ("gpt-4.1-mini", "gemini-2.0-flash", "gemini-2.5-flash", "gpt-4o-mini")  # 1M-token windows
+
+
+@dataclass(frozen=True)
+class TaskRoute:
+    """One row of the built-in table: a task, where it goes by default and why, and what comes next."""
+
+    task: Task
+    label: str
+    model: str  # slug of the default model
+    why: str
+    fallbacks: tuple[str, ...]
+    reply_tokens: int  # a typical reply, to estimate the price
+
+
+TABLE: tuple[TaskRoute, ...] = (
+    TaskRoute(Task.SUPPORT_INTENT, "Customer support intent classification", "gpt-4o-mini",
+              "cheap, reliable structured output", STRUCTURED_LINE, 50),
+    TaskRoute(Task.BULK_SUMMARY, "Bulk content summarization", "gpt-4o-mini",
+              "lowest cost for volume", CHEAP_LINE, 1_000),
+    TaskRoute(Task.JSON_EXTRACTION, "JSON extraction from documents", "gpt-4o-mini",
+              "schema-conformant output", STRUCTURED_LINE, 800),
+    TaskRoute(Task.RAG_RERANK, "RAG reranking / relevance scoring", "gpt-4o-mini",
+              "cheap enough for many passes", STRUCTURED_LINE, 200),
+    TaskRoute(Task.SOCIAL_CAPTION, "Short-form social captions", "gpt-4o-mini",
+              "tone variety at low cost", CHEAP_LINE, 300),
+    TaskRoute(Task.CHATBOT, "High-volume chatbot interactions", "gpt-4o-mini",
+              "cost scales at volume", CHEAP_LINE, 200),
+    TaskRoute(Task.SUPPORT_EMAIL, "Customer-facing email drafts", "claude-3-5-haiku",
+              "tone consistency, instruction fidelity", CAREFUL_LINE, 500),
+    TaskRoute(Task.CODE_REVIEW, "Code review and explanation", "claude-3-5-haiku",
+              "nuanced reasoning about code", CAREFUL_LINE, 1_200),
+    TaskRoute(Task.LONG_DOCUMENT_QA, "Long document Q&A", "claude-3-5-haiku",
+              "holds context across dense input (200K window)", LONG_CONTEXT_LINE, 600),
+    TaskRoute(Task.BRAND_CONTENT, "Creative or brand-voice content", "claude-3-5-haiku",
+              "more nuanced prose", CAREFUL_LINE, 600),
+    TaskRoute(Task.MULTI_STEP, "Multi-step instruction tasks", "claude-3-5-haiku",
+              "keeps layered constraints", CAREFUL_LINE, 1_200),
+    TaskRoute(Task.RESEARCH_SUMMARY, "Research summarization (editorial quality)", "claude-3-5-haiku",
+              "writing quality for readers", CAREFUL_LINE, 700),
+    TaskRoute(Task.GENERAL_CHAT, "General chat", "gpt-4o-mini",
+              "cheapest capable default", CHEAP_LINE, 500),
+)  # fmt: skip
+ROUTES = {route.task: route for route in TABLE}
+
+
+class Skip(Enum):
+    """Why a model in a task's line was passed over: one per rule."""
+
+    TOO_LONG = "context window"
+    UNAVAILABLE = "availability"
+    OVER_CEILING = "price ceiling"
+
+
+@dataclass(frozen=True)
+class Alternative:
+    model: AIModel
+    estimated_credits: int
+
+
+@dataclass(frozen=True)
+class RouteChoice:
+    task: Task
+    task_label: str
+    model: AIModel
+    reason: str  # at most REASON_MAX_CHARS, so it fits `Message.route_reason`
+    estimated_credits: int
+    alternatives: tuple[Alternative, ...]
+
+
+def table_rule(task: Task) -> tuple[str, str]:
+    """Return (model slug, why) for `task`: the admin's enabled rule if there is one, else the default."""
+    rule = RouteRule.objects.filter(task=task, enabled=True).select_related("model").first()
+    if rule is not None:
+        return rule.model.slug, rule.reason
+    return ROUTES[task].model, ROUTES[task].why
+
+
+def estimated_credits(model: AIModel, *, input_tokens: int, output_tokens: int, billing: BillingSettings) -> int:
+    """Return what one call of this size would cost on `model` now, in credits (0 while it has no price)."""
+    price = model.current_price()
+    if price is None:
+        return 0
+    return cost_of(input_tokens=input_tokens, output_tokens=output_tokens, rate=rate_for(price, billing)).credits
+
+
+def choose_model(
+    *,
+    prompt: str,
+    history_tokens: int = 0,
+    candidates: Collection[str] | None = None,
+    ceiling_credits: int | None = None,
+) -> RouteChoice:
+    """Return the model Auto sends `prompt` to, why, and the next-best models that also qualify.
+
+    `candidates` restricts the choice to those model slugs (UnknownModel names any that is not an enabled
+    catalog model); `ceiling_credits` is the most one Auto turn may cost. When no model qualifies, raise
+    ContextTooLong if the prompt fits none, else ModelUnavailable (none available, or none within the ceiling).
+    """
+    classification = classify(prompt)
+    route = ROUTES[classification.task]
+    wanted_slug, why = table_rule(classification.task)
+
+    pool = {model.slug: model for model in catalog_models(include_disabled=True)}  # turned-off ones are skipped
+    if candidates is not None:
+        offered = {slug for slug, model in pool.items() if model.enabled and model.provider.enabled}
+        unknown = sorted(set(candidates) - offered)
+        if unknown:
+            raise UnknownModel(f"Unknown model: {', '.join(unknown)}.")
+        pool = {slug: model for slug, model in pool.items() if slug in candidates}
+
+    input_tokens = estimate_message_tokens([prompt]) + history_tokens
+    billing = BillingSettings.load()
+    costs = {
+        slug: estimated_credits(
+            model,
+            input_tokens=input_tokens,
+            output_tokens=min(route.reply_tokens, model.max_output_tokens),
+            billing=billing,
+        )
+        for slug, model in pool.items()
+    }
+    named = [slug for slug in dict.fromkeys((wanted_slug, route.model, *route.fallbacks)) if slug in pool]
+    line = named + sorted(pool.keys() - set(named), key=lambda slug: (costs[slug], slug))
+
+    qualified, skipped = [], {}
+    for slug in line:
+        model = pool[slug]
+        if input_tokens + max_output_tokens_for(model) > model.context_window:
+            skipped[slug] = (
+                Skip.TOO_LONG,
+                f"does not fit: about {input_tokens:,} tokens against a {model.context_window:,}-token window",
+            )
+        elif not availability(model).available:
+            skipped[slug] = (Skip.UNAVAILABLE, "is unavailable")
+        elif ceiling_credits is not None and costs[slug] > ceiling_credits:
+            skipped[slug] = (
+                Skip.OVER_CEILING,
+                f"would cost about {credits(costs[slug])}, over the ceiling of {credits(ceiling_credits)}",
+            )
+        else:
+            qualified.append(model)
+    if not qualified:
+        raise no_route(pool, skipped, input_tokens, ceiling_credits)
+
+    chosen = qualified[0]
+    task_words = f"{route.label}: {classification.reason}."
+    if chosen.slug == wanted_slug:
+        choice_words = f"{chosen.name}: {why}."
+    elif wanted_slug in skipped:
+        choice_words = f"{pool[wanted_slug].name} {skipped[wanted_slug][1]}, so {chosen.name}, next in line."
+    else:
+        choice_words = f"{chosen.name}, the first of the allowed models in line for this task."
+    return RouteChoice(
+        task=classification.task,
+        task_label=route.label,
+        model=chosen,
+        reason=clip(f"{task_words} {choice_words}"),
+        estimated_credits=costs[chosen.slug],
+        alternatives=tuple(Alternative(model, costs[model.slug]) for model in qualified[1 : 1 + MAX_ALTERNATIVES]),
+    )
+
+
+def no_route(
+    pool: dict[str, AIModel], skipped: dict[str, tuple[Skip, str]], input_tokens: int, ceiling: int | None
+) -> ContextTooLong | ModelUnavailable:
+    """Return the error that says why no model qualified, in words a person can act on."""
+    kinds = {kind for kind, _ in skipped.values()}
+    if pool and kinds == {Skip.TOO_LONG}:
+        largest = max(model.context_window for model in pool.values())
+        return ContextTooLong(
+            f"The prompt and its history (about {input_tokens:,} tokens) fit no allowed model; "
+            f"the largest window is {largest:,} tokens."
+        )
+    if Skip.OVER_CEILING in kinds:
+        return ModelUnavailable(f"No available model can answer within the ceiling of {credits(ceiling)}.")
+    return ModelUnavailable("No model that can take this prompt is available right now.")
+
+
+def credits(amount: int) -> str:
+    """Return an amount of credits in words: "1 credit", "2,400 credits"."""
+    return f"{amount:,} credit{'' if amount == 1 else 's'}"
+
+
+def clip(reason: str) -> str:
+    """Return `reason` cut to REASON_MAX_CHARS, ending with an ellipsis when cut."""
+    return reason if len(reason) <= REASON_MAX_CHARS else reason[: REASON_MAX_CHARS - 1].rstrip() + "…"

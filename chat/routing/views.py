@@ -1,0 +1,88 @@
+"""POST /api/route: Auto's choice for a prompt, for scripts as well as the UI.
+
+Public, like /api/estimate: it reads no account data, writes nothing and calls no provider, and costs a few
+milliseconds of CPU. It is exempt from CSRF for the same reason (a forged request learns nothing and changes
+nothing). Every bad request is a 400 with `{"error": code, "detail": sentence}`; a request that no model can
+take (too long for every window, nothing available, nothing within the ceiling) is a 422 of the same shape.
+"""
+
+import json
+
+from django.core.exceptions import RequestDataTooBig
+from django.http import JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from chat.exceptions import ContextTooLong, ModelUnavailable, UnknownModel
+from chat.protocol import MAX_CONTENT_CHARS
+from chat.routing.table import choose_model
+
+MAX_HISTORY_TOKENS = 10_000_000
+MAX_CANDIDATES = 50
+
+
+class RouteRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+    prompt: str = Field(max_length=MAX_CONTENT_CHARS)
+    models: list[str] | None = Field(default=None, min_length=1, max_length=MAX_CANDIDATES)
+    history_tokens: int = Field(default=0, ge=0, le=MAX_HISTORY_TOKENS)
+    ceiling_credits: int | None = Field(default=None, gt=0)
+
+    @field_validator("prompt")
+    @classmethod
+    def prompt_is_not_blank(cls, prompt: str) -> str:
+        if not prompt.strip():
+            raise ValueError("the prompt is empty")
+        return prompt
+
+
+def bad_request(code: str, detail: str, status: int = 400) -> JsonResponse:
+    """Return the error shape of the JSON API: a stable code and a sentence."""
+    return JsonResponse({"error": code, "detail": detail}, status=status)
+
+
+@csrf_exempt
+@require_POST
+def route(request):
+    """Return the task Auto sees in the prompt, the model it would use, why, and the next-best models."""
+    try:
+        payload = json.loads(request.body)
+    except RequestDataTooBig:
+        return bad_request(
+            "invalid_request", f"The request is too large; a prompt may have {MAX_CONTENT_CHARS:,} characters."
+        )
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: JSON nested too deep
+        return bad_request("invalid_json", 'Send a JSON object, e.g. {"prompt": "Summarize this..."}.')
+    if not isinstance(payload, dict):
+        return bad_request("invalid_json", 'Send a JSON object, e.g. {"prompt": "Summarize this..."}.')
+    try:
+        query = RouteRequest.model_validate(payload)
+    except ValidationError as error:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'request'}: {e['msg']}" for e in error.errors())
+        return bad_request("invalid_request", f"{problems}.")
+    try:
+        choice = choose_model(
+            prompt=query.prompt,
+            history_tokens=query.history_tokens,
+            candidates=query.models,
+            ceiling_credits=query.ceiling_credits,
+        )
+    except UnknownModel as error:
+        return bad_request(error.code, error.detail)
+    except (ContextTooLong, ModelUnavailable) as error:  # well formed, but no model can take it
+        return bad_request(error.code, error.detail, status=422)
+    return JsonResponse(
+        {
+            "task": choice.task.value,
+            "task_label": choice.task_label,
+            "model": choice.model.slug,
+            "reason": choice.reason,
+            "estimated_credits": choice.estimated_credits,
+            "alternatives": [
+                {"model": alternative.model.slug, "estimated_credits": alternative.estimated_credits}
+                for alternative in choice.alternatives
+            ],
+        }
+    )
