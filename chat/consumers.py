@@ -110,7 +110,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         start_replies(started.replies)
         await self.send_frame(started.frame)
         for message in started.frame.messages:
-            self.follow(message.message_id, after_seq=0)
+            self.follow(message.message_id, started.stream_keys[message.message_id], after_seq=0)
         if started.replies:
             await notify_wallet(self.user.pk)
 
@@ -120,7 +120,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         else:
             messages = await database_sync_to_async(turn_messages_for)(self.user, frame.turn_id)
         for message in messages:
-            await reply_log().request_stop(message.pk)
+            await reply_log().request_stop(str(message.stream_key))
 
     async def subscribe(self, frame: Subscribe):
         conversation = await database_sync_to_async(conversation_for)(self.user, frame.conversation_id)
@@ -140,18 +140,18 @@ class ChatConsumer(AsyncWebsocketConsumer):
                     message_id=message.pk, turn_id=message.turn_id, model=message.model.slug, panel=message.panel
                 )
             )
-            self.follow(message.pk, after_seq=frame.after_seq)
+            self.follow(message.pk, str(message.stream_key), after_seq=frame.after_seq)
 
-    def follow(self, message_id: int, *, after_seq: int):
+    def follow(self, message_id: int, stream_key: str, *, after_seq: int):
         """Send this reply's frames after `after_seq` to this socket, replacing an earlier follow of it."""
         if (earlier := self.following.pop(message_id, None)) is not None:
             earlier.cancel()
-        task = asyncio.create_task(self._forward(message_id, after_seq))
+        task = asyncio.create_task(self._forward(stream_key, after_seq))
         self.following[message_id] = task
         task.add_done_callback(lambda _: self.following.get(message_id) is task and self.following.pop(message_id))
 
-    async def _forward(self, message_id: int, after_seq: int):
-        async for frame in reply_log().follow(message_id, after_seq):
+    async def _forward(self, stream_key: str, after_seq: int):
+        async for frame in reply_log().follow(stream_key, after_seq):
             await self.send(text_data=_dumps(frame))
 
     async def send_frame(self, frame: ServerFrame):

@@ -5,6 +5,8 @@ live in the database: a provider names the setting or environment variable that 
 chat/providers/registry.py resolves that name when a call is made. Prices live in billing (`Price`).
 """
 
+import uuid
+
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
@@ -189,6 +191,9 @@ class Message(models.Model):
     error_code = models.CharField(max_length=40, blank=True)
     error_detail = models.CharField(max_length=500, blank=True)
     provider_request_id = models.CharField(max_length=200, blank=True)
+    # Names the reply's log in Redis; unlike the id, it is never reused (a restored or new database
+    # starts ids again while Redis still holds the logs of the old ones).
+    stream_key = models.UUIDField(default=uuid.uuid4, editable=False, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 

@@ -38,6 +38,7 @@ class PreparedReply:
     """Everything the streaming task needs to produce one reply, without touching the database."""
 
     message_id: int
+    stream_key: str
     user_id: int
     model_slug: str
     call: CallRequest
@@ -47,6 +48,7 @@ class PreparedReply:
 @dataclass(frozen=True)
 class StartedTurn:
     frame: TurnStarted
+    stream_keys: dict[int, str]  # message id -> the name of its reply log
     replies: list[PreparedReply]  # empty when the request was a retry of a turn already started
 
 
@@ -110,7 +112,7 @@ def start_turn(*, user, request_id: str, conversation_id: int | None, model_slug
     """
     replay = Turn.objects.filter(user=user, request_id=request_id).first()
     if replay is not None:
-        return StartedTurn(turn_started_frame(replay), replies=[])
+        return started_again(replay)
     if turns_in_flight(user) >= settings.CHAT_MAX_TURNS_IN_FLIGHT:
         raise TooManyInFlight(
             f"You already have {settings.CHAT_MAX_TURNS_IN_FLIGHT} turns answering; wait for one to finish."
@@ -123,7 +125,7 @@ def start_turn(*, user, request_id: str, conversation_id: int | None, model_slug
         replay = Turn.objects.filter(user=user, request_id=request_id).first()
         if replay is None:
             raise
-        return StartedTurn(turn_started_frame(replay), replies=[])  # the same request, raced from another tab
+        return started_again(replay)  # the same request, raced from another tab
 
 
 @transaction.atomic
@@ -177,6 +179,7 @@ def _write_turn(*, user, request_id, conversation_id, model_slugs, content) -> S
     replies = [
         PreparedReply(
             message_id=message.pk,
+            stream_key=str(message.stream_key),
             user_id=user.pk,
             model_slug=choice.model.slug,
             call=CallRequest(
@@ -189,7 +192,13 @@ def _write_turn(*, user, request_id, conversation_id, model_slugs, content) -> S
         )
         for (message, choice, messages, estimated_input), config in zip(plans, configs, strict=True)
     ]
-    return StartedTurn(turn_started_frame(turn), replies)
+    return StartedTurn(turn_started_frame(turn), {m.pk: str(m.stream_key) for m, *_ in plans}, replies)
+
+
+def started_again(turn: Turn) -> StartedTurn:
+    """Return a turn already started, to answer a retried request; it starts nothing new."""
+    keys = dict(turn.messages.values_list("pk", "stream_key"))
+    return StartedTurn(turn_started_frame(turn), {pk: str(key) for pk, key in keys.items()}, replies=[])
 
 
 def turn_started_frame(turn: Turn) -> TurnStarted:

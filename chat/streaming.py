@@ -42,8 +42,8 @@ async def run_reply(reply: PreparedReply, log: ReplyLog | None = None) -> None:
     """Stream one reply to the log and finish it (settle, save, `message.done`, `wallet`), whatever happens."""
     log = log or reply_log()
     cancel = asyncio.Event()
-    writer = DeltaWriter(reply.message_id, log)
-    watcher = asyncio.create_task(_watch_for_stop(reply.message_id, log, cancel))
+    writer = DeltaWriter(reply.message_id, reply.stream_key, log)
+    watcher = asyncio.create_task(_watch_for_stop(reply.stream_key, log, cancel))
     started = time.monotonic()
     first_token_at = None
     usage, error = None, None
@@ -76,13 +76,13 @@ async def run_reply(reply: PreparedReply, log: ReplyLog | None = None) -> None:
     done = await database_sync_to_async(finish_reply)(
         message_id=reply.message_id, outcome=outcome, estimated_input_tokens=reply.estimated_input_tokens
     )
-    await log.append(reply.message_id, done.model_dump(mode="json"))
+    await log.append(reply.stream_key, done.model_dump(mode="json"))
     await notify_wallet(reply.user_id)
 
 
-async def _watch_for_stop(message_id: int, log: ReplyLog, cancel: asyncio.Event) -> None:
+async def _watch_for_stop(stream_key: str, log: ReplyLog, cancel: asyncio.Event) -> None:
     while not cancel.is_set():
-        if await log.stop_requested(message_id):
+        if await log.stop_requested(stream_key):
             cancel.set()
             return
         await asyncio.sleep(STOP_POLL_SECONDS)
@@ -99,8 +99,9 @@ async def notify_wallet(user_id: int) -> None:
 class DeltaWriter:
     """Coalesce tokens into `message.delta` frames and append them to the log in order, off the read path."""
 
-    def __init__(self, message_id: int, log: ReplyLog):
+    def __init__(self, message_id: int, stream_key: str, log: ReplyLog):
         self.message_id = message_id
+        self.stream_key = stream_key
         self.log = log
         self.interval = settings.CHAT_DELTA_INTERVAL_SECONDS
         self.parts: list[str] = []
@@ -139,7 +140,7 @@ class DeltaWriter:
 
     async def _send(self) -> None:
         while (frame := await self.queue.get()) is not None:
-            await self.log.append(self.message_id, frame)
+            await self.log.append(self.stream_key, frame)
 
     async def close(self) -> None:
         """Flush what is left and wait until every frame is in the log.

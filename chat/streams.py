@@ -3,7 +3,8 @@
 The task that reads a provider appends `message.delta` frames (and one `message.done`) here; every socket
 that shows the reply (the sender's, a second tab, a reconnect, on any Daphne process) follows the log. So a
 follower never sees a gap or a duplicate, and a reply outlives the socket that started it. With REDIS_URL
-the log is a Redis Stream per reply, shared by all processes; without it, an in-process list.
+the log is a Redis Stream per reply, shared by all processes; without it, an in-process list. A log is
+named by its message's `stream_key`, a UUID that, unlike the id, is never reused.
 """
 
 import asyncio
@@ -20,16 +21,16 @@ FOLLOW_IDLE_SECONDS = 300  # a follower that hears nothing this long gives up (i
 
 
 class ReplyLog(Protocol):
-    async def append(self, message_id: int, frame: dict) -> None:
+    async def append(self, key: str, frame: dict) -> None:
         """Add a frame to the reply's log (frames carry their own `seq`)."""
 
-    def follow(self, message_id: int, after_seq: int = 0) -> AsyncIterator[dict]:
+    def follow(self, key: str, after_seq: int = 0) -> AsyncIterator[dict]:
         """Yield the reply's frames with `seq` > `after_seq`, then live ones, ending after `message.done`."""
 
-    async def request_stop(self, message_id: int) -> None:
+    async def request_stop(self, key: str) -> None:
         """Ask whichever process streams the reply to stop it."""
 
-    async def stop_requested(self, message_id: int) -> bool:
+    async def stop_requested(self, key: str) -> bool:
         """Return whether someone asked to stop the reply."""
 
 
@@ -41,27 +42,27 @@ class MemoryReplyLog:
     """The embedded mode's log: one process, one event loop."""
 
     def __init__(self):
-        self._frames: dict[int, list[dict]] = {}
-        self._changed: dict[int, asyncio.Event] = {}
-        self._stops: set[int] = set()
+        self._frames: dict[str, list[dict]] = {}
+        self._changed: dict[str, asyncio.Event] = {}
+        self._stops: set[str] = set()
 
-    def _event(self, message_id: int) -> asyncio.Event:
-        return self._changed.setdefault(message_id, asyncio.Event())
+    def _event(self, key: str) -> asyncio.Event:
+        return self._changed.setdefault(key, asyncio.Event())
 
-    async def append(self, message_id: int, frame: dict) -> None:
-        self._frames.setdefault(message_id, []).append(frame)
-        self._changed.pop(message_id, asyncio.Event()).set()  # wake followers; the next wait gets a new event
+    async def append(self, key: str, frame: dict) -> None:
+        self._frames.setdefault(key, []).append(frame)
+        self._changed.pop(key, asyncio.Event()).set()  # wake followers; the next wait gets a new event
         if frame["type"] == DONE:
-            asyncio.get_running_loop().call_later(RETAIN_SECONDS, self._forget, message_id)
+            asyncio.get_running_loop().call_later(RETAIN_SECONDS, self._forget, key)
 
-    def _forget(self, message_id: int) -> None:
-        self._frames.pop(message_id, None)
-        self._stops.discard(message_id)
+    def _forget(self, key: str) -> None:
+        self._frames.pop(key, None)
+        self._stops.discard(key)
 
-    async def follow(self, message_id: int, after_seq: int = 0) -> AsyncIterator[dict]:
+    async def follow(self, key: str, after_seq: int = 0) -> AsyncIterator[dict]:
         position = 0
         while True:
-            frames = self._frames.get(message_id, [])
+            frames = self._frames.get(key, [])
             while position < len(frames):
                 frame = frames[position]
                 position += 1
@@ -69,17 +70,17 @@ class MemoryReplyLog:
                     yield frame
                 if frame["type"] == DONE:
                     return
-            changed = self._event(message_id)
+            changed = self._event(key)
             try:
                 await asyncio.wait_for(changed.wait(), FOLLOW_IDLE_SECONDS)
             except TimeoutError:
                 return
 
-    async def request_stop(self, message_id: int) -> None:
-        self._stops.add(message_id)
+    async def request_stop(self, key: str) -> None:
+        self._stops.add(key)
 
-    async def stop_requested(self, message_id: int) -> bool:
-        return message_id in self._stops
+    async def stop_requested(self, key: str) -> bool:
+        return key in self._stops
 
 
 class RedisReplyLog:
@@ -96,23 +97,22 @@ class RedisReplyLog:
             self._clients[loop] = aioredis.from_url(self._url)
         return self._clients[loop]
 
-    def _key(self, message_id: int) -> str:
-        return f"{self._prefix}{message_id}"
+    def _name(self, key: str) -> str:
+        return f"{self._prefix}{key}"
 
-    async def append(self, message_id: int, frame: dict) -> None:
-        redis = self._redis()
-        key = self._key(message_id)
-        async with redis.pipeline(transaction=False) as pipe:
-            pipe.xadd(key, {"frame": json.dumps(frame)})
-            pipe.expire(key, RETAIN_SECONDS)
+    async def append(self, key: str, frame: dict) -> None:
+        name = self._name(key)
+        async with self._redis().pipeline(transaction=False) as pipe:
+            pipe.xadd(name, {"frame": json.dumps(frame)})
+            pipe.expire(name, RETAIN_SECONDS)
             await pipe.execute()
 
-    async def follow(self, message_id: int, after_seq: int = 0) -> AsyncIterator[dict]:
+    async def follow(self, key: str, after_seq: int = 0) -> AsyncIterator[dict]:
         redis = self._redis()
-        key = self._key(message_id)
+        name = self._name(key)
         last_id = "0-0"
         while True:
-            answer = await redis.xread({key: last_id}, count=200, block=FOLLOW_IDLE_SECONDS * 1000)
+            answer = await redis.xread({name: last_id}, count=200, block=FOLLOW_IDLE_SECONDS * 1000)
             if not answer:
                 return
             for entry_id, fields in answer[0][1]:
@@ -123,11 +123,11 @@ class RedisReplyLog:
                 if frame["type"] == DONE:
                     return
 
-    async def request_stop(self, message_id: int) -> None:
-        await self._redis().set(f"{self._key(message_id)}:stop", 1, ex=RETAIN_SECONDS)
+    async def request_stop(self, key: str) -> None:
+        await self._redis().set(f"{self._name(key)}:stop", 1, ex=RETAIN_SECONDS)
 
-    async def stop_requested(self, message_id: int) -> bool:
-        return bool(await self._redis().exists(f"{self._key(message_id)}:stop"))
+    async def stop_requested(self, key: str) -> bool:
+        return bool(await self._redis().exists(f"{self._name(key)}:stop"))
 
 
 _log: ReplyLog | None = None

@@ -190,16 +190,3 @@ def fund(user, credits: int):
     if difference:
         grant_credits(user=user, credits=difference, reason="test funding", key=f"test-fund:{user.pk}:{credits}")
     return Wallet.objects.get(pk=wallet.pk)
-
-
-@pytest.fixture(scope="session", autouse=True)
-def fresh_reply_logs():
-    """Forget reply logs left in Redis by an earlier run: the new test database reuses message ids."""
-    if not settings.REDIS_URL:
-        return
-    import redis
-
-    client = redis.Redis.from_url(settings.REDIS_URL)
-    for key in client.scan_iter(match="panels:reply:*", count=1000):
-        client.delete(key)
-    client.close()
