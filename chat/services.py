@@ -57,14 +57,25 @@ def max_output_tokens_for(model: AIModel) -> int:
     return min(model.max_output_tokens, settings.CHAT_MAX_OUTPUT_TOKENS)
 
 
-def choose_panels(model_slugs: list[str], *, content: str) -> list[PanelChoice]:
+def history_tokens(conversation: Conversation) -> int:
+    """Return an estimate of the history a panel would send: every prompt and the longest reply of each turn."""
+    if conversation.pk is None:
+        return 0
+    total = 0
+    for turn in conversation.turns.prefetch_related("messages"):
+        replies = [estimate_message_tokens([m.text]) for m in turn.messages.all() if m.text]
+        total += estimate_message_tokens([turn.content]) + max(replies, default=0)
+    return total
+
+
+def choose_panels(model_slugs: list[str], *, content: str, conversation: Conversation) -> list[PanelChoice]:
     """Resolve the requested slugs to callable models; `auto` asks the router."""
     choices = []
     for slug in model_slugs:
         if slug == AUTO:
             from chat.routing.table import choose_model  # the router loads its table from the database
 
-            routed = choose_model(prompt=content)
+            routed = choose_model(prompt=content, history_tokens=history_tokens(conversation))
             choices.append(PanelChoice(AUTO, routed.model, Route(task=routed.task, reason=routed.reason)))
             continue
         model = catalog_model(slug)
@@ -131,7 +142,7 @@ def start_turn(*, user, request_id: str, conversation_id: int | None, model_slug
 @transaction.atomic
 def _write_turn(*, user, request_id, conversation_id, model_slugs, content) -> StartedTurn:
     conversation = conversation_for(user, conversation_id) if conversation_id is not None else Conversation(user=user)
-    panels = choose_panels(model_slugs, content=content)
+    panels = choose_panels(model_slugs, content=content, conversation=conversation)
     configs: list[ProviderConfig] = [provider_config_for(choice.model.provider) for choice in panels]
     is_first_turn = conversation.pk is None or not conversation.turns.exists()
     conversation.chosen_models = list(model_slugs)

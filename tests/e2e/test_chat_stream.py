@@ -306,3 +306,22 @@ def test_two_daphne_processes_show_the_same_stream(open_socket, chat_server, sim
         other_server.stop()
     assert watcher.text(message_id) == sender.text(message_id) == Message.objects.get(pk=message_id).text
     assert [d["seq"] for d in watcher.deltas(message_id)] == [d["seq"] for d in sender.deltas(message_id)]
+
+
+def test_auto_routes_a_code_review_to_the_better_reasoner_and_says_why(open_socket, user, simulator):
+    fund(user, 2_000_000)
+    socket = open_socket(user)
+    prompt = (
+        "Can you review this function and explain the bug?\n\n```python\ndef mean(xs):\n"
+        "    return sum(xs) / len(xs) - 1\n```"
+    )
+    started = socket.send_turn(["auto", "gpt-4o-mini"], prompt)
+    auto, fixed = started["messages"]
+    assert (auto["requested_model"], auto["model"]) == ("auto", "claude-3-5-haiku")
+    assert auto["route"]["task"] == "code_review" and auto["route"]["reason"]
+    assert (fixed["requested_model"], fixed["route"]) == ("gpt-4o-mini", None)
+    done = socket.until_done([auto["message_id"], fixed["message_id"]])
+    assert socket.text(auto["message_id"]).startswith("[Simulated reply from claude-3-5-haiku")
+    message = Message.objects.get(pk=auto["message_id"])
+    assert (message.requested_model, message.route_task) == ("auto", "code_review")
+    assert done[auto["message_id"]]["credits"] > 0
