@@ -62,3 +62,28 @@ def test_the_request_id_of_a_refused_frame_is_echoed():
     with pytest.raises(ProtocolError) as refused:
         parse_client_frame('{"type": "teleport", "request_id": "abc"}')
     assert refused.value.frame.request_id == "abc"
+
+
+@pytest.mark.parametrize(
+    ("frame", "says"),
+    [
+        ({"models": []}, "models: List should have at least 1 item"),
+        ({"models": ["a", "b", "c", "d", "e"]}, "models: List should have at most 4 items"),
+        ({"content": ""}, "content: String should have at least 1 character"),
+        ({"content": "   "}, "content must not be blank"),
+        ({"content": "x" * 400_001}, "content: String should have at most 400000 characters"),
+        ({"request_id": ""}, "request_id: String should have at least 1 character"),
+    ],
+)
+def test_a_send_outside_the_limits_is_refused_with_a_reason(frame, says):
+    send = {"type": "send", "request_id": "r-9", "conversation_id": None, "models": ["gpt-4o-mini"], "content": "hi"}
+    with pytest.raises(ProtocolError) as refused:
+        parse_client_frame(json.dumps({**send, **frame}))
+    assert says in refused.value.frame.detail
+
+
+def test_a_stop_names_exactly_one_target():
+    with pytest.raises(ProtocolError, match="either message_id or turn_id"):
+        parse_client_frame('{"type": "stop", "message_id": 1, "turn_id": 2}')
+    with pytest.raises(ProtocolError, match="either message_id or turn_id"):
+        parse_client_frame('{"type": "stop"}')

@@ -1,6 +1,7 @@
 """The real ASGI stack under Daphne: pages over HTTP, and who may open the chat websocket."""
 
 import json
+import time
 import urllib.request
 
 import pytest
@@ -75,3 +76,14 @@ def test_a_socket_without_an_origin_is_refused(daphne_server, user):
     with pytest.raises(InvalidStatus) as refused:
         open_chat_socket(daphne_server, cookie=session_cookie_for(user))
     assert refused.value.response.status_code == 403
+
+
+def test_a_flood_of_frames_is_rate_limited_and_the_socket_stays_usable(daphne_server, user):
+    with open_chat_socket(daphne_server, cookie=session_cookie_for(user), origin=daphne_server.url) as socket:
+        for _ in range(60):
+            socket.send('{"type": "ping"}')
+        answers = [json.loads(socket.recv(timeout=10))["type"] for _ in range(60)]
+        assert "pong" in answers
+        assert answers.count("error") >= 30  # bursts of 20, then about 10 a second
+        time.sleep(1.1)  # the budget refills
+        assert exchange(socket, '{"type": "ping"}') == {"type": "pong"}
