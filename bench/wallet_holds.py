@@ -26,6 +26,8 @@ from django.conf import settings  # noqa: E402
 from django.db import connection, connections  # noqa: E402
 from django.test.utils import setup_databases, teardown_databases  # noqa: E402
 
+from tests.conftest import run_at_once  # noqa: E402
+
 CALLERS = 50
 COVERED = 20
 ROUNDS = 200
@@ -35,28 +37,6 @@ def percentile(values, fraction):
     """Return the value below which `fraction` of `values` fall."""
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
-
-
-def run_together(count, work):
-    """Run `work(i)` in `count` threads released at once; return each result or exception."""
-    barrier = threading.Barrier(count)
-    results = [None] * count
-
-    def runner(i):
-        try:
-            barrier.wait()
-            results[i] = work(i)
-        except Exception as error:
-            results[i] = error
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=runner, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
 
 
 def main():
@@ -90,7 +70,7 @@ def main():
 
     # 1. The race: 50 callers at once against a balance for 20.
     racer = person("racer", COVERED * hold_cost)
-    results = run_together(
+    results = run_at_once(
         CALLERS,
         lambda i: place_holds(user=racer, requests=[HoldRequest(f"race:{i}", model, 1_000, 1_000)]),
     )
@@ -112,7 +92,7 @@ def main():
             w.save(update_fields=["held_credits"])
         return True
 
-    naive_results = run_together(CALLERS, naive_hold)
+    naive_results = run_at_once(CALLERS, naive_hold)
     naive_admitted = sum(r is True for r in naive_results)
     naive_wallet = Wallet.objects.get(user=naive)
 
@@ -134,7 +114,7 @@ def main():
             settle_ms.append((time.perf_counter() - held) * 1000)
 
     began = time.perf_counter()
-    failures = [r for r in run_together(8, panel) if r is not None]
+    failures = [r for r in run_at_once(8, panel) if r is not None]
     elapsed = time.perf_counter() - began
     if failures:
         print(f"{len(failures)} panels failed, e.g. {failures[0]!r}")

@@ -108,8 +108,21 @@ class PriceInline(admin.TabularInline):
         return "current" if price.model.current_price() == price else "superseded"
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Money records are written by billing.services only; the admin shows them."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Price)
-class PriceAdmin(admin.ModelAdmin):
+class PriceAdmin(ReadOnlyAdmin):
     """Every price ever set, read-only; re-price a model from its page under AI models."""
 
     list_display = [
@@ -125,15 +138,6 @@ class PriceAdmin(admin.ModelAdmin):
     list_select_related = ["model", "created_by"]
     search_fields = ["model__slug", "model__name", "note"]
     date_hierarchy = "effective_from"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 # --- The pricing console: money settings, packs, and read-only money records ---------------------------
@@ -217,19 +221,6 @@ class CreditPackAdmin(admin.ModelAdmin):
     @admin.display(description="credits at today's rate")
     def credits_now(self, pack):
         return f"{credits_for_usd(pack.amount_usd, credits_per_usd=BillingSettings.load().credits_per_usd):,}"
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Money records are written by billing.services only; the admin shows them."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class GrantForm(forms.Form):

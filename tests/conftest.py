@@ -4,6 +4,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -190,3 +191,30 @@ def fund(user, credits: int):
     if difference:
         grant_credits(user=user, credits=difference, reason="test funding", key=f"test-fund:{user.pk}:{credits}")
     return Wallet.objects.get(pk=wallet.pk)
+
+
+def run_at_once(count: int, work) -> list:
+    """Run `work(i)` in `count` threads released together; return each result or the exception it raised.
+
+    Each thread closes its database connections when done, as a request thread would.
+    """
+    from django.db import connections
+
+    barrier = threading.Barrier(count)
+    results: list = [None] * count
+
+    def runner(i):
+        try:
+            barrier.wait()
+            results[i] = work(i)
+        except Exception as error:  # collected for the caller to assert on
+            results[i] = error
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=runner, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return results

@@ -3,45 +3,22 @@
 Run on PostgreSQL in CI (SQLite serialises writers, so there the race cannot even start).
 """
 
-import threading
 import time
 
 import pytest
-from django.db import connection, connections, transaction
+from django.db import connection, transaction
 
 from billing.exceptions import InsufficientCredits
 from billing.ledger import ledger_mismatches
 from billing.models import Hold, Wallet
 from billing.services import ChargedUsage, HoldRequest, place_holds, settle
-from tests.conftest import fund
+from tests.conftest import fund, run_at_once
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 CALLERS = 50
 COVERED = 20
 HOLD = 1_500  # 1,000 input + 1,000 output tokens of the test model
-
-
-def run_at_once(count: int, work) -> list:
-    """Run `work(i)` in `count` threads released together; return each result or exception."""
-    barrier = threading.Barrier(count)
-    results: list = [None] * count
-
-    def runner(i):
-        try:
-            barrier.wait()
-            results[i] = work(i)
-        except Exception as error:  # collected and asserted on by the test
-            results[i] = error
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=runner, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return results
 
 
 def hold_request(model, i):
