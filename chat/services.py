@@ -151,7 +151,7 @@ def _write_turn(*, user, request_id, conversation_id, model_slugs, content) -> S
 
     plans = []
     for panel, choice in enumerate(panels):
-        pairs = thread_for(conversation, model=choice.model, panel=panel)
+        pairs = [] if is_first_turn else thread_for(conversation, model=choice.model, panel=panel)
         messages, dropped, estimated_input = fit_history(
             system_prompt=conversation.system_prompt, pairs=pairs, content=content, model=choice.model
         )
@@ -203,7 +203,10 @@ def _write_turn(*, user, request_id, conversation_id, model_slugs, content) -> S
         )
         for (message, choice, messages, estimated_input), config in zip(plans, configs, strict=True)
     ]
-    return StartedTurn(turn_started_frame(turn), {m.pk: str(m.stream_key) for m, *_ in plans}, replies)
+    frame = turn_started_frame(
+        turn, messages=[m for m, *_ in plans], held_credits=sum(hold.amount_credits for hold in holds)
+    )
+    return StartedTurn(frame, {m.pk: str(m.stream_key) for m, *_ in plans}, replies)
 
 
 def started_again(turn: Turn) -> StartedTurn:
@@ -212,12 +215,18 @@ def started_again(turn: Turn) -> StartedTurn:
     return StartedTurn(turn_started_frame(turn), {pk: str(key) for pk, key in keys.items()}, replies=[])
 
 
-def turn_started_frame(turn: Turn) -> TurnStarted:
-    """Return the `turn.started` frame of a turn (also to answer a retried request)."""
-    messages = list(turn.messages.select_related("model").order_by("panel"))
-    held = Hold.objects.filter(reference__in=[f"message:{m.pk}" for m in messages]).values_list(
-        "amount_credits", flat=True
-    )
+def turn_started_frame(
+    turn: Turn, *, messages: list[Message] | None = None, held_credits: int | None = None
+) -> TurnStarted:
+    """Return the `turn.started` frame of a turn; what the caller already has in hand is not read again."""
+    if messages is None:
+        messages = list(turn.messages.select_related("model").order_by("panel"))
+    if held_credits is None:
+        held_credits = sum(
+            Hold.objects.filter(reference__in=[f"message:{m.pk}" for m in messages]).values_list(
+                "amount_credits", flat=True
+            )
+        )
     return TurnStarted(
         request_id=turn.request_id,
         conversation_id=turn.conversation_id,
@@ -233,7 +242,7 @@ def turn_started_frame(turn: Turn) -> TurnStarted:
             )
             for m in messages
         ],
-        held_credits=sum(held),
+        held_credits=held_credits,
     )
 
 
