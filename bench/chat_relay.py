@@ -35,7 +35,7 @@ from websockets.asyncio.client import connect  # noqa: E402
 from chat.providers.base import CallRequest, ChatMessage, Delta, ProviderConfig  # noqa: E402
 from chat.providers.openai import OpenAIAdapter  # noqa: E402
 from chat.simulator import SimulatorThread  # noqa: E402
-from tests.conftest import DaphneServer, fund  # noqa: E402
+from tests.conftest import DaphneServer, fund, output_of  # noqa: E402
 
 FIRST_TOKEN_MS = 200
 TOKENS_PER_SECOND = 100
@@ -178,8 +178,7 @@ def main():
         asyncio.run(measure(simulator, server, cookies, options.rounds, options.streams))
     except Exception:
         if server:
-            server.process.terminate()
-            print(server.process.stdout.read()[-3000:])
+            print(output_of(server.process)[-3000:])
         raise
     finally:
         if server:

@@ -433,7 +433,11 @@ def open_dispute(*, topup: TopUp, dispute_id: str, amount_cents: int) -> LedgerE
 @transaction.atomic
 def close_dispute(*, dispute_id: str, won: bool) -> LedgerEntry | None:
     """Resolve a dispute: won gives the credits back, lost keeps them taken; either way lift the restriction."""
-    dispute = StripeDispute.objects.select_for_update(of=("self",), no_key=True).select_related("topup").get(dispute_id=dispute_id)
+    dispute = (
+        StripeDispute.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("topup")
+        .get(dispute_id=dispute_id)
+    )
     if dispute.status != StripeDispute.Status.OPEN:
         return None
     dispute.status = StripeDispute.Status.WON if won else StripeDispute.Status.LOST

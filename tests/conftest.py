@@ -4,6 +4,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.error
@@ -75,12 +76,26 @@ def child_environment(**overrides: str) -> dict[str, str]:
     return env
 
 
+def start_logged(command: list[str], env: dict[str, str]) -> subprocess.Popen:
+    """Start a server process whose output goes to a temporary file (a pipe nobody reads can fill and block it)."""
+    log = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 (closed by `stop`, with the process)
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
+    process.log = log
+    return process
+
+
+def output_of(process: subprocess.Popen) -> str:
+    """Return what a process started by `start_logged` has printed so far."""
+    process.log.seek(0)
+    return process.log.read()
+
+
 def wait_for_http(url: str, process: subprocess.Popen, timeout: float = 30.0) -> None:
     """Wait until `url` answers 200, failing early with the server's output if it exits."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"server exited with {process.returncode}: {process.stdout.read()}")
+            raise RuntimeError(f"server exited with {process.returncode}: {output_of(process)}")
         try:
             with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 (loopback only)
                 if response.status == 200:
@@ -91,13 +106,14 @@ def wait_for_http(url: str, process: subprocess.Popen, timeout: float = 30.0) ->
 
 
 def stop(process: subprocess.Popen) -> None:
-    """Stop a child process, politely first."""
+    """Stop a child process, politely first, and close its log."""
     process.terminate()
     try:
         process.wait(timeout=10)
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+    process.log.close()
 
 
 class DaphneServer:
@@ -107,13 +123,9 @@ class DaphneServer:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.ws_url = f"ws://127.0.0.1:{self.port}"
-        self.process = subprocess.Popen(
+        self.process = start_logged(
             [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "panels.asgi:application"],
-            cwd=ROOT,
-            env=child_environment(**env),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
+            child_environment(**env),
         )
         wait_for_http(f"{self.url}/healthz", self.process)
 
@@ -136,13 +148,8 @@ def celery_worker(django_db_setup, django_db_blocker):
     queue = f"test-{os.getpid()}"
     with django_db_blocker.unblock():
         env = child_environment()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "panels", "worker", "--pool=solo", "-Q", queue, "-l", "info"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+    process = start_logged(
+        [sys.executable, "-m", "celery", "-A", "panels", "worker", "--pool=solo", "-Q", queue, "-l", "info"], env
     )
     yield queue, process
     stop(process)
