@@ -7,6 +7,11 @@ WORKDIR /app
 COPY requirements.txt .
 RUN pip install -r requirements.txt
 
+# Node and npm only fetch the browser libraries (package-lock.json); Daphne serves them as static files.
+RUN apt-get update && apt-get install -y --no-install-recommends nodejs npm && rm -rf /var/lib/apt/lists/*
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+
 COPY . .
 # Hash and compress static files at build time; the key only satisfies settings during the build.
 RUN SECRET_KEY=build-only STATIC_COLLECTED=true python manage.py collectstatic --noinput

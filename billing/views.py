@@ -16,6 +16,9 @@ from billing.pricing import cost_of, usd_for_credits, usd_string
 from billing.selectors import ledger_for, pending_holds_for, usage_for, wallet_of
 from billing.services import rate_for
 from chat.selectors import catalog_models
+from chat.services import AUTO
+from chat.views import catalog_json
+from panels.csp import content_security_policy
 
 
 @require_GET
@@ -83,6 +86,22 @@ def api_estimate(request):
             "models": rows,
         }
     )
+
+
+@require_GET
+@content_security_policy
+def pricing_page(request):
+    """Show every model's price per 1M tokens in USD and credits, and a calculator for a whole workload."""
+    catalog = catalog_json()
+    context = {
+        "models": [entry for entry in catalog["models"] if entry["slug"] != AUTO],
+        "credits_per_usd": catalog["credits_per_usd"],
+        "max_output_tokens": catalog["max_output_tokens"],
+        "signup_grant_credits": BillingSettings.load().signup_grant_credits,
+    }
+    if request.user.is_authenticated:
+        context["wallet"] = wallet_of(request.user)
+    return render(request, "billing/pricing.html", context)
 
 
 @login_required

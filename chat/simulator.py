@@ -28,6 +28,8 @@ e.g. `[[sim:status=429,retry_after=7]]`:
 - `[[sim:error_after=N]]`   send an in-stream "overloaded" error after N content deltas.
 - `[[sim:tokens=N]]`        make the reply N tokens long.
 - `[[sim:cached=N]]`        report N of the input tokens as read from the prompt cache.
+- `[[sim:echo]]`            reply with the header, a blank line, then the prompt itself without its directives
+                            (to check that a UI treats a hostile reply as text).
 An unknown directive gets a 400, so a typo does not pass silently.
 
 Every request served is appended to `ProviderSimulator.records` (a `RequestRecord`), with the usage it
@@ -62,7 +64,7 @@ LOREM = LOREM_TEXT.split()
 TOKEN_PIECE = re.compile(r"\s*(?:\w+|[^\w\s])")
 DIRECTIVE = re.compile(r"\[\[sim:([^\]]*)\]\]")
 INT_DIRECTIVES = {"status", "retry_after", "times", "cut_after", "stall_after", "error_after", "tokens", "cached"}
-FLAG_DIRECTIVES = {"refuse", "context_too_long"}
+FLAG_DIRECTIVES = {"refuse", "context_too_long", "echo"}
 
 
 def token_pieces(text: str) -> list[str]:
@@ -115,6 +117,7 @@ class Directives:
     cached: int | None = None
     refuse: bool = False
     context_too_long: bool = False
+    echo: bool = False
 
 
 def parse_directives(text: str) -> Directives:
@@ -653,6 +656,9 @@ class Exchange:
             return await self.fail(400, self.wire.context_error(tokens, simulator.context_window, call.request_id))
 
         pieces = reply_pieces(call.model, call.seed_text, directives.tokens or simulator.reply_tokens)
+        if directives.echo:
+            prompt = next((text for role, text in reversed(call.turns) if role == "user"), "")
+            pieces = token_pieces(f"[Simulated reply from {call.model}]\n\n" + DIRECTIVE.sub("", prompt).strip())
         finish = "stop"
         if call.max_tokens is not None and call.max_tokens < len(pieces):
             pieces, finish = pieces[: call.max_tokens], "length"

@@ -1,10 +1,18 @@
-"""Chat URLs under /api/: the conversation endpoints (the websocket route is in panels/asgi.py)."""
+"""Chat URLs: the chat pages under /chat/, the JSON endpoints under /api/ (the websocket is in panels/asgi.py)."""
 
 from django.urls import path
 
-from chat import views
+from chat import pages, views
+
+app_name = "chat"
+
+urlpatterns = [
+    path("", pages.chat_page, name="chat"),
+    path("<int:conversation_id>/", pages.chat_page, name="conversation"),
+]
 
 api_urlpatterns = [
+    path("models", views.model_catalog, name="model_catalog"),
     path("conversations/", views.conversation_list, name="conversation_list"),
     path("conversations/<int:conversation_id>/", views.conversation_detail, name="conversation_detail"),
     path("conversations/<int:conversation_id>/export", views.conversation_export, name="conversation_export"),

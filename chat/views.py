@@ -1,23 +1,106 @@
-"""The chat's JSON endpoints: list, read, rename, delete and export a person's conversations."""
+"""The chat's JSON endpoints: the model catalog, and list, read, rename, delete and export conversations."""
 
 import json
 
+from django.conf import settings
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import HttpResponse, JsonResponse
+from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.decorators import api_login_required
+from billing.models import BillingSettings
+from billing.pricing import MILLION, cost_of, usd_string
+from billing.services import rate_for
 from chat.exceptions import NotFound
-from chat.models import Conversation, Message
-from chat.selectors import conversation_for, conversations_for
+from chat.models import AIModel, Conversation, Message
+from chat.protocol import MAX_MODELS_PER_TURN
+from chat.providers.registry import availability
+from chat.selectors import catalog_models, conversation_for, conversations_for
+from chat.services import AUTO, max_output_tokens_for
 
 PAGE_SIZE = 50
 MAX_TITLE = 200
+PRICE_FIELDS = ("input_usd_per_m", "output_usd_per_m", "input_credits_per_m", "output_credits_per_m")
 
 
 def _error(code: str, detail: str, status: int) -> JsonResponse:
     return JsonResponse({"error": code, "detail": detail}, status=status)
+
+
+def model_entry(model: AIModel, billing: BillingSettings) -> dict:
+    """Return what the picker and the pricing page show of a model: prices, limits, strengths, availability.
+
+    Prices are what a person pays (markup included), per million tokens, in USD and in credits.
+    """
+    available, reason = availability(model)
+    prices = dict.fromkeys(PRICE_FIELDS)  # null until the model has a price
+    if (price := model.current_price()) is not None:
+        rate = rate_for(price, billing)
+        per_million_in = cost_of(input_tokens=int(MILLION), output_tokens=0, rate=rate)
+        per_million_out = cost_of(input_tokens=0, output_tokens=int(MILLION), rate=rate)
+        prices = {
+            "input_usd_per_m": usd_string(per_million_in.exact_usd),
+            "output_usd_per_m": usd_string(per_million_out.exact_usd),
+            "input_credits_per_m": per_million_in.credits,
+            "output_credits_per_m": per_million_out.credits,
+        }
+    capabilities = {
+        "vision": model.supports_vision,
+        "json_mode": model.supports_json_mode,
+        "tools": model.supports_tools,
+    }
+    return {
+        "slug": model.slug,
+        "name": model.name,
+        "provider": model.provider.name,
+        **prices,
+        "context_window": model.context_window,
+        "max_output_tokens": model.max_output_tokens,
+        "reply_budget_tokens": max_output_tokens_for(model),  # what a turn holds for one reply
+        "best_for": model.best_for,
+        "capabilities": [name for name, present in capabilities.items() if present],
+        "available": available,
+        "reason": reason,
+    }
+
+
+def auto_entry(entries: list[dict]) -> dict:
+    """Return the picker's Auto choice: available while any model is."""
+    available = any(entry["available"] for entry in entries)
+    return {
+        "slug": AUTO,
+        "name": "Auto",
+        "provider": "Panels",
+        **dict.fromkeys(PRICE_FIELDS),  # Auto is charged at the price of the model it picks
+        "context_window": None,
+        "max_output_tokens": None,
+        "reply_budget_tokens": settings.CHAT_MAX_OUTPUT_TOKENS,
+        "best_for": "Picks a suitable model for each prompt and says why; charged at that model's price.",
+        "capabilities": [],
+        "available": available,
+        "reason": "" if available else "No model is available right now.",
+    }
+
+
+def catalog_json() -> dict:
+    """Return the model picker's catalog: Auto first, then each enabled model in picker order, and the limits."""
+    billing = BillingSettings.load()
+    entries = [model_entry(model, billing) for model in catalog_models()]
+    return {
+        "models": [auto_entry(entries), *entries],
+        "credits_per_usd": billing.credits_per_usd,
+        "max_models_per_turn": MAX_MODELS_PER_TURN,
+        "max_output_tokens": settings.CHAT_MAX_OUTPUT_TOKENS,
+    }
+
+
+@require_GET
+@cache_control(public=True, max_age=60)
+def model_catalog(request):
+    """Return the catalog for the model picker: names, prices per 1M tokens, limits, strengths, availability."""
+    return JsonResponse(catalog_json())
 
 
 def conversation_summary(conversation: Conversation) -> dict:

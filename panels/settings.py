@@ -162,7 +162,7 @@ ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_EMAIL_VERIFICATION = env_str("ACCOUNT_EMAIL_VERIFICATION", "optional")
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = True
-LOGIN_REDIRECT_URL = "/"
+LOGIN_REDIRECT_URL = "/chat/"
 ACCOUNT_LOGOUT_REDIRECT_URL = "/"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -207,7 +207,13 @@ STRIPE_API_BASE = env_str("STRIPE_API_BASE", "https://api.stripe.com")
 # --- Static files (whitenoise, served by Daphne itself) -----------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
-STATICFILES_DIRS = [BASE_DIR / "static"]
+# The browser libraries come from npm (package.json, `npm ci`), served as ES modules under static/vendor/.
+STATICFILES_DIRS = [
+    BASE_DIR / "static",
+    ("vendor/marked", BASE_DIR / "node_modules/marked/lib"),
+    ("vendor/dompurify", BASE_DIR / "node_modules/dompurify/dist"),
+    ("vendor/highlight", BASE_DIR / "node_modules/@highlightjs/cdn-assets/es"),
+]
 # Hashed, compressed files need `collectstatic`; the embedded mode serves straight from `static/`.
 STATIC_COLLECTED = env_bool("STATIC_COLLECTED", not DEBUG)
 STORAGES = {

@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from billing import views as billing_views
 from billing.urls import api_urlpatterns as billing_api
 from chat.routing import views as routing_views
 from chat.urls import api_urlpatterns as chat_api
@@ -12,6 +13,8 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include("allauth.urls")),
+    path("chat/", include("chat.urls")),
+    path("pricing/", billing_views.pricing_page, name="pricing"),
     path("billing/", include("billing.urls")),
     path("api/", include((billing_api, "billing_api"))),
     path("api/route", routing_views.route, name="api_route"),

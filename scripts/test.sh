@@ -9,4 +9,12 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 
+# The browser libraries (package.json, pinned by package-lock.json), served from node_modules/ as ES modules.
+command -v npm >/dev/null || { echo "npm is missing: install Node.js and npm (Debian: apt-get install nodejs npm)." >&2; exit 1; }
+if [ ! -f package-lock.json ]; then
+    npm install --no-audit --no-fund
+elif [ ! node_modules/.package-lock.json -nt package-lock.json ]; then  # only when the lock changed
+    npm ci --no-audit --no-fund
+fi
+
 exec .venv/bin/python -m pytest "$@"

@@ -133,6 +133,17 @@ async def test_cut_after_drops_the_connection_without_ending_the_body(simulator)
     assert (simulator.records[-1].deltas_sent, simulator.records[-1].completed) == (2, False)
 
 
+async def test_echo_replies_with_the_prompt_itself_minus_its_directives(simulator):
+    prompt = "Say <b>this</b>\n\n- back [[sim:echo]] to me"
+    body = {"model": "m", "messages": [{"role": "user", "content": prompt}]}
+
+    response = await post(f"{simulator.base_url_openai}/chat/completions", OPENAI_HEADERS, body)
+
+    text = response.json()["choices"][0]["message"]["content"]
+    assert text == "[Simulated reply from m]\n\nSay <b>this</b>\n\n- back  to me"
+    assert response.json()["usage"]["completion_tokens"] == count_tokens(text)
+
+
 async def test_non_streaming_replies_carry_the_same_text_and_usage(simulator):
     messages = [{"role": "user", "content": "Hi"}]
     openai = await post(

@@ -1,0 +1,32 @@
+"""The chat page: a server-rendered shell with everything the ES modules in static/js/ need to start."""
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from billing.selectors import wallet_of
+from chat.exceptions import NotFound
+from chat.selectors import conversation_for
+from chat.views import catalog_json, conversation_json
+from panels.csp import content_security_policy
+
+
+@require_GET
+@login_required
+@content_security_policy
+def chat_page(request, conversation_id: int | None = None):
+    """Show the chat: the person's conversations, the model picker, and one conversation (or a new one)."""
+    conversation = None
+    if conversation_id is not None:
+        try:
+            conversation = conversation_for(request.user, conversation_id)
+        except NotFound:
+            raise Http404("There is no such conversation.") from None
+    wallet = wallet_of(request.user)
+    boot = {
+        "catalog": catalog_json(),
+        "wallet": {"balance_credits": wallet.balance_credits, "held_credits": wallet.held_credits},
+        "conversation": conversation_json(conversation) if conversation else None,
+    }
+    return render(request, "chat/chat.html", {"boot": boot, "wallet": wallet, "conversation": conversation})

@@ -1,0 +1,31 @@
+// Inline icons (24px grid, stroked with currentColor), so buttons need no image requests and follow the theme.
+const PATHS = {
+  copy: '<rect x="9" y="9" width="12" height="12" rx="2"/><path d="M5 15V5a2 2 0 0 1 2-2h10"/>',
+  check: '<path d="M5 12l5 5L20 7"/>',
+  stop: '<rect x="6" y="6" width="12" height="12" rx="2"/>',
+  regenerate: '<path d="M20 12a8 8 0 1 1-2.34-5.66"/><path d="M20 4v5h-5"/>',
+  continue: '<path d="M5 12h14"/><path d="M13 6l6 6-6 6"/>',
+  edit: '<path d="M4 20h4L19 9l-4-4L4 16v4z"/><path d="M13.5 6.5l4 4"/>',
+  trash: '<path d="M4 7h16"/><path d="M9 7V4h6v3"/><path d="M6 7l1 13h10l1-13"/>',
+  rename: '<path d="M4 20h16"/><path d="M14 4l4 4-9 9H5v-4l9-9z"/>',
+  info: '<circle cx="12" cy="12" r="9"/><path d="M12 11v6"/><path d="M12 7.5v.5"/>',
+};
+
+/** Return an <svg> element for a named icon (hidden from assistive technology: the button carries the label). */
+export function icon(name) {
+  const template = document.createElement("template");
+  template.innerHTML = `<svg class="icon" viewBox="0 0 24 24" aria-hidden="true" focusable="false">${PATHS[name]}</svg>`;
+  return template.content.firstElementChild;
+}
+
+/** Return an icon button with a visible tooltip and an accessible name. */
+export function iconButton(name, label, action) {
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "icon-button";
+  button.dataset.action = action;
+  button.title = label;
+  button.setAttribute("aria-label", label);
+  button.append(icon(name));
+  return button;
+}
