@@ -4,19 +4,7 @@
 # set DATABASE_URL / REDIS_URL to run on PostgreSQL / Redis instead.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-
-if [ ! -x .venv/bin/python ]; then
-    python3 -m venv .venv || { echo "Could not create .venv: install python3-venv (Python 3.11)." >&2; exit 1; }
-fi
-.venv/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
-
-# The browser libraries (package.json, pinned by package-lock.json), served from node_modules/ as ES modules.
-command -v npm >/dev/null || { echo "npm is missing: install Node.js and npm (Debian: apt-get install nodejs npm)." >&2; exit 1; }
-if [ ! -f package-lock.json ]; then
-    npm install --no-audit --no-fund
-elif [ ! node_modules/.package-lock.json -nt package-lock.json ]; then  # only when the lock changed
-    npm ci --no-audit --no-fund
-fi
+bash scripts/setup.sh requirements.txt
 
 export DEBUG="${DEBUG:-true}"  # a local run; production sets DEBUG=false and its own SECRET_KEY
 .venv/bin/python manage.py migrate --noinput  # the migrations also seed the model catalog
