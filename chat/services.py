@@ -6,12 +6,13 @@ settles its hold and saves its text and usage in one transaction, once.
 """
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from billing.models import Hold, Wallet
+from billing.models import BillingSettings, Hold, Wallet
 from billing.services import ChargedUsage, HoldRequest, place_holds, release, settle
 from chat.exceptions import ContextTooLong, ModelUnavailable, TooManyInFlight
 from chat.models import AIModel, Conversation, Message, Turn
@@ -110,9 +111,48 @@ def fit_history(
     return messages, dropped, estimate_message_tokens([m.content for m in messages])
 
 
+def abandoned_before():
+    """Return the time before which a reply still marked streaming was abandoned (its process died).
+
+    A minute before its hold expires, so the reply is finished (and charged for what it delivered) before
+    billing's sweeper releases the hold.
+    """
+    return timezone.now() - timedelta(minutes=BillingSettings.load().hold_minutes) + timedelta(minutes=1)
+
+
+def streaming_messages():
+    """Return the replies that are really streaming: marked so, and not abandoned by a dead process."""
+    return Message.objects.filter(status=Message.Status.STREAMING, created_at__gte=abandoned_before())
+
+
 def turns_in_flight(user) -> int:
     """Return how many of the user's turns still have a reply streaming."""
-    return Turn.objects.filter(user=user, messages__status=Message.Status.STREAMING).distinct().count()
+    return streaming_messages().filter(turn__user=user).values("turn").distinct().count()
+
+
+def finish_abandoned_replies(*, read_log) -> int:
+    """Finish replies left streaming by a process that died: what their log holds is saved and charged.
+
+    `read_log(stream_key)` returns the frames the reply's log still has. The reply ends as an error
+    (`interrupted`); its input and the text it delivered are charged as estimated, like a cut stream.
+    """
+    finished = 0
+    for message in Message.objects.filter(status=Message.Status.STREAMING, created_at__lt=abandoned_before()):
+        frames = read_log(str(message.stream_key))
+        text = "".join(frame["text"] for frame in frames if frame["type"] == "message.delta")
+        hold = Hold.objects.filter(reference=f"message:{message.pk}").first()
+        outcome = ReplyOutcome(
+            text=text,
+            usage=None,
+            stopped=False,
+            error_code="interrupted",
+            error_detail="This reply was interrupted by a server restart; what had arrived is kept.",
+        )
+        finish_reply(
+            message_id=message.pk, outcome=outcome, estimated_input_tokens=hold.estimated_input_tokens if hold else 0
+        )
+        finished += 1
+    return finished
 
 
 def start_turn(*, user, request_id: str, conversation_id: int | None, model_slugs: list[str], content: str):

@@ -27,6 +27,9 @@ class ReplyLog(Protocol):
     def follow(self, key: str, after_seq: int = 0) -> AsyncIterator[dict]:
         """Yield the reply's frames with `seq` > `after_seq`, then live ones, ending after `message.done`."""
 
+    async def read(self, key: str) -> list[dict]:
+        """Return the frames logged so far, without waiting for more."""
+
     async def request_stop(self, key: str) -> None:
         """Ask whichever process streams the reply to stop it."""
 
@@ -76,6 +79,9 @@ class MemoryReplyLog:
             except TimeoutError:
                 return
 
+    async def read(self, key: str) -> list[dict]:
+        return list(self._frames.get(key, []))
+
     async def request_stop(self, key: str) -> None:
         self._stops.add(key)
 
@@ -122,6 +128,9 @@ class RedisReplyLog:
                     yield frame
                 if frame["type"] == DONE:
                     return
+
+    async def read(self, key: str) -> list[dict]:
+        return [json.loads(fields[b"frame"]) for _, fields in await self._redis().xrange(self._name(key))]
 
     async def request_stop(self, key: str) -> None:
         await self._redis().set(f"{self._name(key)}:stop", 1, ex=RETAIN_SECONDS)

@@ -7,6 +7,8 @@ from celery import shared_task
 from channels.layers import get_channel_layer
 
 from chat.models import Conversation
+from chat.services import finish_abandoned_replies
+from chat.streams import reply_log
 
 TITLE_WORDS = 8
 
@@ -36,3 +38,10 @@ def title_conversation(conversation_id: int) -> str:
         {"type": "conversation.updated", "conversation_id": conversation_id, "title": title},
     )
     return title
+
+
+@shared_task(name="chat.finish_abandoned_replies")
+def finish_abandoned_replies_task() -> int:
+    """Finish replies whose streaming process died, from what their logs hold; return how many."""
+    log = reply_log()
+    return finish_abandoned_replies(read_log=async_to_sync(log.read))

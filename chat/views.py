@@ -18,7 +18,7 @@ from chat.models import AIModel, Conversation, Message
 from chat.protocol import MAX_MODELS_PER_TURN
 from chat.providers.registry import availability
 from chat.selectors import catalog_models, conversation_for, conversations_for
-from chat.services import AUTO, max_output_tokens_for
+from chat.services import AUTO, max_output_tokens_for, streaming_messages
 
 PAGE_SIZE = 50
 MAX_TITLE = 200
@@ -184,7 +184,7 @@ def conversation_detail(request, conversation_id: int):
     if request.method == "GET":
         return JsonResponse(conversation_json(conversation))
     if request.method == "DELETE":
-        if conversation.turns.filter(messages__status=Message.Status.STREAMING).exists():
+        if streaming_messages().filter(turn__conversation=conversation).exists():
             return _error("conflict", "Replies are still streaming; stop them first.", 409)
         conversation.delete()  # the ledger keeps its entries: they point at holds, not at messages
         return HttpResponse(status=204)

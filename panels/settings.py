@@ -146,6 +146,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
+    "finish-abandoned-replies": {"task": "chat.finish_abandoned_replies", "schedule": 30.0},
     "release-expired-holds": {"task": "billing.release_expired_holds", "schedule": 60.0},
 }
 

@@ -137,3 +137,34 @@ def test_the_title_task_titles_once_and_tells_the_owner_s_tabs(user):
     Conversation.objects.filter(pk=conversation.pk).update(title="Renamed by hand")
     assert title_conversation(conversation.pk) == ""  # a title is never overwritten
     assert Conversation.objects.get(pk=conversation.pk).title == "Renamed by hand"
+
+
+def test_a_reply_abandoned_by_a_dead_process_is_finished_from_its_log_and_charged_what_it_delivered(user, priced_model):
+    from datetime import timedelta
+
+    from billing.models import LedgerEntry, Wallet
+    from billing.services import HoldRequest, place_holds
+    from chat.services import finish_abandoned_replies, turns_in_flight
+
+    fund(user, 1_000_000)
+    conversation = Conversation.objects.create(user=user)
+    turn = Turn.objects.create(conversation=conversation, user=user, request_id="1", content="Q")
+    message = reply(turn, 0, priced_model, "", status="streaming")
+    (hold,) = place_holds(user=user, requests=[HoldRequest(f"message:{message.pk}", priced_model, 1_000, 1_000)])
+    log = {str(message.stream_key): [{"type": "message.delta", "message_id": message.pk, "seq": 1, "text": "x" * 30}]}
+
+    assert finish_abandoned_replies(read_log=log.get) == 0  # still fresh: the stream may be alive
+    assert turns_in_flight(user) == 1
+
+    Message.objects.filter(pk=message.pk).update(created_at=timezone.now() - timedelta(minutes=15))
+    assert turns_in_flight(user) == 0  # a dead stream no longer blocks new turns
+    assert finish_abandoned_replies(read_log=log.get) == 1
+    message.refresh_from_db()
+    assert (message.status, message.error_code, message.text) == ("error", "interrupted", "x" * 30)
+    entry = LedgerEntry.objects.get(idempotency_key=f"usage:message:{message.pk}")
+    assert entry.usage_estimated and (entry.input_tokens, entry.output_tokens) == (1_000, 10)
+    assert message.credits == -entry.amount_credits
+    assert Wallet.objects.get(user=user).held_credits == 0
+    assert finish_abandoned_replies(read_log=log.get) == 0
+    hold.refresh_from_db()
+    assert hold.status == "settled"
