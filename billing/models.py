@@ -137,6 +137,12 @@ class Wallet(models.Model):
     held_credits = models.BigIntegerField(default=0)
     debt_credits = models.BigIntegerField(default=0)
     restriction = models.CharField(max_length=20, choices=Restriction.choices, blank=True, default="")
+    auto_ceiling_credits = models.PositiveBigIntegerField(
+        "Auto price ceiling",
+        null=True,
+        blank=True,
+        help_text="The most one Auto reply may cost, in credits (by the router's estimate). Blank: no ceiling.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -1,13 +1,38 @@
 """Read paths of billing, always scoped to one person."""
 
-from django.db.models import QuerySet
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from itertools import groupby
+from operator import itemgetter
+
+from django.db.models import Count, QuerySet, Sum
 
 from billing.models import Hold, LedgerEntry, Wallet
+from billing.pricing import usd_for_credits
+
+
+@dataclass(frozen=True)
+class ModelSpending:
+    """What a person was charged on one model in a period."""
+
+    slug: str
+    name: str
+    replies: int  # replies charged (one usage entry each)
+    input_tokens: int
+    output_tokens: int
+    credits: int
+    usd: Decimal  # exact: each charge's credits at the exchange rate its hold captured
 
 
 def wallet_of(user) -> Wallet:
     """Return the user's wallet (an empty, unsaved one if they never had any)."""
     return Wallet.objects.filter(user=user).first() or Wallet(user=user)
+
+
+def auto_ceiling_for(user) -> int | None:
+    """Return the most one Auto reply may cost the user, in credits (None: no ceiling)."""
+    return Wallet.objects.filter(user=user).values_list("auto_ceiling_credits", flat=True).first()
 
 
 def ledger_for(user) -> QuerySet[LedgerEntry]:
@@ -27,3 +52,45 @@ def usage_for(user) -> QuerySet[LedgerEntry]:
 def pending_holds_for(user) -> QuerySet[Hold]:
     """Return the credits the user's calls in flight have reserved."""
     return Hold.objects.filter(wallet__user=user, status=Hold.Status.PENDING).select_related("model")
+
+
+def spending_by_model_for(user, *, since: datetime | None = None) -> list[ModelSpending]:
+    """Return the user's usage charges since `since` (None: ever) per model, most credits first.
+
+    Summed in the database per model and exchange rate, so each group's USD is exact at the rate its holds
+    captured and a change of rate in the period does not blur it.
+    """
+    charges = LedgerEntry.objects.filter(wallet__user=user, kind=LedgerEntry.Kind.USAGE)
+    if since is not None:
+        charges = charges.filter(created_at__gte=since)
+    groups = (
+        charges.values("hold__model__slug", "hold__model__name", "hold__credits_per_usd")
+        .annotate(
+            replies=Count("id"),
+            input_tokens=Sum("input_tokens"),
+            output_tokens=Sum("output_tokens"),
+            charged=Sum("amount_credits"),
+        )
+        .order_by("hold__model__slug", "hold__credits_per_usd")
+    )
+    rows = []
+    for slug, by_rate in groupby(groups, key=itemgetter("hold__model__slug")):
+        by_rate = list(by_rate)
+        rows.append(
+            ModelSpending(
+                slug=slug,
+                name=by_rate[0]["hold__model__name"],
+                replies=sum(group["replies"] for group in by_rate),
+                input_tokens=sum(group["input_tokens"] for group in by_rate),
+                output_tokens=sum(group["output_tokens"] for group in by_rate),
+                credits=-sum(group["charged"] for group in by_rate),
+                usd=sum(
+                    (
+                        usd_for_credits(-group["charged"], credits_per_usd=group["hold__credits_per_usd"])
+                        for group in by_rate
+                    ),
+                    Decimal(0),
+                ),
+            )
+        )
+    return sorted(rows, key=lambda row: (-row.credits, row.slug))

@@ -99,6 +99,16 @@ def post_entry(*, wallet_id: int, kind: str, amount: int, key: str, debt_change:
     return entry
 
 
+def set_auto_ceiling(*, user, credits: int | None) -> Wallet:
+    """Set the most one Auto reply may cost the user, in credits (None: no ceiling); the router keeps to it."""
+    if credits is not None and credits < 1:
+        raise ValueError("A ceiling is at least 1 credit; None means no ceiling.")
+    wallet = wallet_for(user)
+    wallet.auto_ceiling_credits = credits
+    wallet.save(update_fields=["auto_ceiling_credits", "updated_at"])  # never the balance: holds move it
+    return wallet
+
+
 # --- Holds: reserve before a call, settle or release once after it ------------------------------------
 
 

@@ -9,6 +9,8 @@ app_name = "billing"
 urlpatterns = [
     path("", views.wallet_page, name="wallet"),
     path("usage.csv", views.usage_csv, name="usage_csv"),
+    path("usage/", views.usage_page, name="usage"),
+    path("settings/", views.settings_page, name="settings"),
     # Stripe: top-up, Checkout return pages, webhook
     path("topup/", topup_views.topup, name="topup"),
     path("topup/success/", topup_views.topup_success, name="topup_success"),

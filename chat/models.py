@@ -177,6 +177,17 @@ class Message(models.Model):
     requested_model = models.CharField(max_length=64, help_text="What the person picked: a slug, or auto.")
     route_task = models.CharField(max_length=64, blank=True, help_text="The task Auto recognised, if Auto chose.")
     route_reason = models.CharField(max_length=300, blank=True)
+    comparison_model = models.ForeignKey(
+        AIModel,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="If Auto chose: the other candidate whose price the reply is compared with.",
+    )
+    comparison_credits = models.PositiveBigIntegerField(
+        null=True, blank=True, help_text="What the same tokens would have cost on the comparison model."
+    )
     text = models.TextField(blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.STREAMING)
     input_tokens = models.PositiveIntegerField(default=0)

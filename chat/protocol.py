@@ -122,6 +122,13 @@ class ErrorInfo(Frame):
     detail: str
 
 
+class Comparison(Frame):
+    """What the same reply would have cost on Auto's other candidate, at the same token counts."""
+
+    model: str
+    credits: int
+
+
 class MessageDone(ServerFrame):
     type: Literal["message.done"] = "message.done"
     message_id: int
@@ -133,6 +140,7 @@ class MessageDone(ServerFrame):
     ttft_ms: int | None
     duration_ms: int | None
     error: ErrorInfo | None
+    comparison: Comparison | None = None  # only for a reply Auto routed; optional, so older clients parse
 
 
 class WalletUpdate(ServerFrame):

@@ -1,9 +1,30 @@
 """Read paths of the chat app, each scoped to its owner: the catalog, conversations, replies, threads."""
 
-from django.db.models import QuerySet
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import BigIntegerField, Case, Count, F, QuerySet, Sum, Value, When
 
 from chat.exceptions import NotFound, UnknownModel
-from chat.models import AIModel, Conversation, Message
+from chat.models import AIModel, Conversation, Message, route_task_choices
+
+# What one Auto reply saved: its price on the other candidate minus its charge, when that is positive.
+SAVED_BY_AUTO = Case(
+    When(comparison_credits__gt=F("credits"), then=F("comparison_credits") - F("credits")),
+    default=Value(0),
+    output_field=BigIntegerField(),
+)
+
+
+@dataclass(frozen=True)
+class TaskSpending:
+    """What a person's Auto replies of one task cost in a period, and what Auto saved on them."""
+
+    task: str
+    label: str
+    replies: int  # Auto replies charged
+    credits: int
+    saved: int  # credits; see SAVED_BY_AUTO
 
 
 def catalog_models(*, include_disabled: bool = False) -> QuerySet[AIModel]:
@@ -79,3 +100,29 @@ def thread_for(conversation: Conversation, *, model: AIModel, panel: int) -> lis
         if chosen is not None:
             pairs.append((turn.content, chosen.text))
     return pairs
+
+
+def auto_spending_for(user, *, since: datetime | None = None) -> list[TaskSpending]:
+    """Return the user's charged Auto replies that finished since `since` (None: ever) per task, most credits first.
+
+    Summed in the database: how many, the credits charged, and the credits saved against the other candidate.
+    """
+    replies = Message.objects.filter(turn__user=user, credits__gt=0).exclude(route_task="")
+    if since is not None:
+        replies = replies.filter(finished_at__gte=since)
+    groups = (
+        replies.values("route_task")
+        .annotate(replies=Count("id"), charged=Sum("credits"), saved=Sum(SAVED_BY_AUTO))
+        .order_by("-charged", "route_task")
+    )
+    labels = dict(route_task_choices())
+    return [
+        TaskSpending(
+            task=group["route_task"],
+            label=labels.get(group["route_task"], group["route_task"]),
+            replies=group["replies"],
+            credits=group["charged"],
+            saved=group["saved"],
+        )
+        for group in groups
+    ]

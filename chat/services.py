@@ -2,7 +2,8 @@
 
 A turn is written as a whole or not at all: the conversation, the turn, one message per panel and every
 panel's hold commit together, so a turn the wallet cannot cover leaves nothing behind. Finishing a reply
-settles its hold and saves its text and usage in one transaction, once.
+settles its hold and saves its text and usage in one transaction, once; a reply Auto routed also saves what
+the same tokens would have cost on the other candidate it was chosen over.
 """
 
 from dataclasses import dataclass
@@ -13,10 +14,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from billing.models import BillingSettings, Hold, Wallet
-from billing.services import ChargedUsage, HoldRequest, place_holds, release, settle
+from billing.pricing import cost_of
+from billing.selectors import auto_ceiling_for
+from billing.services import ChargedUsage, HoldRequest, place_holds, rate_for, release, settle
 from chat.exceptions import ContextTooLong, ModelUnavailable, TooManyInFlight
 from chat.models import AIModel, Conversation, Message, Turn
-from chat.protocol import ErrorInfo, MessageDone, Route, TurnMessage, TurnStarted
+from chat.protocol import Comparison, ErrorInfo, MessageDone, Route, TurnMessage, TurnStarted
 from chat.providers.base import CallRequest, ChatMessage, ProviderConfig, Usage
 from chat.providers.registry import availability, provider_config_for
 from chat.selectors import catalog_model, conversation_for, thread_for
@@ -32,6 +35,7 @@ class PanelChoice:
     requested: str
     model: AIModel
     route: Route | None = None
+    comparison_model: AIModel | None = None  # for Auto: the other candidate the reply's cost is compared with
 
 
 @dataclass(frozen=True)
@@ -70,14 +74,16 @@ def history_tokens(conversation: Conversation) -> int:
 
 
 def choose_panels(model_slugs: list[str], *, content: str, conversation: Conversation) -> list[PanelChoice]:
-    """Resolve the requested slugs to callable models; `auto` asks the router."""
+    """Resolve the requested slugs to callable models; `auto` asks the router, within the person's price ceiling."""
     choices = []
+    ceiling = auto_ceiling_for(conversation.user) if AUTO in model_slugs else None
     for slug in model_slugs:
         if slug == AUTO:
             from chat.routing.table import choose_model  # the router loads its table from the database
 
-            routed = choose_model(prompt=content, history_tokens=history_tokens(conversation))
-            choices.append(PanelChoice(AUTO, routed.model, Route(task=routed.task, reason=routed.reason)))
+            routed = choose_model(prompt=content, history_tokens=history_tokens(conversation), ceiling_credits=ceiling)
+            route = Route(task=routed.task, reason=routed.reason)
+            choices.append(PanelChoice(AUTO, routed.model, route, comparison_model=routed.comparison))
             continue
         model = catalog_model(slug)
         available, reason = availability(model)
@@ -202,6 +208,7 @@ def _write_turn(*, user, request_id, conversation_id, model_slugs, content) -> S
             requested_model=choice.requested,
             route_task=choice.route.task if choice.route else "",
             route_reason=choice.route.reason if choice.route else "",
+            comparison_model=choice.comparison_model,
             dropped_turns=dropped,
         )
         plans.append((message, choice, messages, estimated_input))
@@ -341,6 +348,8 @@ def finish_reply(*, message_id: int, outcome: ReplyOutcome, estimated_input_toke
     message.output_tokens = usage.output_tokens if usage else 0
     message.usage_estimated = bool(usage and usage.estimated)
     message.credits = -entry.amount_credits if entry else 0
+    if message.comparison_model_id is not None and usage is not None:
+        message.comparison_credits = credits_on(message.comparison_model, usage)
     message.error_code = outcome.error_code
     message.error_detail = outcome.error_detail[:500]
     message.ttft_ms = outcome.ttft_ms
@@ -351,8 +360,24 @@ def finish_reply(*, message_id: int, outcome: ReplyOutcome, estimated_input_toke
     return message_done_frame(message)
 
 
+def credits_on(model: AIModel, usage: ChargedUsage) -> int | None:
+    """Return what `usage` would cost on `model` at its current price (None while it has none)."""
+    price = model.current_price()
+    if price is None:
+        return None
+    return cost_of(
+        input_tokens=usage.input_tokens,
+        output_tokens=usage.output_tokens,
+        cached_input_tokens=usage.cached_input_tokens,
+        rate=rate_for(price, BillingSettings.load()),
+    ).credits
+
+
 def message_done_frame(message: Message) -> MessageDone:
     """Return the `message.done` frame of a finished reply."""
+    comparison = None
+    if message.comparison_credits is not None:
+        comparison = Comparison(model=message.comparison_model.slug, credits=message.comparison_credits)
     return MessageDone(
         message_id=message.pk,
         status=message.status,
@@ -363,6 +388,7 @@ def message_done_frame(message: Message) -> MessageDone:
         ttft_ms=message.ttft_ms,
         duration_ms=message.duration_ms,
         error=ErrorInfo(code=message.error_code, detail=message.error_detail) if message.error_code else None,
+        comparison=comparison,
     )
 
 

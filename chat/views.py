@@ -115,7 +115,7 @@ def conversation_summary(conversation: Conversation) -> dict:
 
 
 def message_json(message: Message) -> dict:
-    """Return a reply with its usage, credits, timings and error."""
+    """Return a reply with its usage, credits, timings, error, and (for Auto) its price on the other candidate."""
     return {
         "id": message.pk,
         "panel": message.panel,
@@ -132,12 +132,17 @@ def message_json(message: Message) -> dict:
         "duration_ms": message.duration_ms,
         "dropped_turns": message.dropped_turns,
         "error": {"code": message.error_code, "detail": message.error_detail} if message.error_code else None,
+        "comparison": {"model": message.comparison_model.slug, "credits": message.comparison_credits}
+        if message.comparison_credits is not None
+        else None,
     }
 
 
 def conversation_json(conversation: Conversation) -> dict:
     """Return a whole conversation: its turns, each with every panel's reply."""
-    turns = conversation.turns.prefetch_related("messages__model").order_by("created_at", "id")
+    turns = conversation.turns.prefetch_related("messages__model", "messages__comparison_model").order_by(
+        "created_at", "id"
+    )
     return {
         **conversation_summary(conversation),
         "system_prompt": conversation.system_prompt,

@@ -9,6 +9,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+import uuid
 from pathlib import Path
 
 import pytest
@@ -225,3 +226,36 @@ def run_at_once(count: int, work) -> list:
     for thread in threads:
         thread.join(timeout=120)
     return results
+
+
+@pytest.fixture
+def openai_and_anthropic(settings):
+    """Configure OpenAI and Anthropic (the routing table's two models); leave Gemini and Mistral unconfigured."""
+    settings.OPENAI_API_KEY = "sk-test"
+    settings.ANTHROPIC_API_KEY = "sk-ant-test"
+    settings.GEMINI_API_KEY = ""
+    settings.MISTRAL_API_KEY = ""
+    return settings
+
+
+def answer_turn(user, models: list[str], content: str, *, usage) -> list:
+    """Start a turn through `start_turn` and finish each reply with `usage` (None: failed before any output).
+
+    Return the turn's messages, fresh from the database, in panel order.
+    """
+    from chat.models import Message
+    from chat.services import ReplyOutcome, finish_reply, start_turn
+
+    started = start_turn(
+        user=user,
+        request_id=str(uuid.uuid4()),
+        conversation_id=None,
+        model_slugs=models,
+        content=content,
+    )
+    for reply in started.replies:
+        outcome = ReplyOutcome(
+            text="A reply." if usage else "", usage=usage, stopped=False, error_code="" if usage else "overloaded"
+        )
+        finish_reply(message_id=reply.message_id, outcome=outcome, estimated_input_tokens=reply.estimated_input_tokens)
+    return list(Message.objects.filter(turn_id=started.frame.turn_id).select_related("model").order_by("panel"))

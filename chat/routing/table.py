@@ -6,6 +6,8 @@ line of models (its table model, its default, its fallbacks, then every other av
 prompt and its history that do not fit a model's context window beside a full reply (the budget
 `chat.services.fit_history` enforces) never go to it; a model that is turned off or whose provider is not
 configured is skipped; a model whose estimated cost (the task's typical reply) is above the ceiling is skipped.
+Each choice also names the model its cost is compared with after the reply: the dearest other model the table
+routes some task to that could have taken the prompt.
 """
 
 from collections.abc import Collection
@@ -24,6 +26,7 @@ from chat.services import max_output_tokens_for
 from chat.tokens import estimate_message_tokens
 
 MAX_ALTERNATIVES = 3
+TYPICAL_PROMPT_TOKENS = 200  # a short prompt, for the typical costs shown beside the price ceiling
 REASON_MAX_CHARS = Message._meta.get_field("route_reason").max_length
 
 # Fallback lines: models of a similar price and strength first, then the other tier of the table.
@@ -98,6 +101,7 @@ class RouteChoice:
     reason: str  # at most REASON_MAX_CHARS, so it fits `Message.route_reason`
     estimated_credits: int
     alternatives: tuple[Alternative, ...]
+    comparison: AIModel | None = None  # the other candidate, to price the same reply on (see `comparison_for`)
 
 
 def table_rule(task: Task) -> tuple[str, str]:
@@ -108,12 +112,49 @@ def table_rule(task: Task) -> tuple[str, str]:
     return ROUTES[task].model, ROUTES[task].why
 
 
+def table_slugs() -> dict[Task, str]:
+    """Return the model slug the table sends each task to: the admin's enabled rule, else the default."""
+    ruled = dict(RouteRule.objects.filter(enabled=True).values_list("task", "model__slug"))
+    return {route.task: ruled.get(route.task, route.model) for route in TABLE}
+
+
+def comparison_for(chosen: AIModel, *, could_answer: dict[str, AIModel], costs: dict[str, int]) -> AIModel | None:
+    """Return the candidate to compare a reply of `chosen` with: the dearest other table model that could answer.
+
+    "Dearest" is by the estimate for this prompt; a model the prompt does not fit, or that is unavailable, could
+    not have answered and is left out; one over the person's ceiling could have, and stays in.
+    """
+    candidates = set(table_slugs().values())  # Auto's candidates: in practice gpt-4o-mini and claude-3-5-haiku
+    rivals = [could_answer[slug] for slug in candidates & could_answer.keys() if slug != chosen.slug]
+    return max(rivals, key=lambda model: (costs[model.slug], model.slug), default=None)
+
+
 def estimated_credits(model: AIModel, *, input_tokens: int, output_tokens: int, billing: BillingSettings) -> int:
     """Return what one call of this size would cost on `model` now, in credits (0 while it has no price)."""
     price = model.current_price()
     if price is None:
         return 0
     return cost_of(input_tokens=input_tokens, output_tokens=output_tokens, rate=rate_for(price, billing)).credits
+
+
+def typical_reply_costs(*, prompt_tokens: int = TYPICAL_PROMPT_TOKENS) -> list[tuple[TaskRoute, AIModel, int]]:
+    """Return each task, the model the table sends it to, and the estimate the ceiling is checked against there.
+
+    The estimate is for a short prompt (`prompt_tokens`, no history) and the task's typical reply; a model not
+    in the catalog or with no price is left out.
+    """
+    slugs = table_slugs()
+    models = {model.slug: model for model in catalog_models(include_disabled=True)}
+    billing = BillingSettings.load()
+    rows = []
+    for route in TABLE:
+        model = models.get(slugs[route.task])
+        if model is None or model.current_price() is None:
+            continue
+        output_tokens = min(route.reply_tokens, model.max_output_tokens)
+        cost = estimated_credits(model, input_tokens=prompt_tokens, output_tokens=output_tokens, billing=billing)
+        rows.append((route, model, cost))
+    return rows
 
 
 def choose_model(
@@ -190,6 +231,15 @@ def choose_model(
         reason=clip(f"{task_words} {choice_words}"),
         estimated_credits=costs[chosen.slug],
         alternatives=tuple(Alternative(model, costs[model.slug]) for model in qualified[1 : 1 + MAX_ALTERNATIVES]),
+        comparison=comparison_for(
+            chosen,
+            could_answer={
+                slug: model
+                for slug, model in pool.items()
+                if slug not in skipped or skipped[slug][0] is Skip.OVER_CEILING
+            },
+            costs=costs,
+        ),
     )
 
 

@@ -318,6 +318,27 @@ def test_auto_names_the_model_it_chose_and_says_why(new_page, user):
     expect(panel.locator(".panel-route")).to_have_text(message.route_reason)
 
 
+def test_an_auto_reply_s_footer_says_what_the_other_candidate_would_have_cost(new_page, user):
+    fund(user, 2_000_000)
+    page = open_chat(new_page, user)
+    choose_models(page, ["auto"])
+
+    send(page, "what's the difference between a latte and a flat white")
+
+    panel = last_turn_panels(page).first
+    expect(panel).to_have_attribute("data-status", "complete")
+    message = message_of(panel)
+    assert (message.model.slug, message.comparison_model.slug) == ("gpt-4o-mini", "claude-3-5-haiku")
+    saved = message.comparison_credits - message.credits
+    assert saved > 0
+    shown = re.compile(
+        rf"^on Claude 3\.5 Haiku: {message.comparison_credits:,} credits \(\$0\.\d+\) — saved {saved:,}$"
+    )
+    expect(panel.get_by_test_id("comparison")).to_have_text(shown)  # from `message.done`
+    page.reload()
+    expect(last_turn_panels(page).first.get_by_test_id("comparison")).to_have_text(shown)  # from the saved reply
+
+
 def test_copy_continue_with_a_model_and_edit_the_last_prompt(new_page, user):
     fund(user, 2_000_000)
     page = open_chat(new_page, user)

@@ -6,8 +6,10 @@ accountant would: the text, the usage, the credits, and the ledger.
 
 import contextlib
 import json
+import math
 import time
 import uuid
+from decimal import Decimal
 
 import pytest
 from django.test import Client
@@ -325,3 +327,8 @@ def test_auto_routes_a_code_review_to_the_better_reasoner_and_says_why(open_sock
     message = Message.objects.get(pk=auto["message_id"])
     assert (message.requested_model, message.route_task) == ("auto", "code_review")
     assert done[auto["message_id"]]["credits"] > 0
+    # the same tokens on the other candidate, GPT-4o mini ($0.15 / $0.60 per 1M, 2,000,000 credits per USD)
+    frame = done[auto["message_id"]]
+    on_mini = math.ceil((frame["input_tokens"] * Decimal("0.15") + frame["output_tokens"] * Decimal("0.60")) * 2)
+    assert frame["comparison"] == {"model": "gpt-4o-mini", "credits": on_mini}
+    assert done[fixed["message_id"]]["comparison"] is None

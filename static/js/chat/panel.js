@@ -172,12 +172,14 @@ export class Panel {
       const span = el("span", "", text);
       if (title) span.title = title;
       parts.push(span);
+      return span;
     };
     item(`${credits(frame.input_tokens)} in · ${credits(frame.output_tokens)} out`, "Input and output tokens");
     item(
       `${credits(frame.credits)} credits (${usdOfCredits(frame.credits, creditsPerUsd)})`,
       "Charged to your wallet for this reply",
     );
+    if (frame.comparison) this.showComparison(frame, creditsPerUsd, item);
     if (frame.ttft_ms !== null && frame.ttft_ms !== undefined) {
       item(`${milliseconds(frame.ttft_ms)} to first token`, "Time from sending to the first text");
     }
@@ -190,6 +192,19 @@ export class Panel {
     }
     this.foot.replaceChildren(...parts);
     this.foot.hidden = false;
+  }
+
+  /** Add what the same tokens would have cost on Auto's other candidate, and what choosing saved. */
+  showComparison({ comparison, credits: charged }, creditsPerUsd, item) {
+    const name = this.entry(comparison.model)?.name ?? comparison.model;
+    const saved = comparison.credits - charged;
+    const span = item(
+      `on ${name}: ${credits(comparison.credits)} credits (${usdOfCredits(comparison.credits, creditsPerUsd)})` +
+        (saved > 0 ? ` — saved ${credits(saved)}` : ""),
+      `What the same input and output tokens would have cost on ${name}, the other model Auto weighed`,
+    );
+    span.className = "comparison";
+    span.dataset.testid = "comparison";
   }
 }
 
