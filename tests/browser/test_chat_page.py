@@ -440,3 +440,26 @@ def test_a_reload_mid_stream_picks_the_reply_up_from_the_start(new_page, user):
     message = message_of(panel)
     assert plain(panel.locator(".panel-body").inner_text()) == plain(message.text)
     assert message.output_tokens == 450
+
+
+def test_a_panel_says_when_old_turns_were_left_out_to_fit_the_context_window(new_page, user):
+    from chat.models import AIModel
+
+    fund(user, 2_000_000)
+    # A small window: 1,500 tokens, 800 of them kept for the reply, so ~700 tokens of history fit.
+    AIModel.objects.filter(slug="gpt-4o-mini").update(context_window=1_500, max_output_tokens=800)
+    page = open_chat(new_page, user)
+    choose_models(page, ["gpt-4o-mini"])
+    send(page, "word " * 300)
+    expect(page.locator('.panel[data-status="complete"]')).to_have_count(1)
+    expect(last_turn_panels(page).locator(".panel-note")).to_be_hidden()
+
+    send(page, "another " * 100)
+    panel = last_turn_panels(page).first
+    expect(panel).to_have_attribute("data-status", "complete")
+    note = "The oldest turn was left out to fit GPT-4o mini's context window."
+    expect(panel.locator(".panel-note")).to_have_text(note)
+    assert message_of(panel).dropped_turns == 1
+
+    page.reload()
+    expect(page.locator(".turn").last.locator(".panel-note")).to_have_text(note)  # also when read over HTTP

@@ -31,6 +31,9 @@ export class Panel {
     this.provider = el("span", "panel-provider");
     this.route = el("p", "panel-route");
     this.route.hidden = true;
+    // The server leaves the oldest turns out when the history would not fit this model's context window.
+    this.trimmed = el("p", "panel-note");
+    this.trimmed.hidden = true;
     const title = el("div", "panel-title");
     title.append(this.name, this.provider);
     this.actions = el("div", "panel-actions");
@@ -50,7 +53,7 @@ export class Panel {
     this.error.hidden = true;
     this.foot = el("footer", "panel-foot");
     this.foot.hidden = true;
-    this.element.append(head, this.route, this.body, this.state, this.error, this.foot);
+    this.element.append(head, this.route, this.trimmed, this.body, this.state, this.error, this.foot);
     this.showModel();
   }
 
@@ -96,11 +99,19 @@ export class Panel {
   }
 
   /** Attach the server's message (from `turn.started`, `message.started` or the conversation JSON). */
-  bind({ message_id, model, route = null }) {
+  bind({ message_id, model, route = null, dropped_turns = 0 }) {
     this.messageId = message_id;
     this.element.dataset.messageId = message_id;
     this.model = model;
     this.showModel(route);
+    this.showTrimmed(dropped_turns);
+  }
+
+  showTrimmed(droppedTurns) {
+    this.trimmed.hidden = !droppedTurns;
+    const name = this.entry(this.model)?.name ?? this.model;
+    const turns = droppedTurns === 1 ? "The oldest turn was" : `The ${droppedTurns} oldest turns were`;
+    this.trimmed.textContent = droppedTurns ? `${turns} left out to fit ${name}'s context window.` : "";
   }
 
   setStatus(status) {
@@ -137,7 +148,12 @@ export class Panel {
 
   /** Show a finished reply loaded over HTTP. */
   load(message, creditsPerUsd) {
-    this.bind({ message_id: message.id, model: message.model, route: message.route });
+    this.bind({
+      message_id: message.id,
+      model: message.model,
+      route: message.route,
+      dropped_turns: message.dropped_turns,
+    });
     if (message.status === "streaming") {
       this.setStatus("waiting");
       this.state.textContent = "Catching up…";
