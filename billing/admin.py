@@ -78,17 +78,7 @@ class PriceInline(admin.TabularInline):
     form = NewPriceForm
     extra = 1
     can_delete = False
-    fields = [
-        "input_usd_per_m",
-        "output_usd_per_m",
-        "cached_input_usd_per_m",
-        "markup_percent",
-        "effective_from",
-        "note",
-        "in_effect",
-        "created_by",
-        "created_at",
-    ]
+    fields = [*NewPriceForm.Meta.fields, "in_effect", "created_by", "created_at"]
     readonly_fields = ["in_effect", "created_by", "created_at"]
     verbose_name = "price (USD per 1M tokens)"
     verbose_name_plural = "prices (USD per 1M tokens): add a row to re-price"
