@@ -463,3 +463,17 @@ def test_a_panel_says_when_old_turns_were_left_out_to_fit_the_context_window(new
 
     page.reload()
     expect(page.locator(".turn").last.locator(".panel-note")).to_have_text(note)  # also when read over HTTP
+
+
+@pytest.mark.parametrize("path", ["/", "/pricing/", "/billing/", "/billing/usage/", "/chat/"])
+def test_every_page_fits_a_phone_with_its_links_reachable(new_page, user, path):
+    page = new_page(user, viewport={"width": 390, "height": 844})
+    page.goto(path)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390  # nothing to scroll sideways to
+    links = page.locator(".site-nav")
+    if path == "/chat/":  # the chat keeps its links in the sidebar, behind the menu button
+        page.get_by_role("button", name="Show conversations").click()
+        links = page.locator(".sidebar-links")
+    for name in ("Wallet", "Pricing"):
+        expect(links.get_by_role("link", name=name, exact=True)).to_be_in_viewport()
+    expect(page.locator("form[action='/accounts/logout/'] button:visible")).to_be_in_viewport()
