@@ -77,9 +77,13 @@ TEMPLATES = [
 
 # --- Database -----------------------------------------------------------------------------------
 DATABASE_URL = env_str("DATABASE_URL")
+DATABASE_POOL_SIZE = env_int("DATABASE_POOL_SIZE", 20)
 if DATABASE_URL:
-    # No persistent connections: under ASGI each request may run on a different thread.
+    # Under ASGI each request and socket call may run on another thread, so connections are not kept per
+    # thread (conn_max_age=0); PostgreSQL's come from a pool instead of being opened for every call.
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        DATABASES["default"]["OPTIONS"] = {"pool": {"min_size": 2, "max_size": DATABASE_POOL_SIZE}}
 else:
     DATABASES = {
         "default": {

@@ -21,6 +21,8 @@ print(json.dumps({
     "engine": settings.DATABASES["default"]["ENGINE"],
     "db_name": str(settings.DATABASES["default"]["NAME"]),
     "db_host": settings.DATABASES["default"].get("HOST", ""),
+    "db_options": settings.DATABASES["default"].get("OPTIONS", {}),
+    "conn_max_age": settings.DATABASES["default"].get("CONN_MAX_AGE"),
     "layer": settings.CHANNEL_LAYERS["default"]["BACKEND"],
     "layer_config": settings.CHANNEL_LAYERS["default"].get("CONFIG", {}),
     "cache": settings.CACHES["default"]["BACKEND"],
@@ -70,6 +72,8 @@ def test_database_and_redis_urls_switch_to_postgresql_and_redis():
     )
     assert values["engine"] == "django.db.backends.postgresql"
     assert (values["db_name"], values["db_host"]) == ("panels", "db.internal")
+    # connections come from psycopg's pool, not one per thread (ASGI runs calls on many threads)
+    assert values["db_options"]["pool"]["max_size"] == 20 and values["conn_max_age"] == 0
     assert values["layer"] == "channels_redis.core.RedisChannelLayer"
     assert values["layer_config"]["hosts"] == ["redis://cache.internal:6380/2"]
     assert values["layer_config"]["capacity"] >= 10_000  # never the lossy default of 100
@@ -132,3 +136,8 @@ def test_runserver_is_daphne_s_asgi_server():
     from django.core.management import get_commands
 
     assert get_commands()["runserver"] == "daphne"
+
+
+def test_the_database_pool_size_is_set_from_the_environment():
+    values = loaded(SECRET_KEY="k" * 50, DATABASE_URL="postgres://p:p@db/panels", DATABASE_POOL_SIZE="7")
+    assert values["db_options"]["pool"]["max_size"] == 7
