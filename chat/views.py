@@ -1,6 +1,7 @@
 """The chat's JSON endpoints: the model catalog, and list, read, rename, delete and export conversations."""
 
 import json
+from functools import wraps
 
 from django.conf import settings
 from django.core.paginator import Paginator
@@ -178,14 +179,25 @@ def conversation_list(request):
     )
 
 
+def with_conversation(view):
+    """Load the person's conversation named in the URL for `view`; any other id is a 404."""
+
+    @wraps(view)
+    def wrapper(request, conversation_id: int):
+        try:
+            conversation = conversation_for(request.user, conversation_id)
+        except NotFound as missing:
+            return _error(missing.code, missing.detail, 404)
+        return view(request, conversation)
+
+    return wrapper
+
+
 @require_http_methods(["GET", "PATCH", "DELETE"])
 @api_login_required
-def conversation_detail(request, conversation_id: int):
+@with_conversation
+def conversation_detail(request, conversation: Conversation):
     """Read (GET), rename or set the system prompt (PATCH), or delete (DELETE) one conversation."""
-    try:
-        conversation = conversation_for(request.user, conversation_id)
-    except NotFound as missing:
-        return _error(missing.code, missing.detail, 404)
     if request.method == "GET":
         return JsonResponse(conversation_json(conversation))
     if request.method == "DELETE":
@@ -220,12 +232,9 @@ def rename(request, conversation: Conversation) -> JsonResponse:
 
 @require_GET
 @api_login_required
-def conversation_export(request, conversation_id: int):
+@with_conversation
+def conversation_export(request, conversation: Conversation):
     """Download a conversation as Markdown (`format=md`, the default) or JSON (`format=json`)."""
-    try:
-        conversation = conversation_for(request.user, conversation_id)
-    except NotFound as missing:
-        return _error(missing.code, missing.detail, 404)
     kind = request.GET.get("format", "md")
     if kind not in ("md", "json"):
         return _error("invalid_request", "format must be md or json.", 400)
