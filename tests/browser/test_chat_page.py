@@ -477,3 +477,20 @@ def test_every_page_fits_a_phone_with_its_links_reachable(new_page, user, path):
     for name in ("Wallet", "Pricing"):
         expect(links.get_by_role("link", name=name, exact=True)).to_be_in_viewport()
     expect(page.locator("form[action='/accounts/logout/'] button:visible")).to_be_in_viewport()
+
+
+def test_a_reply_that_ends_before_the_next_frame_is_drawn_shows_its_text_once(new_page, user):
+    """A delta scheduled for drawing, then the end of the reply: the whole text appears exactly once."""
+    page = open_chat(new_page, user)
+    text = page.evaluate(
+        """async () => {
+            const { LiveMarkdown } = await import("panels/chat/live-markdown");
+            const element = document.createElement("div");
+            const live = new LiveMarkdown(element);
+            live.append("First paragraph.\\n\\nSecond ");  // a draw is now scheduled for the next frame
+            live.finish("First paragraph.\\n\\nSecond paragraph.");  // the reply ends first
+            await new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)));
+            return element.textContent;
+        }"""
+    )
+    assert plain(text) == "First paragraph. Second paragraph."

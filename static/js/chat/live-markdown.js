@@ -14,12 +14,14 @@ export class LiveMarkdown {
   }
 
   reset(source) {
+    // A draw scheduled for the old text must not run over the new one (it would add its blocks again).
+    if (this.frame) cancelAnimationFrame(this.frame);
+    this.frame = null;
     this.source = source;
     this.committed = 0; // source[0:committed] is parsed and shown in `this.kept`
     this.scanned = 0; // where the next unclassified line starts
     this.fence = null; // the marker of the code fence we are inside, if any
     this.previousBlank = false;
-    this.scheduled = false;
     this.kept = document.createElement("div");
     this.live = document.createElement("div");
     this.kept.className = this.live.className = "md-part";
@@ -32,10 +34,7 @@ export class LiveMarkdown {
 
   append(text) {
     this.source += text;
-    if (!this.scheduled) {
-      this.scheduled = true;
-      requestAnimationFrame(() => this.draw());
-    }
+    this.frame ??= requestAnimationFrame(() => this.draw());
   }
 
   /** Show `source` whole, parsed once (a finished reply, or the end of a stream). */
@@ -45,7 +44,8 @@ export class LiveMarkdown {
   }
 
   draw() {
-    this.scheduled = false;
+    if (this.frame) cancelAnimationFrame(this.frame); // drawn now: the scheduled draw has nothing left to do
+    this.frame = null;
     for (let boundary; (boundary = this.nextBoundary()) !== null; ) {
       this.kept.append(render(this.source.slice(this.committed, boundary)));
       this.committed = boundary;
