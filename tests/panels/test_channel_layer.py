@@ -25,9 +25,9 @@ async def send_burst_and_drain(layer, count: int) -> list[int]:
     for seq in range(1, count + 1):
         await layer.group_send(group, {"type": "message.delta", "seq": seq})
     received = []
-    with contextlib.suppress(TimeoutError):  # a quiet second means nothing more is queued
+    with contextlib.suppress(TimeoutError):  # three quiet seconds mean nothing more is queued
         while len(received) < count:
-            message = await asyncio.wait_for(layer.receive(channel), timeout=1)
+            message = await asyncio.wait_for(layer.receive(channel), timeout=3)
             received.append(message["seq"])
     await layer.group_discard(group, channel)
     return received
