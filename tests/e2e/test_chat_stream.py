@@ -195,7 +195,7 @@ def test_stopping_a_reply_charges_its_input_and_the_delivered_output(open_socket
 def test_a_reply_outlives_its_socket_and_a_new_socket_resumes_it_without_gap(open_socket, user):
     fund(user, 2_000_000)
     first = open_socket(user)
-    started = first.send_turn(["gpt-4o-mini"], "Keep going [[sim:tokens=300]]")
+    started = first.send_turn(["gpt-4o-mini"], "Keep going [[sim:tokens=1500]]")
     message_id = started["messages"][0]["message_id"]
     for _ in range(3):
         first.until(lambda f: f["type"] == "message.delta")
@@ -217,7 +217,7 @@ def test_a_reply_outlives_its_socket_and_a_new_socket_resumes_it_without_gap(ope
 def test_subscribing_to_a_conversation_announces_its_streaming_replies(open_socket, user):
     fund(user, 2_000_000)
     sender = open_socket(user)
-    started = sender.send_turn(["gpt-4o-mini", "claude-3-haiku"], "Two at once [[sim:tokens=200]]")
+    started = sender.send_turn(["gpt-4o-mini", "claude-3-haiku"], "Two at once [[sim:tokens=1500]]")
     ids = [m["message_id"] for m in started["messages"]]
     watcher = open_socket(user)
     watcher.send(type="subscribe", conversation_id=started["conversation_id"], after_seq=0, message_id=None)
@@ -297,7 +297,7 @@ def test_two_daphne_processes_show_the_same_stream(open_socket, chat_server, sim
     other_server = DaphneServer(**provider_environment(simulator))
     try:
         sender = open_socket(user)
-        started = sender.send_turn(["gpt-4o-mini"], "Seen from two processes [[sim:tokens=200]]")
+        started = sender.send_turn(["gpt-4o-mini"], "Seen from two processes [[sim:tokens=1500]]")
         message_id = started["messages"][0]["message_id"]
         watcher = open_socket(user, server=other_server)
         watcher.send(type="subscribe", conversation_id=started["conversation_id"], after_seq=0, message_id=None)
