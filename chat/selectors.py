@@ -1,10 +1,12 @@
 """Read paths of the chat app, each scoped to its owner: the catalog, conversations, replies, threads."""
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db.models import BigIntegerField, Case, Count, F, QuerySet, Sum, Value, When
+from django.utils import timezone
 
+from billing.models import BillingSettings
 from chat.exceptions import NotFound, UnknownModel
 from chat.models import AIModel, Conversation, Message, route_task_choices
 
@@ -75,10 +77,25 @@ def turn_messages_for(user, turn_id) -> list[Message]:
     return messages
 
 
+def abandoned_before():
+    """Return the time before which a reply still marked streaming was abandoned (its process died).
+
+    A minute before its hold expires, so the reply is finished (and charged for what it delivered) before
+    billing's sweeper releases the hold.
+    """
+    return timezone.now() - timedelta(minutes=BillingSettings.load().hold_minutes) + timedelta(minutes=1)
+
+
+def streaming_messages() -> QuerySet[Message]:
+    """Return the replies that are really streaming: marked so, and not abandoned by a dead process."""
+    return Message.objects.filter(status=Message.Status.STREAMING, created_at__gte=abandoned_before())
+
+
 def streaming_messages_in(conversation: Conversation) -> list[Message]:
     """Return the replies of a conversation that are still streaming, in turn and panel order."""
     return list(
-        Message.objects.filter(turn__conversation=conversation, status=Message.Status.STREAMING)
+        streaming_messages()
+        .filter(turn__conversation=conversation)
         .select_related("model")
         .order_by("turn_id", "panel")
     )

@@ -7,7 +7,6 @@ the same tokens would have cost on the other candidate it was chosen over.
 """
 
 from dataclasses import dataclass
-from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -22,7 +21,7 @@ from chat.models import AIModel, Conversation, Message, Turn
 from chat.protocol import Comparison, ErrorInfo, MessageDone, Route, TurnMessage, TurnStarted
 from chat.providers.base import CallRequest, ChatMessage, ProviderConfig, Usage
 from chat.providers.registry import availability, provider_config_for
-from chat.selectors import catalog_model, conversation_for, thread_for
+from chat.selectors import abandoned_before, catalog_model, conversation_for, streaming_messages, thread_for
 from chat.tokens import estimate_message_tokens, estimate_tokens
 
 AUTO = "auto"
@@ -101,34 +100,22 @@ def fit_history(
     The system prompt and the new prompt always stay; the oldest turns go first.
     """
     budget = model.context_window - max_output_tokens_for(model)
-    fixed = [system_prompt, content] if system_prompt else [content]
-    if estimate_message_tokens(fixed) > budget:
+    fixed = estimate_message_tokens([system_prompt, content] if system_prompt else [content])
+    if fixed > budget:
         raise ContextTooLong(
-            f"This prompt is too long for {model.name}: about {estimate_message_tokens(fixed):,} tokens, "
+            f"This prompt is too long for {model.name}: about {fixed:,} tokens, "
             f"and the model takes {budget:,} besides its reply."
         )
-    dropped = 0
-    while estimate_message_tokens(fixed + [text for pair in pairs[dropped:] for text in pair]) > budget:
+    pair_tokens = [estimate_message_tokens(list(pair)) for pair in pairs]  # each turn estimated once
+    total, dropped = fixed + sum(pair_tokens), 0
+    while total > budget:
+        total -= pair_tokens[dropped]
         dropped += 1
     messages = [ChatMessage("system", system_prompt)] if system_prompt else []
     for prompt, reply in pairs[dropped:]:
         messages += [ChatMessage("user", prompt), ChatMessage("assistant", reply)]
     messages.append(ChatMessage("user", content))
-    return messages, dropped, estimate_message_tokens([m.content for m in messages])
-
-
-def abandoned_before():
-    """Return the time before which a reply still marked streaming was abandoned (its process died).
-
-    A minute before its hold expires, so the reply is finished (and charged for what it delivered) before
-    billing's sweeper releases the hold.
-    """
-    return timezone.now() - timedelta(minutes=BillingSettings.load().hold_minutes) + timedelta(minutes=1)
-
-
-def streaming_messages():
-    """Return the replies that are really streaming: marked so, and not abandoned by a dead process."""
-    return Message.objects.filter(status=Message.Status.STREAMING, created_at__gte=abandoned_before())
+    return messages, dropped, total
 
 
 def turns_in_flight(user) -> int:

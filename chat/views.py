@@ -18,8 +18,8 @@ from chat.exceptions import NotFound
 from chat.models import AIModel, Conversation, Message
 from chat.protocol import MAX_MODELS_PER_TURN
 from chat.providers.registry import availability
-from chat.selectors import catalog_models, conversation_for, conversations_for
-from chat.services import AUTO, max_output_tokens_for, streaming_messages
+from chat.selectors import catalog_models, conversation_for, conversations_for, streaming_messages
+from chat.services import AUTO, max_output_tokens_for
 
 PAGE_SIZE = 50
 MAX_TITLE = 200

@@ -144,6 +144,7 @@ def test_a_reply_abandoned_by_a_dead_process_is_finished_from_its_log_and_charge
 
     from billing.models import LedgerEntry, Wallet
     from billing.services import HoldRequest, place_holds
+    from chat.selectors import streaming_messages_in
     from chat.services import finish_abandoned_replies, turns_in_flight
 
     fund(user, 1_000_000)
@@ -158,6 +159,7 @@ def test_a_reply_abandoned_by_a_dead_process_is_finished_from_its_log_and_charge
 
     Message.objects.filter(pk=message.pk).update(created_at=timezone.now() - timedelta(minutes=15))
     assert turns_in_flight(user) == 0  # a dead stream no longer blocks new turns
+    assert streaming_messages_in(conversation) == []  # nor is it announced to a subscriber
     assert finish_abandoned_replies(read_log=log.get) == 1
     message.refresh_from_db()
     assert (message.status, message.error_code, message.text) == ("error", "interrupted", "x" * 30)
@@ -168,3 +170,17 @@ def test_a_reply_abandoned_by_a_dead_process_is_finished_from_its_log_and_charge
     assert finish_abandoned_replies(read_log=log.get) == 0
     hold.refresh_from_db()
     assert hold.status == "settled"
+
+
+@pytest.mark.parametrize(
+    ("text", "tokens"),
+    [
+        ("plain ascii text", 6),  # 16 ASCII characters: ceil(16 / 3)
+        ("héllo wörld", 5),  # 9 ASCII (3) + 2 others
+        ("日本語のテキスト", 8),  # one a character
+        ("emoji 🎉!", 4),  # 7 ASCII (ceil: 3) + 1 other
+        ("", 0),
+    ],
+)
+def test_token_estimates_count_three_ascii_characters_or_one_other_character_a_token(text, tokens):
+    assert estimate_tokens(text) == tokens
