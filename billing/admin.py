@@ -27,7 +27,7 @@ from billing.models import (
     Wallet,
 )
 from billing.pricing import cost_of, credits_for_usd, usd_string
-from billing.services import grant_credits, rate_for
+from billing.services import current_rate, grant_credits
 from chat.selectors import catalog_models
 
 # The admin's "Now" shortcut fills in the time the page was opened; a price starting that recently is
@@ -175,10 +175,9 @@ class BillingSettingsAdmin(admin.ModelAdmin):
         billing = BillingSettings.load()
         rows = []
         for model in catalog_models(include_disabled=True):
-            price = model.current_price()
-            if price is None:
+            rate = current_rate(model, billing)
+            if rate is None:
                 continue
-            rate = rate_for(price, billing)
             per_million = [
                 cost_of(input_tokens=1_000_000, output_tokens=0, rate=rate),
                 cost_of(input_tokens=0, output_tokens=1_000_000, rate=rate),
@@ -187,7 +186,6 @@ class BillingSettingsAdmin(admin.ModelAdmin):
             rows.append(
                 {
                     "model": model,
-                    "price": price,
                     "markup": rate.markup_percent,
                     "per_million": per_million,
                     "typical": typical,

@@ -57,6 +57,12 @@ def rate_for(price: Price, billing: BillingSettings) -> Rate:
     )
 
 
+def current_rate(model, billing: BillingSettings | None = None) -> Rate | None:
+    """Return the rate a call on `model` would be charged at now, or None while the model has no price."""
+    price = model.current_price()
+    return None if price is None else rate_for(price, billing or BillingSettings.load())
+
+
 def hold_rate(hold: Hold) -> Rate:
     """Return the rate captured on a hold (price changes after it was placed do not apply)."""
     return Rate(

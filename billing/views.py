@@ -18,7 +18,7 @@ from billing.forms import AutoCeilingForm, EstimateForm
 from billing.models import BillingSettings, CreditPack
 from billing.pricing import cost_of, usd_for_credits, usd_string
 from billing.selectors import ledger_for, pending_holds_for, spending_by_model_for, usage_for, wallet_of
-from billing.services import rate_for, set_auto_ceiling
+from billing.services import current_rate, set_auto_ceiling
 from chat.routing.table import TYPICAL_PROMPT_TOKENS, typical_reply_costs
 from chat.selectors import auto_spending_for, catalog_models
 from chat.services import AUTO
@@ -65,12 +65,10 @@ def api_estimate(request):
     billing = BillingSettings.load()
     rows = []
     for model in models:
-        price = model.current_price()
-        if price is None:
+        rate = current_rate(model, billing)
+        if rate is None:
             continue
-        one_call = cost_of(
-            input_tokens=query["input_tokens"], output_tokens=query["output_tokens"], rate=rate_for(price, billing)
-        )
+        one_call = cost_of(input_tokens=query["input_tokens"], output_tokens=query["output_tokens"], rate=rate)
         rows.append(
             {
                 "slug": model.slug,

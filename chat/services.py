@@ -12,10 +12,10 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from billing.models import BillingSettings, Hold, Wallet
+from billing.models import Hold, Wallet
 from billing.pricing import cost_of
 from billing.selectors import auto_ceiling_for
-from billing.services import ChargedUsage, HoldRequest, place_holds, rate_for, release, settle
+from billing.services import ChargedUsage, HoldRequest, current_rate, place_holds, release, settle
 from chat.exceptions import ContextTooLong, ModelUnavailable, TooManyInFlight
 from chat.models import AIModel, Conversation, Message, Turn
 from chat.protocol import Comparison, ErrorInfo, MessageDone, Route, TurnMessage, TurnStarted
@@ -349,14 +349,14 @@ def finish_reply(*, message_id: int, outcome: ReplyOutcome, estimated_input_toke
 
 def credits_on(model: AIModel, usage: ChargedUsage) -> int | None:
     """Return what `usage` would cost on `model` at its current price (None while it has none)."""
-    price = model.current_price()
-    if price is None:
+    rate = current_rate(model)
+    if rate is None:
         return None
     return cost_of(
         input_tokens=usage.input_tokens,
         output_tokens=usage.output_tokens,
         cached_input_tokens=usage.cached_input_tokens,
-        rate=rate_for(price, BillingSettings.load()),
+        rate=rate,
     ).credits
 
 

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from accounts.decorators import api_login_required
 from billing.models import BillingSettings
 from billing.pricing import MILLION, cost_of, usd_string
-from billing.services import rate_for
+from billing.services import current_rate
 from chat.exceptions import NotFound
 from chat.models import AIModel, Conversation, Message
 from chat.protocol import MAX_MODELS_PER_TURN
@@ -37,8 +37,7 @@ def model_entry(model: AIModel, billing: BillingSettings) -> dict:
     """
     available, reason = availability(model)
     prices = dict.fromkeys(PRICE_FIELDS)  # null until the model has a price
-    if (price := model.current_price()) is not None:
-        rate = rate_for(price, billing)
+    if (rate := current_rate(model, billing)) is not None:
         per_million_in = cost_of(input_tokens=int(MILLION), output_tokens=0, rate=rate)
         per_million_out = cost_of(input_tokens=0, output_tokens=int(MILLION), rate=rate)
         prices = {

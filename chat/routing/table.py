@@ -16,7 +16,7 @@ from enum import Enum
 
 from billing.models import BillingSettings
 from billing.pricing import cost_of
-from billing.services import rate_for
+from billing.services import current_rate
 from chat.exceptions import ContextTooLong, ModelUnavailable, UnknownModel
 from chat.models import AIModel, Message, RouteRule
 from chat.providers.registry import availability
@@ -131,10 +131,8 @@ def comparison_for(chosen: AIModel, *, could_answer: dict[str, AIModel], costs: 
 
 def estimated_credits(model: AIModel, *, input_tokens: int, output_tokens: int, billing: BillingSettings) -> int:
     """Return what one call of this size would cost on `model` now, in credits (0 while it has no price)."""
-    price = model.current_price()
-    if price is None:
-        return 0
-    return cost_of(input_tokens=input_tokens, output_tokens=output_tokens, rate=rate_for(price, billing)).credits
+    rate = current_rate(model, billing)
+    return 0 if rate is None else cost_of(input_tokens=input_tokens, output_tokens=output_tokens, rate=rate).credits
 
 
 def typical_reply_costs(*, prompt_tokens: int = TYPICAL_PROMPT_TOKENS) -> list[tuple[TaskRoute, AIModel, int]]:
