@@ -25,6 +25,8 @@ e.g. `[[sim:status=429,retry_after=7]]`:
 - `[[sim:refuse]]`          stream a little text, then stop with `content_filter` / `refusal`.
 - `[[sim:cut_after=N]]`     close the TCP connection abruptly after N content deltas (no usage, no end).
 - `[[sim:stall_after=N]]`   stop sending after N content deltas but keep the connection open.
+- `[[sim:delay=S]]`         wait S seconds before the first token (a slow first token, a model thinking).
+- `[[sim:pause_after=N,pause=S]]` wait S seconds after N content deltas, then go on to the end.
 - `[[sim:error_after=N]]`   send an in-stream "overloaded" error after N content deltas.
 - `[[sim:tokens=N]]`        make the reply N tokens long.
 - `[[sim:cached=N]]`        report N of the input tokens as read from the prompt cache.
@@ -63,7 +65,19 @@ LOREM_TEXT = (
 LOREM = LOREM_TEXT.split()
 TOKEN_PIECE = re.compile(r"\s*(?:\w+|[^\w\s])")
 DIRECTIVE = re.compile(r"\[\[sim:([^\]]*)\]\]")
-INT_DIRECTIVES = {"status", "retry_after", "times", "cut_after", "stall_after", "error_after", "tokens", "cached"}
+INT_DIRECTIVES = {
+    "status",
+    "retry_after",
+    "times",
+    "cut_after",
+    "stall_after",
+    "error_after",
+    "tokens",
+    "cached",
+    "delay",
+    "pause_after",
+    "pause",
+}
 FLAG_DIRECTIVES = {"refuse", "context_too_long", "echo"}
 
 
@@ -112,6 +126,9 @@ class Directives:
     times: int | None = None
     cut_after: int | None = None
     stall_after: int | None = None
+    delay: int | None = None
+    pause_after: int | None = None
+    pause: int | None = None
     error_after: int | None = None
     tokens: int | None = None
     cached: int | None = None
@@ -694,7 +711,8 @@ class Exchange:
         if directives.error_after is not None:
             return await self.fail(wire.overloaded_status, wire.error(wire.overloaded_status, None, call.request_id))
         text = "".join(deltas)
-        await self.connection.pause(self.simulator.first_token_ms / 1000 + self.seconds_for(text))
+        waited = self.simulator.first_token_ms / 1000 + (directives.delay or 0) + (directives.pause or 0)
+        await self.connection.pause(waited + self.seconds_for(text))
         self.record.text_sent = text
         output_tokens = self.report_usage(call, finish)
         await self.connection.send_json(
@@ -708,8 +726,10 @@ class Exchange:
         await connection.send_head(200, {**head, "transfer-encoding": "chunked", **self.headers})
         for event in self.wire.opening(call):
             await connection.send_chunk(event)
-        await connection.pause(self.simulator.first_token_ms / 1000)
+        await connection.pause(self.simulator.first_token_ms / 1000 + (directives.delay or 0))
         for index in range(len(deltas) + 1):
+            if index == directives.pause_after:
+                await connection.pause(directives.pause or 0)
             if index == directives.cut_after:
                 return connection.cut()
             if index == directives.stall_after:

@@ -1,5 +1,6 @@
 """The provider simulator, read byte by byte over raw HTTP: it must speak the wire formats the SDKs expect."""
 
+import itertools
 import json
 import time
 
@@ -170,6 +171,30 @@ async def test_speed_and_first_token_latency_pace_the_stream(simulator):
     await post(f"{simulator.base_url_openai}/chat/completions", OPENAI_HEADERS, body)
 
     assert time.monotonic() - started >= 0.2 + 20 / 100
+
+
+async def test_delay_and_pause_stall_the_stream_then_let_it_finish(simulator):
+    """A slow first token and a long silence mid-reply: the stream still ends with its usage."""
+    body = {
+        "model": "m",
+        "messages": [{"role": "user", "content": "Hi [[sim:tokens=20,delay=1,pause_after=3,pause=1]]"}],
+        "stream": True,
+        "stream_options": {"include_usage": True},
+    }
+    async with httpx2.AsyncClient() as client:
+        started = time.monotonic()
+        async with client.stream(
+            "POST", f"{simulator.base_url_openai}/chat/completions", headers=OPENAI_HEADERS, json=body
+        ) as response:
+            arrivals = []
+            async for line in response.aiter_lines():
+                chunk = json.loads(line.removeprefix("data: ")) if line.startswith("data: {") else {}
+                if any(choice["delta"].get("content") for choice in chunk.get("choices", [])):
+                    arrivals.append(time.monotonic() - started)
+    assert arrivals[0] >= 1.0  # the delay came before the first token
+    gaps = [later - earlier for earlier, later in itertools.pairwise(arrivals)]
+    assert max(gaps) >= 1.0  # one silence of a second mid-reply
+    assert simulator.records[-1].completed and simulator.records[-1].output_tokens == 20
 
 
 def test_simulator_runs_in_a_background_thread_for_sync_code():
