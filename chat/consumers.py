@@ -1,11 +1,13 @@
 """The websocket edge: authenticate, parse each frame, call a service, send typed frames back.
 
 Replies stream in tasks of their own (chat/streaming.py); a socket only follows their reply logs, so a
-socket that closes stops following but never stops a reply that is being paid for.
+socket that closes stops following but never stops a reply that is being paid for. Every frame is answered:
+an unexpected failure becomes an `error` frame (and a log line), never a closed socket.
 """
 
 import asyncio
 import json
+import logging
 import time
 
 from channels.db import database_sync_to_async
@@ -13,10 +15,13 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from billing.exceptions import BillingError
-from chat.exceptions import ChatError, NotFound
+from chat.capacity import stream_slots
+from chat.exceptions import Busy, ChatError, NotFound, ServerFault
+from chat.liveness import PROCESS_ID
 from chat.protocol import (
     ConversationUpdated,
     Error,
+    MessageDelta,
     MessageStarted,
     Ping,
     Pong,
@@ -28,13 +33,19 @@ from chat.protocol import (
     WalletUpdate,
     parse_client_frame,
 )
+from chat.reply_log import reply_log
 from chat.selectors import conversation_for, message_for, streaming_messages_in, turn_messages_for
 from chat.services import message_done_frame, start_turn
 from chat.streaming import notify_wallet, start_replies
-from chat.streams import reply_log
+
+logger = logging.getLogger(__name__)
 
 # Closing before accept refuses the handshake (HTTP 403); the code is for servers that report it.
 CLOSE_UNAUTHENTICATED = 4401
+# A followed reply silent this long is looked up in the database: if it ended but its log never said so
+# (its log was lost with Redis and its process), the follower gets its end from there instead of waiting.
+FOLLOW_CHECK_SECONDS = 20
+GROUP_RETRY_SECONDS = 2
 
 
 class FrameBudget:
@@ -67,15 +78,29 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.group = f"user.{self.user.pk}"
         self.following: dict[int, asyncio.Task] = {}
         self.budget = FrameBudget(settings.CHAT_FRAMES_PER_SECOND)
-        await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
+        self.joining = asyncio.create_task(self._join_group())
+
+    async def _join_group(self):
+        """Join the user's group (wallet and title events), retrying while Redis is away."""
+        while True:
+            try:
+                await self.channel_layer.group_add(self.group, self.channel_name)
+                return
+            except Exception as error:
+                logger.warning("socket of user %s could not join its group yet: %s", self.user.pk, error)
+                await asyncio.sleep(GROUP_RETRY_SECONDS)
 
     async def disconnect(self, code):
         if not hasattr(self, "group"):
             return
-        await self.channel_layer.group_discard(self.group, self.channel_name)
+        self.joining.cancel()
         for task in self.following.values():
             task.cancel()
+        try:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+        except Exception as error:  # Redis away: its subscription ends with the connection anyway
+            logger.warning("socket of user %s could not leave its group: %s", self.user.pk, error)
 
     async def receive(self, text_data=None, bytes_data=None):
         if not self.budget.take():
@@ -97,16 +122,31 @@ class ChatConsumer(AsyncWebsocketConsumer):
             elif isinstance(frame, Ping):
                 await self.send_frame(Pong())
         except (ChatError, BillingError) as error:
-            await self.send_frame(Error(code=error.code, detail=error.detail, request_id=request_id))
+            retry_after = error.retry_after_seconds if isinstance(error, Busy) else None
+            await self.send_frame(
+                Error(code=error.code, detail=error.detail, request_id=request_id, retry_after=retry_after)
+            )
+        except Exception:
+            logger.exception("frame %s of user %s failed", type(frame).__name__, self.user.pk)
+            fault = ServerFault("Something went wrong on our side; it has been logged. Please try again.")
+            await self.send_frame(Error(code=fault.code, detail=fault.detail, request_id=request_id))
 
     async def send_turn(self, frame: Send):
-        started = await database_sync_to_async(start_turn)(
-            user=self.user,
-            request_id=frame.request_id,
-            conversation_id=frame.conversation_id,
-            model_slugs=frame.models,
-            content=frame.content,
-        )
+        slots = stream_slots()
+        slots.take(len(frame.models))  # before anything is written or held: a full process refuses at once
+        try:
+            started = await database_sync_to_async(start_turn)(
+                user=self.user,
+                request_id=frame.request_id,
+                conversation_id=frame.conversation_id,
+                model_slugs=frame.models,
+                content=frame.content,
+                process_id=PROCESS_ID,
+            )
+        except BaseException:
+            slots.give_back(len(frame.models))
+            raise
+        slots.give_back(len(frame.models) - len(started.replies))  # a retried request starts nothing
         start_replies(started.replies)
         await self.send_frame(started.frame)
         for message in started.frame.messages:
@@ -120,7 +160,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         else:
             messages = await database_sync_to_async(turn_messages_for)(self.user, frame.turn_id)
         for message in messages:
-            await reply_log().request_stop(str(message.stream_key))
+            await reply_log().request_stop(str(message.stream_key), str(message.streamed_by or PROCESS_ID))
 
     async def subscribe(self, frame: Subscribe):
         conversation = await database_sync_to_async(conversation_for)(self.user, frame.conversation_id)
@@ -146,13 +186,40 @@ class ChatConsumer(AsyncWebsocketConsumer):
         """Send this reply's frames after `after_seq` to this socket, replacing an earlier follow of it."""
         if (earlier := self.following.pop(message_id, None)) is not None:
             earlier.cancel()
-        task = asyncio.create_task(self._forward(stream_key, after_seq))
+        task = asyncio.create_task(self._forward(message_id, stream_key, after_seq))
         self.following[message_id] = task
         task.add_done_callback(lambda _: self.following.get(message_id) is task and self.following.pop(message_id))
 
-    async def _forward(self, stream_key: str, after_seq: int):
-        async for frame in reply_log().follow(stream_key, after_seq):
-            await self.send(text_data=_dumps(frame))
+    async def _forward(self, message_id: int, stream_key: str, after_seq: int):
+        seq, sent = after_seq, [] if after_seq == 0 else None  # the text sent, when this socket sent all of it
+        try:
+            async for frame in reply_log().follow(stream_key, after_seq, idle_seconds=FOLLOW_CHECK_SECONDS):
+                if frame is None:
+                    if await self._ended_without_its_log(message_id, seq, None if sent is None else "".join(sent)):
+                        return
+                    continue
+                if frame["type"] == "message.delta":
+                    seq = frame["seq"]
+                    if sent is not None:
+                        sent.append(frame["text"])
+                await self.send(text_data=_dumps(frame))
+        except Exception:  # this follower ends; the reply itself goes on, and a resubscribe resumes it
+            logger.exception("socket of user %s stopped following reply %s", self.user.pk, message_id)
+
+    async def _ended_without_its_log(self, message_id: int, seq: int, text_sent: str | None) -> bool:
+        """Send the end of a reply whose log went silent, if the database says it ended; return whether it did.
+
+        When the follower sent the whole text so far (`text_sent`), what the log lost is sent as one more delta
+        first, so the text the client assembled is the saved text.
+        """
+        message = await database_sync_to_async(message_for)(self.user, message_id)
+        if message.status == message.Status.STREAMING:
+            return False
+        if text_sent is not None and message.text.startswith(text_sent) and len(message.text) > len(text_sent):
+            missing = message.text[len(text_sent) :]
+            await self.send_frame(MessageDelta(message_id=message_id, seq=seq + 1, text=missing))
+        await self.send_frame(message_done_frame(message))
+        return True
 
     async def send_frame(self, frame: ServerFrame):
         """Send one typed frame as JSON."""

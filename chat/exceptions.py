@@ -49,3 +49,19 @@ class ContextTooLong(ChatError):
     """The prompt alone, with the system prompt, does not fit the model's context window."""
 
     code = "context_too_long"
+
+
+class Busy(ChatError):
+    """The server process already streams as many replies as it may; try again in a few seconds."""
+
+    code = "busy"
+
+    def __init__(self, detail: str, *, retry_after_seconds: int):
+        super().__init__(detail)
+        self.retry_after_seconds = retry_after_seconds
+
+
+class ServerFault(ChatError):
+    """Something failed on the server that the person cannot fix; it was logged."""
+
+    code = "server_error"

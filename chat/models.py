@@ -205,6 +205,9 @@ class Message(models.Model):
     # Names the reply's log in Redis; unlike the id, it is never reused (a restored or new database
     # starts ids again while Redis still holds the logs of the old ones).
     stream_key = models.UUIDField(default=uuid.uuid4, editable=False, unique=True)
+    streamed_by = models.UUIDField(
+        null=True, blank=True, editable=False, help_text="The server process that streams the reply (its id)."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
@@ -250,3 +253,20 @@ class RouteRule(models.Model):
 
     def __str__(self):
         return f"{self.get_task_display()} → {self.model.slug}"
+
+
+class ServerProcess(models.Model):
+    """A server process that streams replies, and when it last said it was alive (its heartbeat).
+
+    A reply whose process has stopped beating was cut by a crash, and is finished by whichever process
+    notices first (chat/housekeeping.py).
+    """
+
+    id = models.UUIDField(primary_key=True, editable=False)
+    hostname = models.CharField(max_length=255)
+    pid = models.PositiveIntegerField()
+    started_at = models.DateTimeField()
+    seen_at = models.DateTimeField(db_index=True)
+
+    def __str__(self):
+        return f"{self.hostname}:{self.pid}"

@@ -22,6 +22,8 @@ ErrorCode = Literal[
     "wallet_restricted",
     "context_too_long",
     "rate_limited",
+    "busy",
+    "server_error",
 ]
 Status = Literal["complete", "stopped", "error"]
 
@@ -160,6 +162,7 @@ class Error(ServerFrame):
     request_id: str | None = None
     code: ErrorCode
     detail: str
+    retry_after: int | None = None  # seconds to wait before trying again (with `busy`)
 
 
 CLIENT_FRAMES: tuple[type[ClientFrame], ...] = (Send, Stop, Subscribe, Ping)

@@ -3,12 +3,13 @@
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import BigIntegerField, Case, Count, F, QuerySet, Sum, Value, When
+from django.db.models import BigIntegerField, Case, Count, Exists, F, OuterRef, Q, QuerySet, Sum, Value, When
 from django.utils import timezone
 
 from billing.models import BillingSettings
 from chat.exceptions import NotFound, UnknownModel
-from chat.models import AIModel, Conversation, Message, route_task_choices
+from chat.liveness import dead_before
+from chat.models import AIModel, Conversation, Message, ServerProcess, route_task_choices
 
 # What one Auto reply saved: its price on the other candidate minus its charge, when that is positive.
 SAVED_BY_AUTO = Case(
@@ -78,17 +79,30 @@ def turn_messages_for(user, turn_id) -> list[Message]:
 
 
 def abandoned_before():
-    """Return the time before which a reply still marked streaming was abandoned (its process died).
+    """Return the time before which a reply no live process claims was abandoned.
 
     A minute before its hold expires, so the reply is finished (and charged for what it delivered) before
-    billing's sweeper releases the hold.
+    billing's sweeper releases the hold. This covers replies whose process never registered a heartbeat.
     """
     return timezone.now() - timedelta(minutes=BillingSettings.load().hold_minutes) + timedelta(minutes=1)
 
 
+def _abandoned() -> Q:
+    """Match a streaming reply whose process is dead: its heartbeat stopped, or it has none and is old."""
+    process = ServerProcess.objects.filter(pk=OuterRef("streamed_by"))
+    return Q(Exists(process.filter(seen_at__lt=dead_before()))) | (
+        ~Q(Exists(process)) & Q(created_at__lt=abandoned_before())
+    )
+
+
 def streaming_messages() -> QuerySet[Message]:
     """Return the replies that are really streaming: marked so, and not abandoned by a dead process."""
-    return Message.objects.filter(status=Message.Status.STREAMING, created_at__gte=abandoned_before())
+    return Message.objects.filter(status=Message.Status.STREAMING).exclude(_abandoned())
+
+
+def abandoned_replies() -> QuerySet[Message]:
+    """Return the replies still marked streaming whose process died, oldest first."""
+    return Message.objects.filter(Q(status=Message.Status.STREAMING) & _abandoned()).order_by("created_at", "id")
 
 
 def streaming_messages_in(conversation: Conversation) -> list[Message]:

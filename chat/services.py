@@ -7,6 +7,7 @@ the same tokens would have cost on the other candidate it was chosen over.
 """
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -21,7 +22,7 @@ from chat.models import AIModel, Conversation, Message, Turn
 from chat.protocol import Comparison, ErrorInfo, MessageDone, Route, TurnMessage, TurnStarted
 from chat.providers.base import CallRequest, ChatMessage, ProviderConfig, Usage
 from chat.providers.registry import availability, provider_config_for
-from chat.selectors import abandoned_before, catalog_model, conversation_for, streaming_messages, thread_for
+from chat.selectors import catalog_model, conversation_for, streaming_messages, thread_for
 from chat.tokens import estimate_message_tokens, estimate_tokens
 
 AUTO = "auto"
@@ -47,6 +48,7 @@ class PreparedReply:
     model_slug: str
     call: CallRequest
     estimated_input_tokens: int
+    hold_expires_at: datetime  # the reply must end before its hold expires, or it could not be charged
 
 
 @dataclass(frozen=True)
@@ -123,35 +125,42 @@ def turns_in_flight(user) -> int:
     return streaming_messages().filter(turn__user=user).values("turn").distinct().count()
 
 
-def finish_abandoned_replies(*, read_log) -> int:
-    """Finish replies left streaming by a process that died: what their log holds is saved and charged.
+@transaction.atomic
+def finish_abandoned_reply(*, message_id: int, text: str) -> MessageDone | None:
+    """Finish a reply whose process died, with the text its log holds; return its `message.done`.
 
-    `read_log(stream_key)` returns the frames the reply's log still has. The reply ends as an error
-    (`interrupted`); its input and the text it delivered are charged as estimated, like a cut stream.
+    The reply ends as an error (`interrupted`); its input and the text it delivered are charged as
+    estimated, like a cut stream. Return None when it was finished meanwhile (by its process or another).
     """
-    finished = 0
-    for message in Message.objects.filter(status=Message.Status.STREAMING, created_at__lt=abandoned_before()):
-        frames = read_log(str(message.stream_key))
-        text = "".join(frame["text"] for frame in frames if frame["type"] == "message.delta")
-        hold = Hold.objects.filter(reference=f"message:{message.pk}").first()
-        outcome = ReplyOutcome(
-            text=text,
-            usage=None,
-            stopped=False,
-            error_code="interrupted",
-            error_detail="This reply was interrupted by a server restart; what had arrived is kept.",
-        )
-        finish_reply(
-            message_id=message.pk, outcome=outcome, estimated_input_tokens=hold.estimated_input_tokens if hold else 0
-        )
-        finished += 1
-    return finished
+    message = Message.objects.select_for_update(no_key=True).get(pk=message_id)
+    if message.status != Message.Status.STREAMING:
+        return None
+    hold = Hold.objects.filter(reference=f"message:{message.pk}").first()
+    outcome = ReplyOutcome(
+        text=text,
+        usage=None,
+        stopped=False,
+        error_code="interrupted",
+        error_detail="This reply was interrupted by a server restart; what had arrived is kept.",
+    )
+    return finish_reply(
+        message_id=message.pk, outcome=outcome, estimated_input_tokens=hold.estimated_input_tokens if hold else 0
+    )
 
 
-def start_turn(*, user, request_id: str, conversation_id: int | None, model_slugs: list[str], content: str):
+def start_turn(
+    *,
+    user,
+    request_id: str,
+    conversation_id: int | None,
+    model_slugs: list[str],
+    content: str,
+    process_id: str | None = None,
+):
     """Start a turn: write it, hold its worst-case cost for every panel, and return the calls to make.
 
-    A `request_id` already used by this user returns that turn's `turn.started` again and starts nothing.
+    `process_id` names the server process that will stream the replies (see chat/liveness.py). A
+    `request_id` already used by this user returns that turn's `turn.started` again and starts nothing.
     Raises a ChatError or BillingError (nothing written) when the turn cannot start.
     """
     replay = Turn.objects.filter(user=user, request_id=request_id).first()
@@ -163,7 +172,12 @@ def start_turn(*, user, request_id: str, conversation_id: int | None, model_slug
         )
     try:
         return _write_turn(
-            user=user, request_id=request_id, conversation_id=conversation_id, model_slugs=model_slugs, content=content
+            user=user,
+            request_id=request_id,
+            conversation_id=conversation_id,
+            model_slugs=model_slugs,
+            content=content,
+            process_id=process_id,
         )
     except IntegrityError:
         replay = Turn.objects.filter(user=user, request_id=request_id).first()
@@ -173,7 +187,7 @@ def start_turn(*, user, request_id: str, conversation_id: int | None, model_slug
 
 
 @transaction.atomic
-def _write_turn(*, user, request_id, conversation_id, model_slugs, content) -> StartedTurn:
+def _write_turn(*, user, request_id, conversation_id, model_slugs, content, process_id) -> StartedTurn:
     conversation = conversation_for(user, conversation_id) if conversation_id is not None else Conversation(user=user)
     panels = choose_panels(model_slugs, content=content, conversation=conversation)
     configs: list[ProviderConfig] = [provider_config_for(choice.model.provider) for choice in panels]
@@ -197,6 +211,7 @@ def _write_turn(*, user, request_id, conversation_id, model_slugs, content) -> S
             route_reason=choice.route.reason if choice.route else "",
             comparison_model=choice.comparison_model,
             dropped_turns=dropped,
+            streamed_by=process_id,
         )
         plans.append((message, choice, messages, estimated_input))
 
@@ -234,8 +249,9 @@ def _write_turn(*, user, request_id, conversation_id, model_slugs, content) -> S
                 max_output_tokens=max_output_tokens_for(choice.model),
             ),
             estimated_input_tokens=estimated_input,
+            hold_expires_at=hold.expires_at,
         )
-        for (message, choice, messages, estimated_input), config in zip(plans, configs, strict=True)
+        for (message, choice, messages, estimated_input), config, hold in zip(plans, configs, holds, strict=True)
     ]
     frame = turn_started_frame(
         turn, messages=[m for m, *_ in plans], held_credits=sum(hold.amount_credits for hold in holds)

@@ -1,9 +1,9 @@
-"""Run one reply: read the provider, write coalesced deltas to the reply log, then settle and save it.
+"""Run one reply: read the provider, log coalesced deltas, then settle and save it, whatever happens.
 
 A reply runs as a task of the process, not of the socket that asked for it, so closing the tab does not
 lose a reply that is being paid for. Tokens are coalesced into one `message.delta` per interval (about 30
 ms): the first token goes out at once, later ones wait at most one interval. A stop may come from any
-process through the reply log, which this task checks while it streams.
+process through the reply log. A reply always ends before its hold expires, so it can always be charged.
 """
 
 import asyncio
@@ -13,37 +13,70 @@ import time
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
+from django.db import DatabaseError
+from django.utils import timezone
 
-from chat.protocol import MessageDelta
+from chat.capacity import stream_slots
+from chat.protocol import MessageDelta, MessageDone
 from chat.providers.base import Delta, Finished
-from chat.providers.errors import ContentRefused, ProviderError
+from chat.providers.errors import ContentRefused, ProviderError, ProviderTimeout
 from chat.providers.registry import adapter_for
+from chat.reply_log import ReplyLog, reply_log
 from chat.services import PreparedReply, ReplyOutcome, finish_reply, wallet_numbers
-from chat.streams import ReplyLog, reply_log
 
 logger = logging.getLogger(__name__)
-STOP_POLL_SECONDS = 0.2
+HOLD_MARGIN_SECONDS = 60  # a reply still running this long before its hold expires is ended
+FINISH_RETRY_SECONDS = (0.5, 1, 2, 5, 10)  # waits between attempts to save a reply while the database is away
 
 _running: set[asyncio.Task] = set()  # strong references: a task nobody holds may be garbage collected
 
 
 def start_replies(replies: list[PreparedReply]) -> list[asyncio.Task]:
-    """Start streaming each reply in this process, independent of any socket."""
+    """Start streaming each reply in this process; each gives its stream slot back when it ends."""
     tasks = []
     for reply in replies:
         task = asyncio.create_task(run_reply(reply), name=f"reply-{reply.message_id}")
         _running.add(task)
-        task.add_done_callback(_running.discard)
+        task.add_done_callback(_finished)
         tasks.append(task)
     return tasks
 
 
+def _finished(task: asyncio.Task) -> None:
+    _running.discard(task)
+    stream_slots().give_back(1)
+    if not task.cancelled() and task.exception() is not None:
+        logger.error("reply task %s failed", task.get_name(), exc_info=task.exception())
+
+
 async def run_reply(reply: PreparedReply, log: ReplyLog | None = None) -> None:
-    """Stream one reply to the log and finish it (settle, save, `message.done`, `wallet`), whatever happens."""
+    """Stream one reply to its log and finish it (settle, save, `message.done`, `wallet`)."""
     log = log or reply_log()
-    cancel = asyncio.Event()
     writer = DeltaWriter(reply.message_id, reply.stream_key, log)
-    watcher = asyncio.create_task(_watch_for_stop(reply.stream_key, log, cancel))
+    try:
+        outcome = await _stream(reply, log, writer)
+    except Exception:  # a bug must not leave the reply streaming and its credits held while this process lives
+        logger.exception("reply %s failed unexpectedly", reply.message_id)
+        outcome = ReplyOutcome(
+            text=writer.text,
+            usage=None,
+            stopped=False,
+            error_code=ProviderError.code,
+            error_detail="Something went wrong while streaming this reply.",
+        )
+    finally:
+        log.forget_stops(reply.stream_key)
+    done = await _finish(reply, outcome)
+    log.append(reply.stream_key, writer.seq + 1, done.model_dump(mode="json"))
+    await notify_wallet(reply.user_id)
+
+
+async def _stream(reply: PreparedReply, log: ReplyLog, writer: "DeltaWriter") -> ReplyOutcome:
+    """Read the provider into the writer until the reply ends, is stopped, or runs out of time."""
+    cancel = log.stops_for(reply.stream_key)
+    out_of_time = asyncio.Event()
+    seconds_left = (reply.hold_expires_at - timezone.now()).total_seconds() - HOLD_MARGIN_SECONDS
+    deadline = asyncio.get_running_loop().call_later(max(seconds_left, 1), _end, out_of_time, cancel)
     started = time.monotonic()
     first_token_at = None
     usage, error = None, None
@@ -58,13 +91,12 @@ async def run_reply(reply: PreparedReply, log: ReplyLog | None = None) -> None:
         usage, error = refused.usage, refused
     except ProviderError as failure:
         error = failure
-    except Exception:  # a bug must not leave the hold pending or the reply unfinished
-        logger.exception("reply %s failed unexpectedly", reply.message_id)
-        error = ProviderError("Something went wrong while streaming this reply.")
     finally:
-        watcher.cancel()
-        await writer.close()
-    outcome = ReplyOutcome(
+        deadline.cancel()
+        writer.flush()
+    if out_of_time.is_set():
+        error = ProviderTimeout("This reply ran for as long as a reply may; what had arrived is kept.")
+    return ReplyOutcome(
         text=writer.text,
         usage=usage,
         stopped=cancel.is_set() and error is None,
@@ -73,31 +105,40 @@ async def run_reply(reply: PreparedReply, log: ReplyLog | None = None) -> None:
         ttft_ms=round((first_token_at - started) * 1000) if first_token_at else None,
         duration_ms=round((time.monotonic() - started) * 1000),
     )
-    done = await database_sync_to_async(finish_reply)(
-        message_id=reply.message_id, outcome=outcome, estimated_input_tokens=reply.estimated_input_tokens
-    )
-    await log.append(reply.stream_key, done.model_dump(mode="json"))
-    await notify_wallet(reply.user_id)
 
 
-async def _watch_for_stop(stream_key: str, log: ReplyLog, cancel: asyncio.Event) -> None:
-    while not cancel.is_set():
-        if await log.stop_requested(stream_key):
-            cancel.set()
-            return
-        await asyncio.sleep(STOP_POLL_SECONDS)
+def _end(out_of_time: asyncio.Event, cancel: asyncio.Event) -> None:
+    out_of_time.set()
+    cancel.set()
+
+
+async def _finish(reply: PreparedReply, outcome: ReplyOutcome) -> MessageDone:
+    """Settle and save the reply, waiting out a database that is briefly away (the reply is paid for)."""
+    attempt = 0
+    while True:
+        try:
+            return await database_sync_to_async(finish_reply)(
+                message_id=reply.message_id, outcome=outcome, estimated_input_tokens=reply.estimated_input_tokens
+            )
+        except DatabaseError as error:
+            logger.warning("reply %s: could not save it (%s); retrying", reply.message_id, error)
+            await asyncio.sleep(FINISH_RETRY_SECONDS[min(attempt, len(FINISH_RETRY_SECONDS) - 1)])
+            attempt += 1
 
 
 async def notify_wallet(user_id: int) -> None:
-    """Tell every open tab of the user their balance and held credits."""
-    balance, held = await database_sync_to_async(wallet_numbers)(user_id)
-    await get_channel_layer().group_send(
-        f"user.{user_id}", {"type": "wallet.changed", "balance_credits": balance, "held_credits": held}
-    )
+    """Tell every open tab of the user their balance and held credits (best effort: the next one heals)."""
+    try:
+        balance, held = await database_sync_to_async(wallet_numbers)(user_id)
+        await get_channel_layer().group_send(
+            f"user.{user_id}", {"type": "wallet.changed", "balance_credits": balance, "held_credits": held}
+        )
+    except Exception as error:  # Redis or the database away: the wallet frame is a snapshot, the next one heals
+        logger.warning("could not send user %s their wallet: %s", user_id, error)
 
 
 class DeltaWriter:
-    """Coalesce tokens into `message.delta` frames and append them to the log in order, off the read path."""
+    """Coalesce tokens into `message.delta` frames and append them to the reply's log in order."""
 
     def __init__(self, message_id: int, stream_key: str, log: ReplyLog):
         self.message_id = message_id
@@ -109,8 +150,6 @@ class DeltaWriter:
         self.seq = 0
         self.last_flush = 0.0
         self.timer: asyncio.TimerHandle | None = None
-        self.queue: asyncio.Queue[dict | None] = asyncio.Queue()
-        self.sender = asyncio.create_task(self._send())
 
     @property
     def text(self) -> str:
@@ -127,6 +166,7 @@ class DeltaWriter:
             self.timer = asyncio.get_running_loop().call_later(self.interval - waited, self.flush)
 
     def flush(self) -> None:
+        """Log what is pending as one frame (the log stores it in the background)."""
         if self.timer is not None:
             self.timer.cancel()
             self.timer = None
@@ -136,20 +176,4 @@ class DeltaWriter:
         frame = MessageDelta(message_id=self.message_id, seq=self.seq, text="".join(self.pending))
         self.pending.clear()
         self.last_flush = time.monotonic()
-        self.queue.put_nowait(frame.model_dump())
-
-    async def _send(self) -> None:
-        while (frame := await self.queue.get()) is not None:
-            await self.log.append(self.stream_key, frame)
-
-    async def close(self) -> None:
-        """Flush what is left and wait until every frame is in the log.
-
-        A log failure is logged, not raised: the reply must still be settled and saved.
-        """
-        self.flush()
-        self.queue.put_nowait(None)
-        try:
-            await self.sender
-        except Exception:
-            logger.exception("reply %s: could not write its deltas to the reply log", self.message_id)
+        self.log.append(self.stream_key, self.seq, frame.model_dump())

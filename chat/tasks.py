@@ -1,14 +1,15 @@
 """Background work of the chat app."""
 
+import asyncio
 import re
 
 from asgiref.sync import async_to_sync
 from celery import shared_task
 from channels.layers import get_channel_layer
 
+from chat.housekeeping import finish_abandoned_replies
 from chat.models import Conversation
-from chat.services import finish_abandoned_replies
-from chat.streams import reply_log
+from chat.reply_log import reply_log
 
 TITLE_WORDS = 8
 
@@ -43,5 +44,12 @@ def title_conversation(conversation_id: int) -> str:
 @shared_task(name="chat.finish_abandoned_replies")
 def finish_abandoned_replies_task() -> int:
     """Finish replies whose streaming process died, from what their logs hold; return how many."""
-    log = reply_log()
-    return finish_abandoned_replies(read_log=async_to_sync(log.read))
+
+    async def finish() -> int:
+        log = reply_log()
+        try:
+            return await finish_abandoned_replies(log)
+        finally:
+            await log.close()  # this event loop ends with the task
+
+    return asyncio.run(finish())

@@ -17,6 +17,7 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 from django.urls import path  # noqa: E402
 
 from chat.consumers import ChatConsumer  # noqa: E402
+from chat.housekeeping import start_with_the_server  # noqa: E402
 
 websocket_urlpatterns = [path("ws/chat/", ChatConsumer.as_asgi())]
 
@@ -26,3 +27,4 @@ application = ProtocolTypeRouter(
         "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )
+start_with_the_server()  # heartbeat and sweeps in this process (chat/housekeeping.py)

@@ -101,22 +101,35 @@ else:
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# --- Redis: channel layer, cache, Celery --------------------------------------------------------
+# --- Redis: channel layer, cache, Celery, reply logs ---------------------------------------------
 REDIS_URL = env_str("REDIS_URL")
+REDIS_POOL_SIZE = env_int("REDIS_POOL_SIZE", 20)
 
-# Token streams go straight to the consumer's own socket; the layer carries control messages and
-# cross-process fan-out. channels-redis drops messages silently past `capacity` (default 100), so the
-# capacity is sized for a stalled reader of several streams (tests/test_channel_layer.py proves it).
-CHANNEL_LAYER_CAPACITY = env_int("CHANNEL_LAYER_CAPACITY", 10_000)
+# redis-py 8 gives every socket a 5 s read timeout where 7.x had none, so a read that blocks on Redis on
+# purpose (a subscription, XREAD BLOCK, Celery's BRPOP) must block for less than its socket's timeout. Every
+# client here sets its timeouts explicitly: blocking reads wait at most REDIS_BLOCK_SECONDS, sockets give up
+# after REDIS_SOCKET_TIMEOUT; idle connections are checked (PING) before reuse and kept alive by TCP.
+REDIS_BLOCK_SECONDS = 10
+REDIS_SOCKET_TIMEOUT = 15
+REDIS_CONNECTION_OPTIONS = {
+    "socket_timeout": REDIS_SOCKET_TIMEOUT,
+    "socket_connect_timeout": 5,
+    "socket_keepalive": True,
+    "health_check_interval": 30,
+}
+
+# The channel layer carries only events for a person's open tabs (wallet, titles); reply text never goes
+# through it (see chat/reply_log/). The pub/sub layer keeps its group memberships in the process and
+# subscribes again after Redis restarts, where the list-based layer would lose them with Redis's memory.
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
             "CONFIG": {
-                "hosts": [REDIS_URL],
+                "hosts": [
+                    {"address": REDIS_URL, "max_connections": REDIS_POOL_SIZE, **REDIS_CONNECTION_OPTIONS},
+                ],
                 "prefix": "panels",
-                "capacity": CHANNEL_LAYER_CAPACITY,
-                "expiry": 60,
             },
         }
     }
@@ -125,15 +138,17 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "panels",
+            # A blocking pool waits for a free connection instead of failing when all are in use.
+            "OPTIONS": {
+                "pool_class": "redis.BlockingConnectionPool",
+                "max_connections": REDIS_POOL_SIZE,
+                "timeout": REDIS_SOCKET_TIMEOUT,
+                **REDIS_CONNECTION_OPTIONS,
+            },
         }
     }
 else:
-    CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels.layers.InMemoryChannelLayer",
-            "CONFIG": {"capacity": CHANNEL_LAYER_CAPACITY},
-        }
-    }
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 10_000}}}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 CELERY_BROKER_URL = REDIS_URL or "memory://"
@@ -148,6 +163,14 @@ CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# kombu blocks in BRPOP for 1 s at a time; its sockets and the result backend's get explicit timeouts too.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"max_connections": REDIS_POOL_SIZE, **REDIS_CONNECTION_OPTIONS}
+CELERY_BROKER_POOL_LIMIT = REDIS_POOL_SIZE
+CELERY_REDIS_SOCKET_TIMEOUT = REDIS_SOCKET_TIMEOUT
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = REDIS_CONNECTION_OPTIONS["socket_connect_timeout"]
+CELERY_REDIS_SOCKET_KEEPALIVE = True
+CELERY_REDIS_BACKEND_HEALTH_CHECK_INTERVAL = REDIS_CONNECTION_OPTIONS["health_check_interval"]
+CELERY_REDIS_MAX_CONNECTIONS = REDIS_POOL_SIZE
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "finish-abandoned-replies": {"task": "chat.finish_abandoned_replies", "schedule": 30.0},
@@ -203,6 +226,9 @@ CHAT_MAX_OUTPUT_TOKENS = 4096  # per reply; holds reserve this much output, so i
 CHAT_MAX_TURNS_IN_FLIGHT = 3  # turns of one person streaming at once
 CHAT_FRAMES_PER_SECOND = 10  # client frames per socket, with bursts of twice that
 CHAT_DELTA_INTERVAL_SECONDS = 0.03  # coalesce tokens into at most ~33 delta frames a second per reply
+# Replies one server process streams at once; a turn that would pass it is refused as `busy`, nothing held.
+CHAT_MAX_STREAMS_PER_PROCESS = env_int("CHAT_MAX_STREAMS_PER_PROCESS", 1000)
+CHAT_BUSY_RETRY_SECONDS = 5  # what a `busy` refusal tells the client to wait before trying again
 
 # --- Stripe -------------------------------------------------------------------------------------
 STRIPE_SECRET_KEY = env_str("STRIPE_SECRET_KEY")

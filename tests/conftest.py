@@ -156,6 +156,47 @@ def celery_worker(django_db_setup, django_db_blocker):
     stop(process)
 
 
+class RedisServer:
+    """A Redis server of the test's own, on a free port, that a test may restart.
+
+    A restart loses everything, as Redis without persistence does. Never the machine's shared Redis.
+    """
+
+    def __init__(self):
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process = None
+        self.start()
+
+    def start(self):
+        command = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", self.port)) == 0:
+                    return
+            time.sleep(0.05)
+        raise RuntimeError(f"redis-server did not start on port {self.port}")
+
+    def stop(self):
+        self.process.kill()
+        self.process.wait()
+
+    def restart(self, down_seconds: float = 0.5):
+        self.stop()
+        time.sleep(down_seconds)
+        self.start()
+
+
+@pytest.fixture
+def redis_server():
+    """Run a Redis server of this test's own (restartable); needs `redis-server` on the PATH."""
+    server = RedisServer()
+    yield server
+    server.stop()
+
+
 @pytest.fixture
 def user(django_user_model):
     """Return a person with an account (password: correct-horse-battery)."""

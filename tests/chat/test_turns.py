@@ -1,7 +1,10 @@
 """Turn rules without a socket: history per panel, context fitting, what a reply is charged, titles."""
 
+import asyncio
+import uuid
+
 import pytest
-from asgiref.sync import async_to_sync
+from asgiref.sync import async_to_sync, sync_to_async
 from channels.layers import get_channel_layer
 from django.utils import timezone
 
@@ -122,13 +125,18 @@ def test_a_title_is_the_start_of_the_first_prompt():
 
 
 def test_the_title_task_titles_once_and_tells_the_owner_s_tabs(user):
-    layer = get_channel_layer()
-    channel = async_to_sync(layer.new_channel)()
-    async_to_sync(layer.group_add)(f"user.{user.pk}", channel)
     conversation = Conversation.objects.create(user=user)
     Turn.objects.create(conversation=conversation, user=user, request_id="1", content="Plan a trip to Kyoto in May")
-    assert title_conversation(conversation.pk) == "Plan a trip to Kyoto in May"
-    event = async_to_sync(layer.receive)(channel)
+
+    async def title_while_a_tab_listens():
+        layer = get_channel_layer()
+        channel = await layer.new_channel()
+        await layer.group_add(f"user.{user.pk}", channel)
+        title = await sync_to_async(title_conversation)(conversation.pk)
+        return title, await asyncio.wait_for(layer.receive(channel), 5)
+
+    title, event = async_to_sync(title_while_a_tab_listens)()
+    assert title == "Plan a trip to Kyoto in May"
     assert event == {
         "type": "conversation.updated",
         "conversation_id": conversation.pk,
@@ -139,37 +147,80 @@ def test_the_title_task_titles_once_and_tells_the_owner_s_tabs(user):
     assert Conversation.objects.get(pk=conversation.pk).title == "Renamed by hand"
 
 
-def test_a_reply_abandoned_by_a_dead_process_is_finished_from_its_log_and_charged_what_it_delivered(user, priced_model):
-    from datetime import timedelta
-
-    from billing.models import LedgerEntry, Wallet
+def abandoned_reply(user, model, *, streamed_by=None):
+    """Return a streaming reply with its hold placed and two deltas in a reply log, as a process left it."""
     from billing.services import HoldRequest, place_holds
-    from chat.selectors import streaming_messages_in
-    from chat.services import finish_abandoned_replies, turns_in_flight
+    from chat.reply_log.in_memory import MemoryReplyLog
 
     fund(user, 1_000_000)
     conversation = Conversation.objects.create(user=user)
     turn = Turn.objects.create(conversation=conversation, user=user, request_id="1", content="Q")
-    message = reply(turn, 0, priced_model, "", status="streaming")
-    (hold,) = place_holds(user=user, requests=[HoldRequest(f"message:{message.pk}", priced_model, 1_000, 1_000)])
-    log = {str(message.stream_key): [{"type": "message.delta", "message_id": message.pk, "seq": 1, "text": "x" * 30}]}
+    message = reply(turn, 0, model, "", status="streaming")
+    Message.objects.filter(pk=message.pk).update(streamed_by=streamed_by)
+    place_holds(user=user, requests=[HoldRequest(f"message:{message.pk}", model, 1_000, 1_000)])
+    log = MemoryReplyLog()
+    for seq, text in ((1, "x" * 15), (2, "y" * 15)):
+        async_to_sync(_append)(log, str(message.stream_key), seq, message.pk, text)
+    return message, log
 
-    assert finish_abandoned_replies(read_log=log.get) == 0  # still fresh: the stream may be alive
+
+async def _append(log, key, seq, message_id, text):
+    log.append(key, seq, {"type": "message.delta", "message_id": message_id, "seq": seq, "text": text})
+
+
+@pytest.mark.django_db(transaction=True)  # the sweep reaches the database as the server does (closing connections)
+def test_a_reply_whose_process_stopped_beating_is_finished_from_its_log_and_charged_what_it_delivered(
+    user, priced_model
+):
+    from datetime import timedelta
+
+    from billing.models import Hold, LedgerEntry, Wallet
+    from chat.housekeeping import finish_abandoned_replies
+    from chat.liveness import DEAD_AFTER_SECONDS, record_heartbeat
+    from chat.models import ServerProcess
+    from chat.selectors import streaming_messages_in
+    from chat.services import turns_in_flight
+
+    process = str(uuid.uuid4())
+    record_heartbeat(process_id=process)
+    message, log = abandoned_reply(user, priced_model, streamed_by=process)
+    key = str(message.stream_key)
+
+    assert async_to_sync(finish_abandoned_replies)(log) == 0  # its process beats: the stream is alive
     assert turns_in_flight(user) == 1
 
-    Message.objects.filter(pk=message.pk).update(created_at=timezone.now() - timedelta(minutes=15))
+    stale = timezone.now() - timedelta(seconds=DEAD_AFTER_SECONDS + 1)
+    ServerProcess.objects.filter(pk=process).update(seen_at=stale)
     assert turns_in_flight(user) == 0  # a dead stream no longer blocks new turns
-    assert streaming_messages_in(conversation) == []  # nor is it announced to a subscriber
-    assert finish_abandoned_replies(read_log=log.get) == 1
+    assert streaming_messages_in(message.turn.conversation) == []  # nor is it announced to a subscriber
+    assert async_to_sync(finish_abandoned_replies)(log) == 1
     message.refresh_from_db()
-    assert (message.status, message.error_code, message.text) == ("error", "interrupted", "x" * 30)
+    assert (message.status, message.error_code, message.text) == ("error", "interrupted", "x" * 15 + "y" * 15)
     entry = LedgerEntry.objects.get(idempotency_key=f"usage:message:{message.pk}")
     assert entry.usage_estimated and (entry.input_tokens, entry.output_tokens) == (1_000, 10)
     assert message.credits == -entry.amount_credits
     assert Wallet.objects.get(user=user).held_credits == 0
-    assert finish_abandoned_replies(read_log=log.get) == 0
-    hold.refresh_from_db()
-    assert hold.status == "settled"
+    assert Hold.objects.get(reference=f"message:{message.pk}").status == "settled"
+    frames = async_to_sync(log.read)(key)
+    assert frames[-1]["type"] == "message.done" and frames[-1]["error"]["code"] == "interrupted"  # followers end
+    assert async_to_sync(finish_abandoned_replies)(log) == 0  # once
+    assert len(async_to_sync(log.read)(key)) == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_reply_no_live_process_claims_is_finished_only_when_its_hold_is_about_to_expire(user, priced_model):
+    from datetime import timedelta
+
+    from chat.housekeeping import finish_abandoned_replies
+    from chat.services import turns_in_flight
+
+    message, log = abandoned_reply(user, priced_model, streamed_by=str(uuid.uuid4()))  # never beat
+    assert async_to_sync(finish_abandoned_replies)(log) == 0
+    assert turns_in_flight(user) == 1
+    Message.objects.filter(pk=message.pk).update(created_at=timezone.now() - timedelta(minutes=15))
+    assert async_to_sync(finish_abandoned_replies)(log) == 1
+    message.refresh_from_db()
+    assert (message.status, message.error_code) == ("error", "interrupted")
 
 
 @pytest.mark.parametrize(

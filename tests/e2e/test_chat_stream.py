@@ -4,37 +4,20 @@ Each test opens real websockets, sends frames as the browser does, and checks wh
 accountant would: the text, the usage, the credits, and the ledger.
 """
 
-import contextlib
 import json
 import math
-import time
 import uuid
 from decimal import Decimal
 
 import pytest
-from django.test import Client
-from websockets.sync.client import connect
 
 from billing.models import Hold, LedgerEntry, Wallet
 from chat.models import Conversation, Message, Turn
 from chat.simulator import SimulatorThread
 from tests.conftest import DaphneServer, fund
+from tests.e2e.sockets import Socket, provider_environment
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def provider_environment(simulator, **overrides) -> dict[str, str]:
-    env = {
-        "OPENAI_BASE_URL": simulator.base_url_openai,
-        "ANTHROPIC_BASE_URL": simulator.base_url_anthropic,
-        "GEMINI_BASE_URL": simulator.base_url_openai,
-        "MISTRAL_BASE_URL": simulator.base_url_openai,
-        "OPENAI_API_KEY": "sim-key",
-        "ANTHROPIC_API_KEY": "sim-key",
-        "GEMINI_API_KEY": "sim-key",
-        "MISTRAL_API_KEY": "sim-key",
-    }
-    return {**env, **overrides}
 
 
 @pytest.fixture(scope="module")
@@ -49,61 +32,6 @@ def chat_server(simulator, django_db_setup, django_db_blocker):
         server = DaphneServer(**provider_environment(simulator))
     yield server
     server.stop()
-
-
-class Socket:
-    """A browser tab's websocket: send frames, collect what comes back."""
-
-    def __init__(self, server, user):
-        client = Client()
-        client.force_login(user)
-        self.exit_stack = contextlib.ExitStack()
-        self.ws = self.exit_stack.enter_context(
-            connect(
-                f"{server.ws_url}/ws/chat/",
-                origin=server.url,
-                additional_headers={"Cookie": f"sessionid={client.cookies['sessionid'].value}"},
-                open_timeout=10,
-            )
-        )
-        self.frames: list[dict] = []
-
-    def send(self, **frame):
-        self.ws.send(json.dumps(frame))
-
-    def send_turn(self, models, content, *, conversation_id=None, request_id=None):
-        request_id = request_id or str(uuid.uuid4())
-        self.send(type="send", request_id=request_id, conversation_id=conversation_id, models=models, content=content)
-        return self.until(lambda f: f["type"] in ("turn.started", "error") and f.get("request_id") == request_id)
-
-    def receive(self, timeout=15) -> dict:
-        frame = json.loads(self.ws.recv(timeout=timeout))
-        self.frames.append(frame)
-        return frame
-
-    def until(self, predicate, timeout=20) -> dict:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            frame = self.receive(timeout=deadline - time.monotonic())
-            if predicate(frame):
-                return frame
-        raise AssertionError(f"no matching frame in {timeout} s; got {self.frames[-5:]}")
-
-    def until_done(self, message_ids) -> dict[int, dict]:
-        done = {}
-        while set(done) != set(message_ids):
-            frame = self.until(lambda f: f["type"] == "message.done")
-            done[frame["message_id"]] = frame
-        return done
-
-    def deltas(self, message_id) -> list[dict]:
-        return [f for f in self.frames if f["type"] == "message.delta" and f["message_id"] == message_id]
-
-    def text(self, message_id) -> str:
-        return "".join(f["text"] for f in self.deltas(message_id))
-
-    def close(self):
-        self.exit_stack.close()
 
 
 @pytest.fixture

@@ -26,6 +26,9 @@ print(json.dumps({
     "layer": settings.CHANNEL_LAYERS["default"]["BACKEND"],
     "layer_config": settings.CHANNEL_LAYERS["default"].get("CONFIG", {}),
     "cache": settings.CACHES["default"]["BACKEND"],
+    "cache_options": settings.CACHES["default"].get("OPTIONS", {}),
+    "celery_transport": app.conf.broker_transport_options,
+    "celery_result_socket_timeout": app.conf.redis_socket_timeout,
     "celery_eager": app.conf.task_always_eager,
     "celery_broker": app.conf.broker_url,
     "email_backend": settings.EMAIL_BACKEND,
@@ -74,10 +77,16 @@ def test_database_and_redis_urls_switch_to_postgresql_and_redis():
     assert (values["db_name"], values["db_host"]) == ("panels", "db.internal")
     # connections come from psycopg's pool, not one per thread (ASGI runs calls on many threads)
     assert values["db_options"]["pool"]["max_size"] == 20 and values["conn_max_age"] == 0
-    assert values["layer"] == "channels_redis.core.RedisChannelLayer"
-    assert values["layer_config"]["hosts"] == ["redis://cache.internal:6380/2"]
-    assert values["layer_config"]["capacity"] >= 10_000  # never the lossy default of 100
+    # the pub/sub layer: groups live in the process and survive a Redis restart, nothing queues in Redis
+    assert values["layer"] == "channels_redis.pubsub.RedisPubSubChannelLayer"
+    (host,) = values["layer_config"]["hosts"]
+    assert host["address"] == "redis://cache.internal:6380/2"
     assert values["cache"] == "django.core.cache.backends.redis.RedisCache"
+    # redis-py 8 would time every socket out after 5 s: each client says how long, and checks idle connections
+    for options in (host, values["cache_options"], values["celery_transport"]):
+        assert options["socket_timeout"] == 15 and options["health_check_interval"] > 0
+        assert options["max_connections"] == 20
+    assert values["celery_result_socket_timeout"] == 15
     assert values["celery_eager"] is False
     assert values["celery_broker"] == "redis://cache.internal:6380/2"
     assert values["allowed_hosts"] == ["panels.example.com", "www.panels.example.com"]
@@ -136,6 +145,12 @@ def test_runserver_is_daphne_s_asgi_server():
     from django.core.management import get_commands
 
     assert get_commands()["runserver"] == "daphne"
+
+
+def test_the_redis_pool_size_is_set_from_the_environment():
+    values = loaded(SECRET_KEY="k" * 50, REDIS_URL="redis://cache/0", REDIS_POOL_SIZE="7")
+    assert values["layer_config"]["hosts"][0]["max_connections"] == 7
+    assert values["cache_options"]["max_connections"] == 7
 
 
 def test_the_database_pool_size_is_set_from_the_environment():

@@ -1,0 +1,104 @@
+"""Work every server process does in the background: its heartbeat, and finishing what dead processes left.
+
+Each Daphne process beats every few seconds (chat/liveness.py) and sweeps: replies whose process died are
+finished from what their logs hold (their followers get `message.done`), holds past their expiry are
+released, long-dead processes are forgotten. It runs in every mode, the embedded one included (there is no
+Celery beat there), from the moment the server's event loop starts; in production Celery beat runs the
+same sweeps too, and running them twice is harmless (each reply and hold is finished once, under a lock).
+"""
+
+import asyncio
+import logging
+import random
+import sys
+
+from channels.db import database_sync_to_async
+from django.db import DatabaseError
+
+from billing.services import release_expired_holds
+from chat.liveness import HEARTBEAT_SECONDS, PROCESS_ID, forget_dead_processes, record_heartbeat
+from chat.reply_log import ReplyLog, reply_log
+from chat.selectors import abandoned_replies
+from chat.services import finish_abandoned_reply
+from chat.streaming import notify_wallet
+
+logger = logging.getLogger(__name__)
+SWEEP_SECONDS = 5
+FLUSH_SECONDS = 5  # how long a sweep waits for a `message.done` to reach the log (it keeps trying after)
+
+# The heartbeat must not queue behind the database calls of every socket (they share one thread).
+_beat = database_sync_to_async(record_heartbeat, thread_sensitive=False)
+
+
+async def finish_abandoned_replies(log: ReplyLog) -> int:
+    """Finish the replies whose process died, from what their logs hold; return how many this call finished."""
+    replies = await database_sync_to_async(_abandoned)()
+    finished = 0
+    for message_id, stream_key, user_id in replies:
+        frames = await log.read(stream_key)
+        deltas = [frame for frame in frames if frame["type"] == "message.delta"]
+        done = await database_sync_to_async(finish_abandoned_reply)(
+            message_id=message_id, text="".join(frame["text"] for frame in deltas)
+        )
+        if done is None:
+            continue  # finished meanwhile, by its own process or by another sweeper
+        log.append(stream_key, (deltas[-1]["seq"] if deltas else 0) + 1, done.model_dump(mode="json"))
+        await log.flush(stream_key, timeout=FLUSH_SECONDS)
+        await notify_wallet(user_id)
+        finished += 1
+    return finished
+
+
+def _abandoned() -> list[tuple[int, str, int]]:
+    rows = abandoned_replies().values_list("pk", "stream_key", "turn__user_id")
+    return [(pk, str(key), user_id) for pk, key, user_id in rows]
+
+
+async def sweep(log: ReplyLog) -> None:
+    """Finish abandoned replies, release expired holds and forget long-dead processes, once."""
+    finished = await finish_abandoned_replies(log)
+    released = await database_sync_to_async(release_expired_holds)()
+    await database_sync_to_async(forget_dead_processes)()
+    if finished or released:
+        logger.info("finished %d abandoned replies, released %d expired holds", finished, released)
+
+
+async def run_housekeeping() -> None:
+    """Beat and sweep for as long as the process runs; a failure is logged and the next round tries again."""
+    logger.info("server process %s: heartbeat every %d s", PROCESS_ID, HEARTBEAT_SECONDS)
+    next_sweep = 0.0
+    loop = asyncio.get_running_loop()
+    while True:
+        try:
+            await _beat()
+            if loop.time() >= next_sweep:
+                next_sweep = loop.time() + SWEEP_SECONDS * random.uniform(0.8, 1.2)  # noqa: S311 (spreads processes)
+                await sweep(reply_log())
+        except DatabaseError as error:
+            logger.warning("housekeeping: the database is unavailable (%s)", error)
+        except Exception:
+            logger.exception("housekeeping failed; trying again")
+        await asyncio.sleep(HEARTBEAT_SECONDS)
+
+
+_housekeeping: asyncio.Task | None = None
+
+
+def start_housekeeping() -> asyncio.Task:
+    """Start housekeeping on the running event loop (once per process)."""
+    global _housekeeping
+    if _housekeeping is None:
+        _housekeeping = asyncio.get_running_loop().create_task(run_housekeeping(), name="housekeeping")
+    return _housekeeping
+
+
+def start_with_the_server() -> None:
+    """Start housekeeping when this process's server starts serving.
+
+    Daphne runs the application on Twisted's asyncio reactor and has no ASGI lifespan events, so the start
+    is scheduled on the reactor, which runs it once its event loop runs; without a reactor (tests, `manage.py
+    shell`) nothing starts.
+    """
+    reactor = sys.modules.get("twisted.internet.reactor")
+    if reactor is not None:
+        reactor.callLater(0, start_housekeeping)
