@@ -33,6 +33,17 @@ def finish_in_the_database(message: Message, text: str) -> None:
     )
 
 
+async def subscribed_socket(user, message: Message) -> WebsocketCommunicator:
+    """Return a connected socket of `user` that subscribed to the conversation of `message`."""
+    socket = WebsocketCommunicator(ChatConsumer.as_asgi(), "/ws/chat/")
+    socket.scope["user"] = user
+    assert (await socket.connect())[0]
+    await socket.send_json_to(
+        {"type": "subscribe", "conversation_id": message.turn.conversation_id, "after_seq": 0, "message_id": None}
+    )
+    return socket
+
+
 async def test_a_follower_whose_log_went_silent_gets_the_saved_end_from_the_database(user, priced_model, monkeypatch):
     monkeypatch.setattr(consumers, "FOLLOW_CHECK_SECONDS", 0.3)
     message = await streaming_reply(user, priced_model)
@@ -40,13 +51,8 @@ async def test_a_follower_whose_log_went_silent_gets_the_saved_end_from_the_data
     log = reply_log()
     log.append(key, 1, {"type": "message.delta", "message_id": message.pk, "seq": 1, "text": "Hello"})
     log.append(key, 2, {"type": "message.delta", "message_id": message.pk, "seq": 2, "text": ", wor"})
-    socket = WebsocketCommunicator(ChatConsumer.as_asgi(), "/ws/chat/")
-    socket.scope["user"] = user
-    assert (await socket.connect())[0]
+    socket = await subscribed_socket(user, message)
     try:
-        await socket.send_json_to(
-            {"type": "subscribe", "conversation_id": message.turn.conversation_id, "after_seq": 0, "message_id": None}
-        )
         frames = [await socket.receive_json_from(timeout=5) for _ in range(3)]
         assert [f["type"] for f in frames] == ["message.started", "message.delta", "message.delta"]
 
@@ -65,13 +71,8 @@ async def test_a_follower_whose_log_went_silent_gets_the_saved_end_from_the_data
 async def test_a_follower_of_a_reply_still_streaming_keeps_waiting(user, priced_model, monkeypatch):
     monkeypatch.setattr(consumers, "FOLLOW_CHECK_SECONDS", 0.2)
     message = await streaming_reply(user, priced_model)
-    socket = WebsocketCommunicator(ChatConsumer.as_asgi(), "/ws/chat/")
-    socket.scope["user"] = user
-    assert (await socket.connect())[0]
+    socket = await subscribed_socket(user, message)
     try:
-        await socket.send_json_to(
-            {"type": "subscribe", "conversation_id": message.turn.conversation_id, "after_seq": 0, "message_id": None}
-        )
         assert (await socket.receive_json_from(timeout=5))["type"] == "message.started"
         assert await socket.receive_nothing(timeout=1)  # several silent checks: still streaming, nothing sent
         reply_log().append(

@@ -123,6 +123,7 @@ async def test_hundreds_of_replies_stream_and_are_followed_on_a_few_connections(
     replies, frames_each = 300, 20
     log = redis_log()
     keys = [str(uuid.uuid4()) for _ in range(replies)]
+    before = await our_connections()  # earlier tests' event loops may have left theirs open
     try:
         followers = [asyncio.create_task(collect(log, key)) for key in keys]
         await asyncio.sleep(0.2)
@@ -135,7 +136,7 @@ async def test_hundreds_of_replies_stream_and_are_followed_on_a_few_connections(
 
         writers = [asyncio.create_task(write(key)) for key in keys]
         await asyncio.sleep(0.05)
-        connections = await our_connections()
+        connections = await our_connections() - before
         results = await asyncio.wait_for(asyncio.gather(*followers), 60)
         await asyncio.gather(*writers)
     finally:

@@ -5,7 +5,6 @@ that think before their first token, a crowd on one process, a server that dies 
 against a real Daphne (on Redis and PostgreSQL in CI) and wait as long as those situations take.
 """
 
-import threading
 import time
 
 import pytest
@@ -14,7 +13,7 @@ from django.db import connection
 from billing.models import Hold, Wallet
 from chat.models import Message, Turn
 from chat.simulator import SimulatorThread
-from tests.conftest import DaphneServer, fund
+from tests.conftest import DaphneServer, fund, run_at_once
 from tests.e2e.sockets import Socket, provider_environment
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -88,27 +87,18 @@ def test_many_concurrent_streams_on_one_process_all_finish(server, django_user_m
     for person in users:
         fund(person, 2_000_000)
     sockets = [Socket(server, person) for person in users]  # logins use the database: not from the threads
-    results: list = [None] * count
-    barrier = threading.Barrier(count)
 
     def stream(i):
         socket = sockets[i]
         try:
-            barrier.wait(timeout=60)
             started = socket.send_turn(["gpt-4o-mini"], f"Crowd member {i} [[sim:tokens=200]]")
             message_id = started["messages"][0]["message_id"]
             done = socket.until_done([message_id], timeout=90)[message_id]
-            results[i] = (message_id, done["status"], socket.text(message_id))
-        except Exception as error:  # collected and asserted below
-            results[i] = error
+            return message_id, done["status"], socket.text(message_id)
         finally:
             socket.close()
 
-    threads = [threading.Thread(target=stream, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=180)
+    results = run_at_once(count, stream)
     failures = [r for r in results if not isinstance(r, tuple)]
     assert not failures, f"{len(failures)} of {count} streams failed, e.g. {failures[:3]}"
     stored = dict(Message.objects.filter(pk__in=[r[0] for r in results]).values_list("pk", "text"))
