@@ -299,6 +299,31 @@ def test_a_failing_panel_says_why_and_offers_a_retry_while_the_other_finishes(
         failing_site.stop()
 
 
+def test_a_turn_the_server_is_too_busy_for_goes_out_again_by_itself(
+    new_page, user, simulator, stripe_standin, django_db_blocker
+):
+    fund(user, 2_000_000)
+    with django_db_blocker.unblock():
+        busy_site = start_server(simulator, stripe_standin, CHAT_MAX_STREAMS_PER_PROCESS="1")
+    try:
+        page = new_page(user, site=busy_site)
+        page.goto("/chat/")
+        choose_models(page, ["gpt-4o-mini"])
+        send(page, "Take the only slot [[sim:tokens=450]]")  # about three seconds at 150 tokens a second
+        expect(last_turn_panels(page).first).to_have_attribute("data-status", "streaming")
+        send(page, "Then me")
+
+        expect(page.locator("[data-toast]")).to_contain_text("busy")  # said, not shown as a failure
+        expect(page.locator(".turn")).to_have_count(2)
+        second = last_turn_panels(page).first
+        expect(second).to_have_attribute("data-status", "complete", timeout=30_000)
+        assert plain(second.locator(".panel-body").inner_text()) == plain(message_of(second).text)
+        assert Conversation.objects.get(user=user).turns.count() == 2  # each turn started once
+        assert page.errors == []
+    finally:
+        busy_site.stop()
+
+
 def test_auto_names_the_model_it_chose_and_says_why(new_page, user):
     fund(user, 2_000_000)
     page = open_chat(new_page, user)

@@ -9,6 +9,8 @@ import { ModelPicker } from "panels/chat/picker";
 import { Sidebar } from "panels/chat/sidebar";
 import { ChatSocket } from "panels/chat/socket";
 
+const BUSY_RETRIES = 3; // times a turn refused as `busy` is sent again before the refusal is shown
+
 const boot = JSON.parse(document.getElementById("panels-boot").textContent);
 const root = document.getElementById("chat");
 const urls = root.dataset;
@@ -215,6 +217,18 @@ function turnStarted(frame) {
   updateBusy();
 }
 
+/** Send a turn the server was too busy for again after `retry_after` seconds, a few times; false when given up.
+ * The same request_id goes out, so the server starts the turn at most once. */
+function sendAgainLater(pending, frame) {
+  pending.busyRefusals = (pending.busyRefusals || 0) + 1;
+  if (!frame.retry_after || pending.busyRefusals > BUSY_RETRIES) return false;
+  toast(`The server is busy; your message goes out again in ${frame.retry_after} s.`);
+  setTimeout(() => {
+    if (state.pending.get(frame.request_id) === pending) socket.send(pending.frame);
+  }, frame.retry_after * 1000);
+  return true;
+}
+
 function turnRefused(pending, frame) {
   state.pending.delete(frame.request_id);
   pending.turn.element.remove();
@@ -280,6 +294,7 @@ function onFrame(frame) {
       return sidebar.setTitle(frame.conversation_id, frame.title);
     case "error": {
       const pending = state.pending.get(frame.request_id);
+      if (pending && frame.code === "busy" && sendAgainLater(pending, frame)) return;
       if (pending) return turnRefused(pending, frame);
       return toast(frame.detail);
     }
