@@ -20,7 +20,7 @@ from chat.liveness import HEARTBEAT_SECONDS, PROCESS_ID, forget_dead_processes, 
 from chat.reply_log import ReplyLog, reply_log
 from chat.selectors import abandoned_replies
 from chat.services import finish_abandoned_reply
-from chat.streaming import notify_wallet
+from chat.streaming import notify_wallet, running_replies
 
 logger = logging.getLogger(__name__)
 SWEEP_SECONDS = 5
@@ -31,8 +31,11 @@ _beat = database_sync_to_async(record_heartbeat, thread_sensitive=False)
 
 
 async def finish_abandoned_replies(log: ReplyLog) -> int:
-    """Finish the replies whose process died, from what their logs hold; return how many this call finished."""
-    replies = await database_sync_to_async(_abandoned)()
+    """Finish the replies nothing streams any more, from what their logs hold; return how many this call finished.
+
+    Those whose process died, and this process's own that no task runs (see `abandoned_replies`).
+    """
+    replies = await database_sync_to_async(_abandoned)(running_replies())
     finished = 0
     for message_id, stream_key, user_id in replies:
         frames = await log.read(stream_key)
@@ -49,8 +52,8 @@ async def finish_abandoned_replies(log: ReplyLog) -> int:
     return finished
 
 
-def _abandoned() -> list[tuple[int, str, int]]:
-    rows = abandoned_replies().values_list("pk", "stream_key", "turn__user_id")
+def _abandoned(running: set[int]) -> list[tuple[int, str, int]]:
+    rows = abandoned_replies(this_process=PROCESS_ID, running=running).values_list("pk", "stream_key", "turn__user_id")
     return [(pk, str(key), user_id) for pk, key, user_id in rows]
 
 

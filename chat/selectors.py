@@ -1,5 +1,6 @@
 """Read paths of the chat app, each scoped to its owner: the catalog, conversations, replies, threads."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -10,6 +11,8 @@ from billing.models import BillingSettings
 from chat.exceptions import NotFound, UnknownModel
 from chat.liveness import dead_before
 from chat.models import AIModel, Conversation, Message, ServerProcess, route_task_choices
+
+ORPHANED_AFTER = timedelta(seconds=10)  # a reply's task starts within moments of its turn being written
 
 # What one Auto reply saved: its price on the other candidate minus its charge, when that is positive.
 SAVED_BY_AUTO = Case(
@@ -100,9 +103,17 @@ def streaming_messages() -> QuerySet[Message]:
     return Message.objects.filter(status=Message.Status.STREAMING).exclude(_abandoned())
 
 
-def abandoned_replies() -> QuerySet[Message]:
-    """Return the replies still marked streaming whose process died, oldest first."""
-    return Message.objects.filter(Q(status=Message.Status.STREAMING) & _abandoned()).order_by("created_at", "id")
+def abandoned_replies(*, this_process: str, running: Iterable[int]) -> QuerySet[Message]:
+    """Return the replies still marked streaming that nothing streams, oldest first.
+
+    Those whose process died, and those of `this_process` that it does not run (`running` are the ones it
+    does), once they are a few seconds old: a turn written whose replies never started (a failure between
+    the two) must not stay streaming, its credits held, for as long as its process lives.
+    """
+    orphaned = Q(streamed_by=this_process, created_at__lt=timezone.now() - ORPHANED_AFTER) & ~Q(pk__in=list(running))
+    return Message.objects.filter(Q(status=Message.Status.STREAMING) & (_abandoned() | orphaned)).order_by(
+        "created_at", "id"
+    )
 
 
 def streaming_messages_in(conversation: Conversation) -> list[Message]:

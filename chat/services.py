@@ -234,7 +234,8 @@ def _write_turn(*, user, request_id, conversation_id, model_slugs, content, proc
     if is_first_turn:
         from chat.tasks import title_conversation
 
-        transaction.on_commit(lambda: title_conversation.delay(conversation.pk))
+        # Robust: the turn is committed by now, so a broker that is away must not fail it (the title can wait).
+        transaction.on_commit(lambda: title_conversation.delay(conversation.pk), robust=True)
 
     replies = [
         PreparedReply(

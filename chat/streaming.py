@@ -28,7 +28,7 @@ logger = logging.getLogger(__name__)
 HOLD_MARGIN_SECONDS = 60  # a reply still running this long before its hold expires is ended
 FINISH_RETRY_SECONDS = (0.5, 1, 2, 5, 10)  # waits between attempts to save a reply while the database is away
 
-_running: set[asyncio.Task] = set()  # strong references: a task nobody holds may be garbage collected
+_running: dict[int, asyncio.Task] = {}  # message id -> its task (a task nobody holds may be garbage collected)
 
 
 def start_replies(replies: list[PreparedReply]) -> list[asyncio.Task]:
@@ -36,14 +36,19 @@ def start_replies(replies: list[PreparedReply]) -> list[asyncio.Task]:
     tasks = []
     for reply in replies:
         task = asyncio.create_task(run_reply(reply), name=f"reply-{reply.message_id}")
-        _running.add(task)
-        task.add_done_callback(_finished)
+        _running[reply.message_id] = task
+        task.add_done_callback(lambda task, message_id=reply.message_id: _finished(message_id, task))
         tasks.append(task)
     return tasks
 
 
-def _finished(task: asyncio.Task) -> None:
-    _running.discard(task)
+def running_replies() -> set[int]:
+    """Return the ids of the replies this process is streaming."""
+    return set(_running)
+
+
+def _finished(message_id: int, task: asyncio.Task) -> None:
+    _running.pop(message_id, None)
     stream_slots().give_back(1)
     if not task.cancelled() and task.exception() is not None:
         logger.error("reply task %s failed", task.get_name(), exc_info=task.exception())

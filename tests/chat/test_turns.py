@@ -208,6 +208,26 @@ def test_a_reply_whose_process_stopped_beating_is_finished_from_its_log_and_char
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_reply_of_this_live_process_that_no_task_streams_is_finished(user, priced_model):
+    """A turn written whose replies never started (a failure between the two) does not hold credits forever."""
+    from datetime import timedelta
+
+    from chat.housekeeping import finish_abandoned_replies
+    from chat.liveness import PROCESS_ID, record_heartbeat
+    from chat.selectors import abandoned_replies
+
+    record_heartbeat()  # this process is alive and beating
+    message, log = abandoned_reply(user, priced_model, streamed_by=PROCESS_ID)
+    assert async_to_sync(finish_abandoned_replies)(log) == 0  # just written: its task may be about to start
+    Message.objects.filter(pk=message.pk).update(created_at=timezone.now() - timedelta(seconds=11))
+    assert not abandoned_replies(this_process=PROCESS_ID, running={message.pk}).exists()  # a task streams it
+    assert async_to_sync(finish_abandoned_replies)(log) == 1  # no task does
+    message.refresh_from_db()
+    assert (message.status, message.error_code) == ("error", "interrupted")
+    assert Hold.objects.get(reference=f"message:{message.pk}").status != "pending"
+
+
+@pytest.mark.django_db(transaction=True)
 def test_a_reply_no_live_process_claims_is_finished_only_when_its_hold_is_about_to_expire(user, priced_model):
     from datetime import timedelta
 

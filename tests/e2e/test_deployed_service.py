@@ -187,3 +187,28 @@ def test_a_stop_sent_to_another_process_stops_the_reply_where_it_streams(server,
         other.stop()
     assert done["status"] == "stopped" and 0 < done["output_tokens"] < 4000
     assert Message.objects.get(pk=message_id).text == sender.text(message_id)
+
+
+@pytest.mark.services
+def test_with_redis_away_a_turn_still_starts_and_its_reply_still_ends(simulator, user, redis_server):
+    """Redis dies under a connected socket, and a turn starts all the same.
+
+    The first turn of a conversation enqueues its title (Celery, on Redis); its reply streams into a log it
+    cannot reach, and its end reaches the socket from the database.
+    """
+    fund(user, 2_000_000)
+    server = DaphneServer(**provider_environment(simulator), REDIS_URL=redis_server.url)
+    socket = Socket(server, user)
+    try:
+        redis_server.stop()
+        started = socket.send_turn(["gpt-4o-mini"], "Are you there?")
+        assert started["type"] == "turn.started", started
+        message_id = started["messages"][0]["message_id"]
+        done = socket.until_done([message_id], timeout=60)[message_id]
+        message = Message.objects.get(pk=message_id)
+        assert (done["status"], message.status, done["credits"]) == ("complete", "complete", message.credits)
+        assert socket.text(message_id) == message.text  # what the log never carried came with the end
+    finally:
+        socket.close()
+        server.stop()
+        redis_server.start()
