@@ -10,12 +10,13 @@ import json
 import logging
 import time
 
-from channels.db import database_sync_to_async
+from autobahn.exception import Disconnected
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from billing.exceptions import BillingError
 from chat.capacity import stream_slots
+from chat.database import in_thread_pool
 from chat.exceptions import Busy, ChatError, NotFound, ServerFault
 from chat.liveness import PROCESS_ID
 from chat.protocol import (
@@ -135,7 +136,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         slots = stream_slots()
         slots.take(len(frame.models))  # before anything is written or held: a full process refuses at once
         try:
-            started = await database_sync_to_async(start_turn)(
+            started = await in_thread_pool(start_turn)(
                 user=self.user,
                 request_id=frame.request_id,
                 conversation_id=frame.conversation_id,
@@ -156,16 +157,16 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     async def stop(self, frame: Stop):
         if frame.message_id is not None:
-            messages = [await database_sync_to_async(message_for)(self.user, frame.message_id)]
+            messages = [await in_thread_pool(message_for)(self.user, frame.message_id)]
         else:
-            messages = await database_sync_to_async(turn_messages_for)(self.user, frame.turn_id)
+            messages = await in_thread_pool(turn_messages_for)(self.user, frame.turn_id)
         for message in messages:
             await reply_log().request_stop(str(message.stream_key), str(message.streamed_by or PROCESS_ID))
 
     async def subscribe(self, frame: Subscribe):
-        conversation = await database_sync_to_async(conversation_for)(self.user, frame.conversation_id)
+        conversation = await in_thread_pool(conversation_for)(self.user, frame.conversation_id)
         if frame.message_id is not None:
-            message = await database_sync_to_async(message_for)(self.user, frame.message_id)
+            message = await in_thread_pool(message_for)(self.user, frame.message_id)
             if message.turn.conversation_id != conversation.pk:
                 raise NotFound("There is no such reply in this conversation.")
             if message.status != message.Status.STREAMING:
@@ -173,7 +174,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 return
             messages = [message]
         else:
-            messages = await database_sync_to_async(streaming_messages_in)(conversation)
+            messages = await in_thread_pool(streaming_messages_in)(conversation)
         for message in messages:
             await self.send_frame(
                 MessageStarted(
@@ -203,6 +204,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
                     if sent is not None:
                         sent.append(frame["text"])
                 await self.send(text_data=_dumps(frame))
+        except Disconnected:  # Daphne's answer to a frame sent as the socket closed: nothing to tell anyone
+            return
         except Exception:  # this follower ends; the reply itself goes on, and a resubscribe resumes it
             logger.exception("socket of user %s stopped following reply %s", self.user.pk, message_id)
 
@@ -212,7 +215,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         When the follower sent the whole text so far (`text_sent`), what the log lost is sent as one more delta
         first, so the text the client assembled is the saved text.
         """
-        message = await database_sync_to_async(message_for)(self.user, message_id)
+        message = await in_thread_pool(message_for)(self.user, message_id)
         if message.status == message.Status.STREAMING:
             return False
         if text_sent is not None and message.text.startswith(text_sent) and len(message.text) > len(text_sent):

@@ -12,10 +12,10 @@ import logging
 import random
 import sys
 
-from channels.db import database_sync_to_async
 from django.db import DatabaseError
 
 from billing.services import release_expired_holds
+from chat.database import in_thread_pool
 from chat.liveness import HEARTBEAT_SECONDS, PROCESS_ID, forget_dead_processes, record_heartbeat
 from chat.reply_log import ReplyLog, reply_log
 from chat.selectors import abandoned_replies
@@ -25,31 +25,38 @@ from chat.streaming import notify_wallet, running_replies
 logger = logging.getLogger(__name__)
 SWEEP_SECONDS = 5
 FLUSH_SECONDS = 5  # how long a sweep waits for a `message.done` to reach the log (it keeps trying after)
+FINISHING_AT_ONCE = 8
 
-# The heartbeat must not queue behind the database calls of every socket (they share one thread).
-_beat = database_sync_to_async(record_heartbeat, thread_sensitive=False)
+_beat = in_thread_pool(record_heartbeat)
 
 
 async def finish_abandoned_replies(log: ReplyLog) -> int:
     """Finish the replies nothing streams any more, from what their logs hold; return how many this call finished.
 
-    Those whose process died, and this process's own that no task runs (see `abandoned_replies`).
+    Those whose process died, and this process's own that no task runs (see `abandoned_replies`). A dead
+    process may leave hundreds: they are finished a few at a time, side by side.
     """
-    replies = await database_sync_to_async(_abandoned)(running_replies())
-    finished = 0
-    for message_id, stream_key, user_id in replies:
-        frames = await log.read(stream_key)
-        deltas = [frame for frame in frames if frame["type"] == "message.delta"]
-        done = await database_sync_to_async(finish_abandoned_reply)(
-            message_id=message_id, text="".join(frame["text"] for frame in deltas)
-        )
-        if done is None:
-            continue  # finished meanwhile, by its own process or by another sweeper
-        log.append(stream_key, (deltas[-1]["seq"] if deltas else 0) + 1, done.model_dump(mode="json"))
-        await log.flush(stream_key, timeout=FLUSH_SECONDS)
-        await notify_wallet(user_id)
-        finished += 1
-    return finished
+    replies = await in_thread_pool(_abandoned)(running_replies())
+    room = asyncio.Semaphore(FINISHING_AT_ONCE)
+
+    async def finish(message_id: int, stream_key: str, user_id: int) -> bool:
+        async with room:
+            frames = await log.read(stream_key)
+            deltas = [frame for frame in frames if frame["type"] == "message.delta"]
+            text = "".join(frame["text"] for frame in deltas)
+            done = await in_thread_pool(finish_abandoned_reply)(message_id=message_id, text=text)
+            if done is None:
+                return False  # finished meanwhile, by its own process or by another sweeper
+            log.append(stream_key, (deltas[-1]["seq"] if deltas else 0) + 1, done.model_dump(mode="json"))
+            await log.flush(stream_key, timeout=FLUSH_SECONDS)
+            await notify_wallet(user_id)
+            return True
+
+    results = await asyncio.gather(*(finish(*reply) for reply in replies), return_exceptions=True)
+    for result in results:
+        if isinstance(result, Exception):  # Redis or the database away: the next sweep tries again
+            logger.warning("could not finish an abandoned reply yet: %s", result)
+    return sum(result is True for result in results)
 
 
 def _abandoned(running: set[int]) -> list[tuple[int, str, int]]:
@@ -60,8 +67,8 @@ def _abandoned(running: set[int]) -> list[tuple[int, str, int]]:
 async def sweep(log: ReplyLog) -> None:
     """Finish abandoned replies, release expired holds and forget long-dead processes, once."""
     finished = await finish_abandoned_replies(log)
-    released = await database_sync_to_async(release_expired_holds)()
-    await database_sync_to_async(forget_dead_processes)()
+    released = await in_thread_pool(release_expired_holds)()
+    await in_thread_pool(forget_dead_processes)()
     if finished or released:
         logger.info("finished %d abandoned replies, released %d expired holds", finished, released)
 

@@ -10,13 +10,13 @@ import asyncio
 import logging
 import time
 
-from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import DatabaseError
 from django.utils import timezone
 
 from chat.capacity import stream_slots
+from chat.database import in_thread_pool
 from chat.protocol import MessageDelta, MessageDone
 from chat.providers.base import Delta, Finished
 from chat.providers.errors import ContentRefused, ProviderError, ProviderTimeout
@@ -122,7 +122,7 @@ async def _finish(reply: PreparedReply, outcome: ReplyOutcome) -> MessageDone:
     attempt = 0
     while True:
         try:
-            return await database_sync_to_async(finish_reply)(
+            return await in_thread_pool(finish_reply)(
                 message_id=reply.message_id, outcome=outcome, estimated_input_tokens=reply.estimated_input_tokens
             )
         except DatabaseError as error:
@@ -134,7 +134,7 @@ async def _finish(reply: PreparedReply, outcome: ReplyOutcome) -> MessageDone:
 async def notify_wallet(user_id: int) -> None:
     """Tell every open tab of the user their balance and held credits (best effort: the next one heals)."""
     try:
-        balance, held = await database_sync_to_async(wallet_numbers)(user_id)
+        balance, held = await in_thread_pool(wallet_numbers)(user_id)
         await get_channel_layer().group_send(
             f"user.{user_id}", {"type": "wallet.changed", "balance_credits": balance, "held_credits": held}
         )
