@@ -1,0 +1,1019 @@
+"""Soak Panels as it is deployed, with faults, and fail loudly if anything is lost.
+
+Starts the production topology on loopback (bench/stack.py: a PostgreSQL database of its own, its own Redis,
+the provider simulator, two Daphne processes, a Celery worker and beat), then plays simulated users: each
+one a websocket on one of the Daphnes, sending turns of 1 to 4 panels with think time between them,
+continuing conversations sometimes, holding sockets idle for minutes, dropping its socket mid-reply and
+resuming with `after_seq`. Injected faults: provider 429/500/529 (some recovered by the SDK's retry), streams
+cut mid-way, stalls of 10-45 s before the first token and between tokens, client stops, a Daphne process
+SIGKILLed mid-run and restarted (its clients reconnect, resubscribe and resend unanswered turns with the same
+request_id), Redis restarted (losing everything), the Celery worker SIGKILLed and restarted.
+
+When the load stops and the replies in flight have ended, it checks the database and what the clients saw:
+every send answered, no reply left streaming, every followed reply's `message.done` received, the text
+assembled from deltas equal to the saved text, exactly one usage ledger entry per charged reply matching
+the `message.done` credits, no pending hold, `manage.py verify_ledger` clean, no negative balance. It prints
+the figures (and `--markdown FILE` writes them as a section) and exits 1 if any check fails. Everything it
+started (processes, Redis, the database) is removed at the end, also on failure or Ctrl-C.
+
+    .venv/bin/python bench/soak.py            # full: 300 users, 5 minutes of load (about 10 minutes in all)
+    .venv/bin/python bench/soak.py --quick    # 36 users, about a minute of load (2-3 minutes in all)
+
+The database is created on the PostgreSQL server of DATABASE_URL (default
+postgres://panels:panels@127.0.0.1:5432/panels; the role needs CREATEDB); that database itself is not used.
+"""
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import random
+import resource
+import signal
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.stack import PYTHON, ROOT, Daphne, Stack, StackOptions, funded_users, use_database_here
+
+CORE_MODELS = ("gpt-4o-mini", "claude-3-5-haiku")
+EXTRA_PROVIDERS = ("gemini", "mistral")
+FUNDING_CREDITS = 1_000_000_000
+PANEL_WEIGHTS = {1: 0.4, 2: 0.3, 3: 0.2, 4: 0.1}
+TOPICS = ("tea", "rivers", "compilers", "bread", "tides", "chess openings", "ledgers", "owls", "glaciers")
+PROMPT_FAULTS = ("429", "500", "529", "429-retried", "cut", "delay", "pause")
+CLIENT_FAULTS = ("disconnect", "stop")
+INTERRUPTED_WITHIN_SECONDS = 45  # a killed process's replies end `interrupted` this soon (the product says ~30)
+
+
+@dataclass(frozen=True)
+class Mode:
+    """How big and how long a run is, and how often each fault happens."""
+
+    name: str
+    users: int
+    load_seconds: float
+    arrival_seconds: float  # users open their sockets and send their first turn spread over this long
+    think_seconds: tuple[float, float]
+    idle_probability: float  # per behaviour step: hold the socket idle instead of thinking
+    idle_seconds: tuple[float, float]
+    stall_seconds: tuple[int, int]
+    tokens: tuple[int, int]
+    fault_probability: dict[str, float]
+    daphne_kill_at: float  # fractions of the load time
+    worker_kill_at: float
+    redis_restart_at: float
+    drain_seconds: float
+
+
+FULL = Mode(
+    name="full",
+    users=300,
+    load_seconds=300,
+    arrival_seconds=45,
+    # A reply costs a Daphne about 0.15 CPU-s: 300 users thinking 20-70 s send ~5 turns (~10 replies) a second,
+    # about what two cores carry beside Redis, PostgreSQL, Celery, the simulator and these clients.
+    think_seconds=(20, 70),
+    idle_probability=0.06,
+    idle_seconds=(60, 180),
+    stall_seconds=(10, 45),
+    tokens=(20, 120),
+    fault_probability={
+        "429": 0.02,
+        "500": 0.02,
+        "529": 0.02,
+        "429-retried": 0.02,
+        "cut": 0.04,
+        "delay": 0.025,
+        "pause": 0.025,
+        "disconnect": 0.05,
+        "stop": 0.02,
+    },
+    daphne_kill_at=0.2,
+    worker_kill_at=0.4,
+    redis_restart_at=0.65,
+    drain_seconds=150,
+)
+QUICK = Mode(
+    name="quick",
+    users=36,
+    load_seconds=65,
+    arrival_seconds=8,
+    think_seconds=(2, 6),
+    idle_probability=0.05,
+    idle_seconds=(20, 40),
+    stall_seconds=(11, 18),
+    tokens=(30, 120),
+    fault_probability={
+        "429": 0.03,
+        "500": 0.02,
+        "529": 0.03,
+        "429-retried": 0.02,
+        "cut": 0.05,
+        "delay": 0.03,
+        "pause": 0.03,
+        "disconnect": 0.07,
+        "stop": 0.03,
+    },
+    daphne_kill_at=10 / 65,
+    worker_kill_at=22 / 65,
+    redis_restart_at=48 / 65,
+    drain_seconds=90,
+)
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    """Return the value below which `fraction` of `values` fall."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+@dataclass
+class Server:
+    """A Daphne process as the clients see it: `life` grows each time it is killed."""
+
+    daphne: Daphne
+    index: int
+    life: int = 0
+    up: bool = True
+    killed_at: float | None = None
+
+
+@dataclass
+class Reply:
+    """One reply as the client that owns it saw it."""
+
+    message_id: int
+    turn: "Turn"
+    panel: int
+    model: str
+    followed_on: int  # the socket generation following it
+    following: bool = True
+    parts: list[str] = field(default_factory=list)
+    last_seq: int = 0
+    whole: bool = True  # every delta from seq 1 on was seen (followed from 0, or resumed with no gap)
+    first_delta_at: float | None = None
+    first_delta_on: int | None = None
+    done: dict | None = None
+    done_at: float | None = None
+    resume_pending: bool = False  # a subscribe is out and neither message.started nor message.done came yet
+    finished_while_away: bool = False
+    resubscribes: int = 0
+    acted: bool = False  # the client fault (disconnect or stop) was carried out
+
+
+@dataclass
+class Turn:
+    """One `send` and what came of it."""
+
+    request_id: str
+    frame: str
+    models: list[str]
+    fault: str | None
+    sent_at: float | None = None
+    sent_on: int = -1
+    answer: str | None = None  # "turn.started" or "error:<code>"
+    started: dict | None = None
+    resends: int = 0
+    replies: list[Reply] = field(default_factory=list)
+    cut_at_seq: int = 0  # for the client faults
+    retry_after: int | None = None  # from a `busy` refusal
+
+
+class Tally:
+    """Everything counted during a run."""
+
+    def __init__(self):
+        self.turns_sent = 0
+        self.resends = 0
+        self.reconnects = 0
+        self.resubscribes = 0
+        self.closes: Counter[str] = Counter()
+        self.frames: Counter[str] = Counter()
+        self.errors: Counter[str] = Counter()
+        self.stray_errors: list[dict] = []
+        self.anomalies: list[str] = []
+        self.faults: Counter[str] = Counter()
+        self.idle = Counter()
+        self.idle_longest = 0.0
+        self.connect_failures: Counter[str] = Counter()
+        self.reconnect_seconds: list[float] = []  # from an unplanned close to the next socket open
+
+    def anomaly(self, text: str) -> None:
+        self.anomalies.append(text)
+
+
+class SimUser:
+    """One person with one browser tab: a websocket kept open (reopened when it drops) and a behaviour."""
+
+    def __init__(self, soak: "Soak", index: int, account, home: int):
+        self.soak, self.index, self.account, self.home = soak, index, account, home
+        self.rng = random.Random(soak.seed * 1_000_003 + index)  # noqa: S311 (load shape, not secrets)
+        self.ws: ClientConnection | None = None
+        self.server: Server | None = None
+        self.life = 0
+        self.gen = 0  # socket generation: grows with every socket this user opens
+        self.online = asyncio.Event()
+        self.changed = asyncio.Event()
+        self.turns: dict[str, Turn] = {}
+        self.replies: dict[int, Reply] = {}
+        self.conversation_id: int | None = None
+        self.planned_close: str | None = None
+        self.stopping = False
+
+    # --- the socket ---------------------------------------------------------------------------------
+
+    async def keep_connected(self) -> None:
+        """Hold a socket open; when it drops, reopen one (on a live server), resubscribe and resend."""
+        tally = self.soak.tally
+        closed_at = None  # when the last socket dropped unplanned (a kill): how long until the next one opened
+        while not self.stopping:
+            opened = await self.open_socket()
+            if opened is None:
+                return
+            ws, server = opened
+            self.gen += 1
+            if self.gen > 1:
+                tally.reconnects += 1
+                if closed_at is not None:
+                    tally.reconnect_seconds.append(time.monotonic() - closed_at)
+            self.ws, self.server, self.life, self.planned_close = ws, server, server.life, None
+            self.online.set()
+            try:
+                await self.resume(ws)
+                async for raw in ws:
+                    self.on_frame(json.loads(raw))
+            except ConnectionClosed:
+                pass
+            self.online.clear()
+            self.ws = None
+            tally.closes[self.close_cause(ws, server)] += 1
+            for reply in self.replies.values():
+                reply.following = False
+            self.changed.set()
+            if self.stopping:
+                return
+            closed_at = None if self.planned_close else time.monotonic()
+            pause = (0.5, 3.0) if self.planned_close else (0.2, 1.5)
+            await asyncio.sleep(self.rng.uniform(*pause))
+
+    def close_cause(self, ws: ClientConnection, server: Server) -> str:
+        code = ws.close_code if ws.close_code is not None else 1006
+        if self.planned_close:
+            cause = f"client {self.planned_close}"
+        elif self.stopping:
+            cause = "end of run"
+        elif server.life != self.life:
+            cause = "server killed"
+        else:
+            cause = "dropped by a live server"
+        return f"{code} {cause}"
+
+    async def open_socket(self) -> tuple[ClientConnection, Server] | None:
+        """Connect to the home server if it is up, else to another; retry until the run ends."""
+        servers = self.soak.servers
+        attempt = 0
+        while not self.stopping and time.monotonic() < self.soak.give_up_at:
+            candidates = [s for s in servers if s.up] or servers
+            home = servers[self.home]
+            server = home if home.up and attempt % 2 == 0 else self.rng.choice(candidates)
+            try:
+                ws = await connect(
+                    server.daphne.ws_url,
+                    origin=server.daphne.url,
+                    additional_headers={"Cookie": self.account.cookie},
+                    proxy=None,
+                    compression=None,
+                    ping_interval=None,  # only answer Daphne's pings, as an idle browser tab does
+                    open_timeout=15,
+                    max_size=4 * 1024 * 1024,
+                )
+                return ws, server
+            except (OSError, InvalidHandshake, TimeoutError) as error:
+                self.soak.tally.connect_failures[type(error).__name__] += 1
+                if isinstance(error, InvalidStatus) and error.response.status_code == 403:
+                    self.soak.tally.anomaly(f"user {self.index}: handshake refused with 403")
+                attempt += 1
+                await asyncio.sleep(min(0.2 * attempt, 2.0))
+        return None
+
+    async def resume(self, ws: ClientConnection) -> None:
+        """After a reconnect: follow again every reply not yet done, and resend every unanswered send."""
+        frames = []
+        for reply in self.replies.values():
+            if reply.done is None and reply.followed_on < self.gen:
+                reply.followed_on, reply.resume_pending = self.gen, True
+                reply.resubscribes += 1
+                self.soak.tally.resubscribes += 1
+                frame = {
+                    "type": "subscribe",
+                    "conversation_id": reply.turn.started["conversation_id"],
+                    "after_seq": reply.last_seq,
+                    "message_id": reply.message_id,
+                }
+                frames.append(json.dumps(frame))
+        for turn in self.turns.values():
+            if turn.sent_at is not None and turn.answer is None and turn.sent_on < self.gen:
+                turn.sent_on = self.gen
+                turn.resends += 1
+                self.soak.tally.resends += 1
+                frames.append(turn.frame)
+        for index, frame in enumerate(frames):
+            if index and index % 8 == 0:
+                await asyncio.sleep(1)  # the server takes 10 frames a second, bursts of 20
+            await ws.send(frame)
+
+    # --- frames from the server -------------------------------------------------------------------
+
+    def on_frame(self, frame: dict) -> None:
+        tally, kind = self.soak.tally, frame.get("type")
+        tally.frames[kind] += 1
+        handler = {
+            "turn.started": self.on_turn_started,
+            "message.started": self.on_message_started,
+            "message.delta": self.on_delta,
+            "message.done": self.on_done,
+            "error": self.on_error,
+        }.get(kind)
+        if handler is not None:
+            handler(frame)
+        elif kind not in ("wallet", "conversation.updated", "pong"):
+            tally.anomaly(f"user {self.index}: unknown frame {frame}")
+        self.changed.set()
+
+    def on_turn_started(self, frame: dict) -> None:
+        turn = self.turns.get(frame["request_id"])
+        if turn is None:
+            self.soak.tally.anomaly(f"user {self.index}: turn.started for a request never sent: {frame}")
+            return
+        if turn.started is not None:
+            ids = [m["message_id"] for m in frame["messages"]]
+            if ids != [m["message_id"] for m in turn.started["messages"]]:
+                self.soak.tally.anomaly(f"request {turn.request_id} started two different turns: {ids}")
+            else:
+                self.soak.tally.anomaly(f"request {turn.request_id}: turn.started twice on one follow")
+            return
+        if turn.answer is not None:
+            self.soak.tally.anomaly(f"request {turn.request_id}: turn.started after {turn.answer}")
+        turn.answer, turn.started = "turn.started", frame
+        self.conversation_id = frame["conversation_id"]
+        for message in frame["messages"]:
+            reply = Reply(message["message_id"], turn, message["panel"], message["model"], followed_on=self.gen)
+            self.replies[reply.message_id] = reply
+            self.soak.replies[reply.message_id] = reply
+            turn.replies.append(reply)
+
+    def on_message_started(self, frame: dict) -> None:
+        reply = self.replies.get(frame["message_id"])
+        if reply is None or not reply.resume_pending:
+            self.soak.tally.anomaly(f"user {self.index}: message.started nobody asked for: {frame}")
+            return
+        reply.resume_pending, reply.following = False, True
+
+    def on_delta(self, frame: dict) -> None:
+        reply = self.replies.get(frame["message_id"])
+        if reply is None:
+            self.soak.tally.anomaly(f"user {self.index}: delta of an unknown reply: {frame['message_id']}")
+            return
+        seq = frame["seq"]
+        if reply.resume_pending:
+            self.soak.tally.anomaly(f"reply {reply.message_id}: delta before message.started after a subscribe")
+        if seq == reply.last_seq + 1:
+            reply.parts.append(frame["text"])
+        elif seq <= reply.last_seq:
+            self.soak.tally.anomaly(f"reply {reply.message_id}: duplicate seq {seq} after {reply.last_seq}")
+            return
+        else:
+            self.soak.tally.anomaly(f"reply {reply.message_id}: gap, seq {seq} after {reply.last_seq}")
+            reply.whole = False
+        reply.last_seq = seq
+        if reply.first_delta_at is None:
+            reply.first_delta_at, reply.first_delta_on = time.monotonic(), self.gen
+        turn = reply.turn
+        if turn.fault in CLIENT_FAULTS and reply.panel == 0 and not reply.acted and seq >= turn.cut_at_seq:
+            reply.acted = True
+            self.act_on(reply)
+
+    def act_on(self, reply: Reply) -> None:
+        """Carry out a client fault: drop the socket mid-reply (politely or not), or stop the reply."""
+        ws = self.ws
+        if ws is None:
+            return
+        if reply.turn.fault == "stop":
+            stop = json.dumps({"type": "stop", "message_id": reply.message_id, "turn_id": None})
+            asyncio.create_task(self._send_quietly(ws, stop))  # noqa: RUF006 (fire and forget)
+        elif self.rng.random() < 0.5:
+            self.planned_close = "close"
+            asyncio.create_task(ws.close())  # noqa: RUF006
+        else:
+            self.planned_close = "abort"
+            ws.transport.abort()
+
+    @staticmethod
+    async def _send_quietly(ws: ClientConnection, frame: str) -> None:
+        with contextlib.suppress(ConnectionClosed):
+            await ws.send(frame)
+
+    def on_done(self, frame: dict) -> None:
+        reply = self.replies.get(frame["message_id"])
+        if reply is None:
+            self.soak.tally.anomaly(f"user {self.index}: message.done of an unknown reply: {frame['message_id']}")
+            return
+        if reply.done is not None:
+            self.soak.tally.anomaly(f"reply {reply.message_id}: a second message.done")
+            return
+        if reply.resume_pending:
+            reply.finished_while_away, reply.resume_pending = True, False
+        reply.done, reply.done_at, reply.following = frame, time.monotonic(), False
+
+    def on_error(self, frame: dict) -> None:
+        tally = self.soak.tally
+        turn = self.turns.get(frame.get("request_id") or "")
+        if turn is None:
+            tally.stray_errors.append({"user": self.index, **frame})
+            return
+        tally.errors[frame["code"]] += 1
+        if turn.answer is None:
+            turn.answer = f"error:{frame['code']}"
+            turn.retry_after = frame.get("retry_after")
+
+    # --- behaviour ----------------------------------------------------------------------------------
+
+    async def until(self, condition, timeout: float) -> bool:
+        """Wait until `condition()` holds (re-checked after every frame and socket change), or time out."""
+        deadline = time.monotonic() + timeout
+        while not condition():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            self.changed.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.changed.wait(), min(left, 1.0))
+        return True
+
+    async def run(self) -> None:
+        await asyncio.sleep(self.rng.uniform(0, self.soak.mode.arrival_seconds))
+        supervisor = asyncio.create_task(self.keep_connected())
+        try:
+            await self.until(self.online.is_set, 60)
+            await self.behave()
+            await self.until(self.settled, max(0.0, self.soak.drain_until - time.monotonic()))
+        finally:
+            # Before the socket closes: a reply still followed on it now was followed to the end without its done.
+            self.soak.undone_while_followed += [
+                r.message_id for r in self.replies.values() if r.done is None and r.following
+            ]
+            self.stopping = True
+            if self.ws is not None:
+                await self.ws.close()
+            try:
+                await asyncio.wait_for(supervisor, 15)
+            except TimeoutError:
+                supervisor.cancel()
+
+    def settled(self) -> bool:
+        return all(turn.answer is not None for turn in self.turns.values()) and all(
+            reply.done is not None for reply in self.replies.values()
+        )
+
+    async def behave(self) -> None:
+        mode, number = self.soak.mode, 0
+        while time.monotonic() < self.soak.load_ends:
+            if self.rng.random() < mode.idle_probability:  # idle no later than the load's end: the drain is bounded
+                idle = min(self.rng.uniform(*mode.idle_seconds), self.soak.load_ends - time.monotonic())
+                await self.hold_idle(max(idle, 1.0))
+            await self.take_turn(number)
+            number += 1
+            await asyncio.sleep(self.rng.uniform(*mode.think_seconds))
+
+    async def hold_idle(self, seconds: float) -> None:
+        """Leave the socket idle (it only answers Daphne's pings), then check that it is the same socket."""
+        tally = self.soak.tally
+        gen, server, life = self.gen, self.server, self.life
+        await asyncio.sleep(seconds)
+        tally.idle["held"] += 1
+        tally.idle_longest = max(tally.idle_longest, seconds)
+        if self.gen == gen and self.online.is_set():
+            tally.idle["survived"] += 1
+        elif server is not None and server.life != life:
+            tally.idle["lost with a killed server"] += 1
+        else:
+            tally.idle["lost otherwise"] += 1
+
+    def compose(self, number: int) -> Turn:
+        """Choose the models, the conversation, the length and the fault of the next turn."""
+        soak, rng, mode = self.soak, self.rng, self.soak.mode
+        count = rng.choices(list(PANEL_WEIGHTS), weights=list(PANEL_WEIGHTS.values()))[0]
+        models = rng.sample(soak.models, min(count, len(soak.models)))
+        fault = soak.forced_fault(self.index, number) or soak.random_fault(rng)
+        tokens = rng.randint(*mode.tokens)
+        directives = [f"tokens={tokens}"]
+        stall = rng.randint(*mode.stall_seconds)
+        if fault == "429-retried":
+            directives.append("status=429,times=1")
+        elif fault in ("429", "500", "529"):
+            directives.append(f"status={fault}")
+        elif fault == "cut":
+            directives.append(f"cut_after={rng.randint(2, 10)}")
+        elif fault == "delay":
+            directives.append(f"delay={stall}")
+        elif fault == "pause":
+            directives.append(f"pause_after={rng.randint(1, 6)},pause={stall}")
+        elif fault in CLIENT_FAULTS:
+            directives[0] = f"tokens={max(tokens, 80)}"  # long enough to act on mid-reply
+        if fault:
+            soak.tally.faults[fault] += 1
+        continuing = self.conversation_id is not None and rng.random() < 0.5
+        content = (
+            f"Soak user {self.index}, turn {number}: tell me about {rng.choice(TOPICS)}. [[sim:{','.join(directives)}]]"
+        )
+        request_id = str(uuid.uuid4())
+        frame = {
+            "type": "send",
+            "request_id": request_id,
+            "conversation_id": self.conversation_id if continuing else None,
+            "models": models,
+            "content": content,
+        }
+        turn = Turn(request_id, json.dumps(frame), models, fault)
+        turn.cut_at_seq = rng.randint(2, 5)
+        return turn
+
+    async def take_turn(self, number: int) -> None:
+        turn = self.compose(number)
+        if not await self.until(self.online.is_set, 60):
+            self.soak.tally.anomaly(f"user {self.index}: no socket for a minute; turn not sent")
+            return
+        self.turns[turn.request_id] = turn
+        self.soak.turns.append(turn)
+        turn.sent_at, turn.sent_on = time.monotonic(), self.gen
+        self.soak.tally.turns_sent += 1
+        with contextlib.suppress(ConnectionClosed):  # then it is resent on the next socket
+            await self.ws.send(turn.frame)
+        await self.until(lambda: turn.answer is not None, 90)
+        if turn.answer == "turn.started":
+            await self.until(lambda: all(r.done is not None for r in turn.replies), 150)
+        elif turn.answer == "error:busy":
+            await asyncio.sleep(turn.retry_after or 5)
+
+
+class Soak:
+    """One run: the users, the fault schedule, and what everyone saw."""
+
+    def __init__(self, stack: Stack, mode: Mode, models: list[str], accounts: list, seed: int):
+        self.stack, self.mode, self.models, self.seed = stack, mode, models, seed
+        self.servers = [Server(daphne, index) for index, daphne in enumerate(stack.daphnes)]
+        self.tally = Tally()
+        self.turns: list[Turn] = []
+        self.replies: dict[int, Reply] = {}
+        self.users = [SimUser(self, i, account, i % len(self.servers)) for i, account in enumerate(accounts)]
+        self.rng = random.Random(seed)  # noqa: S311 (load shape, not secrets)
+        self.infra: list[tuple[float, str]] = []  # (seconds since start, what happened)
+        self.kill_time: float | None = None
+        self.details: list[str] = []  # evidence printed when a check fails
+        self.undone_while_followed: list[int] = []
+        self.cpu: Counter[str] = Counter()  # CPU seconds by process, including lives ended by a kill
+        self.started = self.load_ends = self.drain_until = self.give_up_at = 0.0
+
+    def forced_fault(self, user: int, number: int) -> str | None:
+        """Give each fault kind to at least one turn: the first turn of the first users."""
+        kinds = (*PROMPT_FAULTS, *CLIENT_FAULTS)
+        return kinds[user] if number == 0 and user < len(kinds) else None
+
+    def random_fault(self, rng: random.Random) -> str | None:
+        roll = rng.random()
+        for kind, probability in self.mode.fault_probability.items():
+            if roll < probability:
+                return kind
+            roll -= probability
+        return None
+
+    def note(self, text: str) -> None:
+        elapsed = time.monotonic() - self.started
+        self.infra.append((elapsed, text))
+        print(f"[{elapsed:6.1f} s] {text}", flush=True)
+
+    async def run(self) -> None:
+        self.started = time.monotonic()
+        self.load_ends = self.started + self.mode.load_seconds
+        self.drain_until = self.load_ends + self.mode.drain_seconds
+        self.give_up_at = self.drain_until + 30
+        tasks = [asyncio.create_task(user.run()) for user in self.users]
+        faults = asyncio.create_task(self.inject_faults())
+        progress = asyncio.create_task(self.report_progress())
+        await asyncio.gather(*tasks)
+        for process in self.stack.processes:
+            self.cpu[process.name] += process.cpu_seconds()
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        self.cpu["harness (clients)"] += usage.ru_utime + usage.ru_stime
+        faults.cancel()
+        progress.cancel()
+        await asyncio.gather(faults, progress, return_exceptions=True)
+
+    async def at(self, fraction: float) -> None:
+        await asyncio.sleep(max(0.0, self.started + fraction * self.mode.load_seconds - time.monotonic()))
+
+    async def inject_faults(self) -> None:
+        """SIGKILL a Daphne and restart it, SIGKILL and restart the Celery worker, restart Redis."""
+        schedule = sorted(
+            [
+                (self.mode.daphne_kill_at, self.kill_daphne),
+                (self.mode.worker_kill_at, self.kill_worker),
+                (self.mode.redis_restart_at, self.restart_redis),
+            ],
+            key=lambda item: item[0],
+        )
+        for fraction, action in schedule:
+            await self.at(fraction)
+            await action()
+
+    async def kill_daphne(self) -> None:
+        server = self.servers[-1]
+        streaming = sum(1 for r in self.replies.values() if r.done is None)
+        self.cpu[server.daphne.name] += server.daphne.cpu_seconds()
+        server.life += 1  # first: its sockets close at once, and must be seen as killed
+        server.up = False
+        server.daphne.kill()
+        self.kill_time = time.monotonic()
+        self.tally.faults["daphne SIGKILL"] += 1
+        self.note(f"SIGKILL {server.daphne.name} (pid {server.daphne.pid}); {streaming} replies in flight overall")
+        await asyncio.sleep(3)
+        server.daphne.spawn()
+        await asyncio.to_thread(server.daphne.wait_ready)
+        server.up = True
+        self.note(f"{server.daphne.name} restarted (pid {server.daphne.pid})")
+
+    async def kill_worker(self) -> None:
+        worker = self.stack.worker
+        self.cpu[worker.name] += worker.cpu_seconds()
+        worker.kill()
+        self.tally.faults["celery worker SIGKILL"] += 1
+        self.note("SIGKILL the Celery worker")
+        await asyncio.sleep(5)
+        worker.spawn()
+        await asyncio.to_thread(worker.wait_ready)
+        self.note("Celery worker restarted")
+
+    async def restart_redis(self) -> None:
+        redis = self.stack.redis
+        self.cpu[redis.name] += redis.cpu_seconds()
+        redis.kill()
+        self.tally.faults["redis restart"] += 1
+        self.note("Redis killed (everything in it is lost)")
+        await asyncio.sleep(2)
+        redis.spawn()
+        await asyncio.to_thread(redis.wait_ready)
+        self.note("Redis restarted, empty")
+
+    async def report_progress(self) -> None:
+        every = 30 if self.mode.name == "full" else 15
+        while True:
+            await asyncio.sleep(every)
+            online = sum(1 for user in self.users if user.online.is_set())
+            open_replies = sum(1 for r in self.replies.values() if r.done is None)
+            self.note(
+                f"{online} sockets open, {self.tally.turns_sent} turns sent, {len(self.replies)} replies "
+                f"({open_replies} in flight), {self.tally.reconnects} reconnects"
+            )
+
+
+# --- checks -----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Check:
+    name: str
+    ok: bool
+    detail: str = ""
+
+
+def wait_for_no_streaming(timeout: float) -> int:
+    """Wait until no reply in the database is `streaming` (bounded); return how many still are."""
+    from chat.models import Message
+
+    deadline = time.monotonic() + timeout
+    while True:
+        left = Message.objects.filter(status=Message.Status.STREAMING).count()
+        if not left or time.monotonic() > deadline:
+            return left
+        time.sleep(1)
+
+
+def sample(items, count: int = 5) -> str:
+    """Return the first few items as text, and how many more there are."""
+    items = list(items)
+    return ", ".join(str(item) for item in items[:count]) + (
+        f" (+{len(items) - count} more)" if len(items) > count else ""
+    )
+
+
+def run_checks(soak: Soak) -> tuple[list[Check], dict]:
+    """Compare what the clients saw with the database and the ledger."""
+    from billing.models import Hold, LedgerEntry, Wallet
+    from chat.models import Message, Turn
+
+    tally, checks = soak.tally, []
+    still_streaming = wait_for_no_streaming(45)
+    messages = {m["pk"]: m for m in Message.objects.values("pk", "status", "text", "credits", "error_code")}
+    usage = Counter()
+    usage_amount = {}
+    orphans = []
+    for key, amount in LedgerEntry.objects.filter(kind=LedgerEntry.Kind.USAGE).values_list(
+        "idempotency_key", "amount_credits"
+    ):
+        usage[key] += 1
+        usage_amount[key] = amount
+        if not key.startswith("usage:message:") or int(key.rsplit(":", 1)[1]) not in messages:
+            orphans.append(key)
+
+    unanswered = [t.request_id for t in soak.turns if t.answer is None]
+    checks.append(Check("every send answered (turn.started or error)", not unanswered, sample(unanswered)))
+    refused = {t.request_id: t.answer for t in soak.turns if t.answer and t.answer.startswith("error:")}
+    written = Turn.objects.filter(request_id__in=list(refused)).values_list("request_id", "pk")
+    checks.append(
+        Check(
+            "a refused send wrote nothing (no turn behind an error answer)",
+            not written,
+            sample(f"request {rid} answered {refused[rid]} but turn {pk} was written" for rid, pk in written),
+        )
+    )
+
+    streaming = [pk for pk, m in messages.items() if m["status"] not in ("complete", "stopped", "error")]
+    answers = {t.request_id: t.answer for t in soak.turns}
+    for message in Message.objects.filter(pk__in=streaming).select_related("turn", "model"):
+        soak.details.append(
+            f"reply {message.pk} ({message.model.slug}) still streaming: turn {message.turn_id}, request "
+            f"{message.turn.request_id} (the client's answer: {answers.get(message.turn.request_id)}), "
+            f"created {message.created_at:%H:%M:%S.%f}, streamed_by {message.streamed_by}"
+        )
+    checks.append(
+        Check(
+            "no reply left streaming in the database",
+            not streaming,
+            f"{still_streaming} still streaming after 45 s: {sample(streaming)}" if streaming else "",
+        )
+    )
+
+    dropped = soak.undone_while_followed
+    checks.append(Check("every reply followed on a live socket got its message.done", not dropped, sample(dropped)))
+    never_done = [r.message_id for r in soak.replies.values() if r.done is None]
+    checks.append(Check("every reply a client knew of got its message.done", not never_done, sample(never_done)))
+
+    compared, differing = 0, []
+    for reply in soak.replies.values():
+        if reply.done is None or not reply.whole or reply.finished_while_away or reply.message_id not in messages:
+            continue
+        compared += 1
+        text = "".join(reply.parts)
+        if text != messages[reply.message_id]["text"]:
+            saved = messages[reply.message_id]["text"]
+            differing.append(f"{reply.message_id} (client {len(text)} chars, saved {len(saved)})")
+    checks.append(
+        Check(f"text from deltas equals the saved text ({compared} replies compared)", not differing, sample(differing))
+    )
+
+    protocol = tally.anomalies + [f"stray error frame {e}" for e in tally.stray_errors]
+    checks.append(Check("protocol kept: no gap, duplicate, stray frame or error", not protocol, sample(protocol, 8)))
+
+    ledger_wrong = list(orphans)
+    for pk, message in messages.items():
+        key = f"usage:message:{pk}"
+        if message["credits"] > 0 and (usage[key] != 1 or -usage_amount[key] != message["credits"]):
+            ledger_wrong.append(f"{pk}: credits {message['credits']}, {usage[key]} entries")
+        elif message["credits"] == 0 and usage[key]:
+            ledger_wrong.append(f"{pk}: credits 0 but a usage entry of {usage_amount[key]}")
+    for reply in soak.replies.values():
+        message = messages.get(reply.message_id)
+        if reply.done is None or message is None:
+            continue
+        if reply.done["credits"] != message["credits"] or reply.done["status"] != message["status"]:
+            ledger_wrong.append(
+                f"{reply.message_id}: message.done {reply.done['status']}/{reply.done['credits']} "
+                f"but saved {message['status']}/{message['credits']}"
+            )
+    checks.append(
+        Check("one usage entry per charged reply, equal to message.done and Message.credits", not ledger_wrong,
+              sample(ledger_wrong))
+    )  # fmt: skip
+
+    pending = list(Hold.objects.filter(status=Hold.Status.PENDING).values_list("reference", flat=True))
+    checks.append(Check("no hold left pending", not pending, sample(pending)))
+
+    verify = subprocess.run(  # noqa: S603 (our own command line)
+        [PYTHON, "manage.py", "verify_ledger"],
+        cwd=ROOT,
+        env=soak.stack.env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    checks.append(
+        Check("manage.py verify_ledger exits 0", verify.returncode == 0, (verify.stdout + verify.stderr).strip()[-500:])
+    )
+
+    negative = list(Wallet.objects.filter(balance_credits__lt=0).values_list("pk", flat=True))
+    checks.append(Check("no wallet balance below zero", not negative, sample(negative)))
+
+    known = {r.turn.request_id for r in soak.replies.values()}
+    phantom = list(Turn.objects.exclude(request_id__in=[t.request_id for t in soak.turns]).values_list("pk", flat=True))
+    unseen = [t.request_id for t in soak.turns if t.answer == "turn.started" and t.request_id not in known]
+    checks.append(Check("every turn in the database was sent by a client", not phantom and not unseen, sample(phantom)))
+
+    dropped_live = sum(n for cause, n in tally.closes.items() if cause.endswith("dropped by a live server"))
+    checks.append(Check("no socket dropped by a live server", not dropped_live, f"{dropped_live} dropped"))
+
+    late = []
+    if soak.kill_time is not None:
+        for reply in soak.replies.values():
+            if reply.done and (reply.done.get("error") or {}).get("code") == "interrupted":
+                waited = reply.done_at - soak.kill_time
+                if waited > INTERRUPTED_WITHIN_SECONDS:
+                    late.append(f"{reply.message_id} after {waited:.0f} s")
+    checks.append(
+        Check(f"a killed process's replies ended within {INTERRUPTED_WITHIN_SECONDS} s", not late, sample(late))
+    )
+
+    statuses = Counter(m["status"] for m in messages.values())
+    error_codes = Counter(m["error_code"] for m in messages.values() if m["status"] == "error")
+    interrupted_waits = [
+        r.done_at - soak.kill_time
+        for r in soak.replies.values()
+        if soak.kill_time and r.done and (r.done.get("error") or {}).get("code") == "interrupted"
+    ]
+    figures = {
+        "replies": len(messages),
+        "statuses": statuses,
+        "error_codes": error_codes,
+        "compared": compared,
+        "charged": sum(1 for m in messages.values() if m["credits"] > 0),
+        "interrupted_waits": interrupted_waits,
+    }
+    return checks, figures
+
+
+def first_delta_times(soak: Soak) -> list[float]:
+    """Return ms from send to first delta, for replies with no injected delay or error, on their first socket."""
+    times = []
+    for reply in soak.replies.values():
+        turn = reply.turn
+        if turn.fault in ("delay", "429", "500", "529", "429-retried") or turn.resends or reply.first_delta_at is None:
+            continue
+        if reply.first_delta_on == turn.sent_on:
+            times.append((reply.first_delta_at - turn.sent_at) * 1000)
+    return times
+
+
+def figures_text(soak: Soak, figures: dict, checks: list[Check], elapsed: float) -> list[str]:
+    """Return the report as markdown lines (printed as they are)."""
+    tally, mode = soak.tally, soak.mode
+    answers = Counter(t.answer or "unanswered" for t in soak.turns)
+    ttft = first_delta_times(soak)
+    waits = figures["interrupted_waits"]
+    lines = [
+        f"## Soak ({mode.name}): {len(soak.users)} users, {mode.load_seconds:.0f} s of load, {elapsed:.0f} s in all",
+        "",
+        f"- models: {', '.join(soak.models)}",
+        f"- turns sent: {tally.turns_sent} (resent after a reconnect: {tally.resends}); answers: "
+        + ", ".join(f"{k} {v}" for k, v in sorted(answers.items())),
+        f"- busy refusals: {tally.errors['busy']}",
+        f"- replies: {figures['replies']} ({figures['charged']} charged); by status: "
+        + ", ".join(f"{k} {v}" for k, v in sorted(figures["statuses"].items()))
+        + "; errors by code: "
+        + (", ".join(f"{k} {v}" for k, v in sorted(figures["error_codes"].items())) or "none"),
+        f"- texts compared with the database: {figures['compared']}",
+        "- faults injected: " + ", ".join(f"{k} {v}" for k, v in sorted(tally.faults.items())),
+        "- socket closes: " + (", ".join(f"{k}: {v}" for k, v in sorted(tally.closes.items())) or "none"),
+        f"- reconnects: {tally.reconnects}, resubscribes: {tally.resubscribes}, failed connection attempts: "
+        + (", ".join(f"{k} {v}" for k, v in sorted(tally.connect_failures.items())) or "none"),
+        (
+            f"- after an unplanned close, the next socket opened after p50 "
+            f"{statistics.median(tally.reconnect_seconds):.1f} s, max {max(tally.reconnect_seconds):.1f} s"
+            if tally.reconnect_seconds
+            else "- no unplanned close was followed by a reconnect"
+        ),
+        "- idle sockets: "
+        + (", ".join(f"{k} {v}" for k, v in sorted(tally.idle.items())) or "none")
+        + f" (longest {tally.idle_longest:.0f} s)",
+        (
+            f"- send to first delta ({len(ttft)} replies, no injected delay or error): "
+            f"p50 {statistics.median(ttft):.0f} ms, p99 {percentile(ttft, 0.99):.0f} ms"
+            if ttft
+            else "- send to first delta: no sample"
+        ),
+        (
+            f"- replies of the killed process ended `interrupted`: {len(waits)}, "
+            f"{min(waits):.0f}-{max(waits):.0f} s after the kill"
+            if waits
+            else "- replies of the killed process ended `interrupted`: none"
+        ),
+        "- CPU seconds: " + ", ".join(f"{k} {v:.0f}" for k, v in sorted(soak.cpu.items())),
+        "- frames received: " + ", ".join(f"{k} {v}" for k, v in sorted(tally.frames.items())),
+        "- infrastructure: " + "; ".join(f"{t:.0f} s {what}" for t, what in soak.infra if "sockets open" not in what),
+        "",
+        "| check | result |",
+        "|---|---|",
+    ]
+    for check in checks:
+        lines.append(f"| {check.name} | {'ok' if check.ok else 'FAIL: ' + check.detail} |")
+    return lines
+
+
+def print_evidence(soak: Soak) -> None:
+    """Print what helps to diagnose a failed check: details gathered, and the servers' error lines."""
+    print("\nEvidence:")
+    for line in soak.details:
+        print(f"  {line}")
+    for process in soak.stack.processes:
+        errors = [line for line in process.log_lines(" ERROR ") if " ERROR chat." in line or " ERROR billing." in line]
+        if errors:
+            print(f"  {process.name}: {len(errors)} error lines from chat/billing, e.g.:")
+            for line in errors[:10]:
+                print(f"    {line[:300]}")
+    if soak.stack.keep_logs:
+        print(f"  whole logs: {soak.stack.logs}")
+    else:
+        print("  (run with --keep-logs to keep the servers' whole logs)")
+
+
+def catalog_models() -> list[str]:
+    """Return gpt-4o-mini, claude-3-5-haiku and the enabled Gemini and Mistral models that can be called."""
+    from chat.models import AIModel
+    from chat.providers.registry import availability
+
+    models = AIModel.objects.filter(enabled=True, provider__enabled=True).select_related("provider")
+    chosen = [
+        m.slug
+        for m in models
+        if (m.slug in CORE_MODELS or m.provider.slug in EXTRA_PROVIDERS) and availability(m).available
+    ]
+    return sorted(chosen, key=lambda slug: (slug not in CORE_MODELS, slug))
+
+
+def main() -> int:
+    """Start the stack, run the soak, check, report, clean up; return the exit status."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="about a minute of load with ~36 users")
+    parser.add_argument("--users", type=int, help="simulated users (default: 300, or 36 with --quick)")
+    parser.add_argument("--minutes", type=float, help="minutes of load (default: 5, or about 1 with --quick)")
+    parser.add_argument("--seed", type=int, default=int(time.time()))
+    parser.add_argument("--max-streams-per-process", type=int, default=1000, help="CHAT_MAX_STREAMS_PER_PROCESS")
+    parser.add_argument("--markdown", type=Path, help="also write the figures to this file as a markdown section")
+    parser.add_argument("--keep-logs", action="store_true", help="keep the server logs (their folder is printed)")
+    options = parser.parse_args()
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # a terminated run cleans up as on Ctrl-C
+
+    mode = QUICK if options.quick else FULL
+    if options.users or options.minutes:
+        overrides = {}
+        if options.users:
+            overrides["users"] = options.users
+        if options.minutes:
+            overrides["load_seconds"] = options.minutes * 60
+        mode = Mode(**{**mode.__dict__, **overrides})
+
+    began = time.monotonic()
+    print(f"soak {mode.name}: {mode.users} users, {mode.load_seconds:.0f} s of load, seed {options.seed}", flush=True)
+    stack = Stack(StackOptions(max_streams_per_process=options.max_streams_per_process), keep_logs=options.keep_logs)
+    print(f"logs in {stack.logs}; database {stack.database.name}; Redis on port {stack.redis.port}", flush=True)
+    failed = True
+    try:
+        with stack:
+            print(f"stack up in {time.monotonic() - began:.0f} s", flush=True)
+            use_database_here(stack.env)
+            models = catalog_models()
+            accounts = funded_users(mode.users, credits=FUNDING_CREDITS)
+            print(f"{len(accounts)} users funded; models {', '.join(models)}", flush=True)
+            soak = Soak(stack, mode, models, accounts, options.seed)
+            asyncio.run(soak.run())
+            checks, figures = run_checks(soak)
+            from django.db import connections
+
+            connections.close_all()
+            lines = figures_text(soak, figures, checks, time.monotonic() - began)
+            print("\n" + "\n".join(lines), flush=True)
+            if options.markdown:
+                options.markdown.write_text("\n".join(lines) + "\n")
+            failed = not all(check.ok for check in checks)
+            if failed:
+                print_evidence(soak)
+    except KeyboardInterrupt:
+        print("interrupted; cleaning up", flush=True)
+    print("SOAK FAILED" if failed else "SOAK PASSED", flush=True)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "panels.settings")
+    sys.exit(main())
