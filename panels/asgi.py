@@ -11,20 +11,20 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "panels.settings")
 django_asgi_app = get_asgi_application()  # set up Django before importing anything that uses models
 
-from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.urls import path  # noqa: E402
 
 from chat.consumers import ChatConsumer  # noqa: E402
 from chat.housekeeping import start_with_the_server  # noqa: E402
+from panels.socket_auth import SessionAuthStack  # noqa: E402
 
 websocket_urlpatterns = [path("ws/chat/", ChatConsumer.as_asgi())]
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        "websocket": AllowedHostsOriginValidator(SessionAuthStack(URLRouter(websocket_urlpatterns))),
     }
 )
 start_with_the_server()  # heartbeat and sweeps in this process (chat/housekeeping.py)
