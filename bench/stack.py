@@ -35,6 +35,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
+DAPHNE_OPTIONS = ("--websocket_connect_timeout", "30")  # as the Dockerfile runs it
 DEFAULT_ADMIN_DATABASE_URL = "postgres://panels:panels@127.0.0.1:5432/panels"
 PR_SET_PDEATHSIG = 1
 
@@ -289,7 +290,8 @@ class Daphne(ManagedProcess):
         super().__init__(logs, env)
 
     def command(self) -> list[str]:
-        return [PYTHON, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "panels.asgi:application"]
+        address = ["-b", "127.0.0.1", "-p", str(self.port)]
+        return [PYTHON, "-m", "daphne", *address, *DAPHNE_OPTIONS, "panels.asgi:application"]
 
     def ready(self) -> bool:
         try:

@@ -4,6 +4,7 @@ No Docker engine runs here, so the file is checked as data against the code it s
 """
 
 import importlib
+import json
 import re
 from urllib.parse import urlparse
 
@@ -58,6 +59,9 @@ def test_app_services_reach_the_stack_s_postgres_and_redis(name):
 def test_web_runs_daphne_on_the_asgi_application():
     command = SERVICES["web"]["command"]
     assert command[0] == "daphne"
+    # a reconnect storm must not turn valid handshakes into 403s after Daphne's default 5 s
+    assert command[command.index("--websocket_connect_timeout") + 1] == "30"
+    assert command == json.loads(re.search(r"^CMD (.*)$", (ROOT / "Dockerfile").read_text(), re.M).group(1))
     module_name, attribute = command[-1].split(":")
     application = getattr(importlib.import_module(module_name), attribute)
     assert callable(application)

@@ -43,7 +43,9 @@ export class ChatSocket {
       clearInterval(this.pinger);
       this.reconnecting = true;
       this.onDown();
-      this.connectSoon(BACKOFF_MS[Math.min(this.attempt, BACKOFF_MS.length - 1)]);
+      // Jittered, so the tabs of a crowd whose server restarted do not all come back in the same instant.
+      const backoff = BACKOFF_MS[Math.min(this.attempt, BACKOFF_MS.length - 1)];
+      this.connectSoon(backoff * (0.5 + Math.random()));
       this.attempt += 1;
     });
   }
