@@ -23,7 +23,7 @@ def title_from(prompt: str) -> str:
     return (title[:80] + ("…" if len(words) > TITLE_WORDS or len(title) > 80 else "")) or "New chat"
 
 
-@shared_task(name="chat.title_conversation")
+@shared_task(name="chat.title_conversation", ignore_result=True)  # nobody waits for a title
 def title_conversation(conversation_id: int) -> str:
     """Title a conversation after its first turn (unless it has one) and tell the owner's open tabs."""
     conversation = Conversation.objects.filter(pk=conversation_id).first()

@@ -127,7 +127,12 @@ if REDIS_URL:
             "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
             "CONFIG": {
                 "hosts": [
-                    {"address": REDIS_URL, "max_connections": REDIS_POOL_SIZE, **REDIS_CONNECTION_OPTIONS},
+                    {
+                        "address": REDIS_URL,
+                        "max_connections": REDIS_POOL_SIZE,
+                        "client_name": "panels-layer",
+                        **REDIS_CONNECTION_OPTIONS,
+                    },
                 ],
                 "prefix": "panels",
             },
@@ -143,6 +148,7 @@ if REDIS_URL:
                 "pool_class": "redis.BlockingConnectionPool",
                 "max_connections": REDIS_POOL_SIZE,
                 "timeout": REDIS_SOCKET_TIMEOUT,
+                "client_name": "panels-cache",
                 **REDIS_CONNECTION_OPTIONS,
             },
         }
@@ -164,8 +170,12 @@ CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # kombu blocks in BRPOP for 1 s at a time; its sockets and the result backend's get explicit timeouts too.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"max_connections": REDIS_POOL_SIZE, **REDIS_CONNECTION_OPTIONS}
-CELERY_BROKER_POOL_LIMIT = REDIS_POOL_SIZE
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "max_connections": REDIS_POOL_SIZE,
+    "client_name": "panels-celery",
+    **REDIS_CONNECTION_OPTIONS,
+}
+CELERY_BROKER_POOL_LIMIT = 4  # publishers per process: tasks are rare (a title per conversation), so a few suffice
 CELERY_REDIS_SOCKET_TIMEOUT = REDIS_SOCKET_TIMEOUT
 CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = REDIS_CONNECTION_OPTIONS["socket_connect_timeout"]
 CELERY_REDIS_SOCKET_KEEPALIVE = True
