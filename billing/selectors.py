@@ -8,7 +8,7 @@ from operator import itemgetter
 
 from django.db.models import Count, QuerySet, Sum
 
-from billing.models import Hold, LedgerEntry, Wallet
+from billing.models import BillingSettings, Hold, LedgerEntry, Wallet
 from billing.pricing import usd_for_credits
 
 
@@ -94,3 +94,12 @@ def spending_by_model_for(user, *, since: datetime | None = None) -> list[ModelS
             )
         )
     return sorted(rows, key=lambda row: (-row.credits, row.slug))
+
+
+def hold_minutes() -> int:
+    """Return how long a hold lasts, without writing anything (the default while no settings row exists).
+
+    Background sweeps read it every few seconds; they must not create the settings row as `load()` does.
+    """
+    minutes = BillingSettings.objects.filter(pk=1).values_list("hold_minutes", flat=True).first()
+    return minutes if minutes is not None else BillingSettings._meta.get_field("hold_minutes").default

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from django.db.models import BigIntegerField, Case, Count, Exists, F, OuterRef, Q, QuerySet, Sum, Value, When
 from django.utils import timezone
 
-from billing.models import BillingSettings
+from billing.selectors import hold_minutes
 from chat.exceptions import NotFound, UnknownModel
 from chat.liveness import dead_before
 from chat.models import AIModel, Conversation, Message, ServerProcess, route_task_choices
@@ -87,7 +87,7 @@ def abandoned_before():
     A minute before its hold expires, so the reply is finished (and charged for what it delivered) before
     billing's sweeper releases the hold. This covers replies whose process never registered a heartbeat.
     """
-    return timezone.now() - timedelta(minutes=BillingSettings.load().hold_minutes) + timedelta(minutes=1)
+    return timezone.now() - timedelta(minutes=hold_minutes()) + timedelta(minutes=1)
 
 
 def _abandoned() -> Q:

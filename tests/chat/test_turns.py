@@ -255,3 +255,15 @@ def test_a_reply_no_live_process_claims_is_finished_only_when_its_hold_is_about_
 )
 def test_token_estimates_count_three_ascii_characters_or_one_other_character_a_token(text, tokens):
     assert estimate_tokens(text) == tokens
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_sweep_with_nothing_to_do_writes_nothing(user):
+    """Every server sweeps every few seconds, also while tests reset the database between them."""
+    from billing.models import BillingSettings
+    from chat.housekeeping import sweep
+    from chat.reply_log.in_memory import MemoryReplyLog
+
+    BillingSettings.objects.all().delete()
+    async_to_sync(sweep)(MemoryReplyLog())
+    assert not BillingSettings.objects.exists()  # read with its defaults, not created
