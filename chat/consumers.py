@@ -107,13 +107,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
         if not self.budget.take():
             await self.send_frame(Error(code="rate_limited", detail="Too many frames; slow down a little."))
             return
+        frame = None
         try:
             frame = parse_client_frame(text_data if text_data is not None else bytes_data)
-        except ProtocolError as error:
-            await self.send_frame(error.frame)
-            return
-        request_id = getattr(frame, "request_id", None)
-        try:
             if isinstance(frame, Send):
                 await self.send_turn(frame)
             elif isinstance(frame, Stop):
@@ -122,15 +118,17 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 await self.subscribe(frame)
             elif isinstance(frame, Ping):
                 await self.send_frame(Pong())
+        except ProtocolError as error:
+            await self.send_frame(error.frame)
         except (ChatError, BillingError) as error:
             retry_after = error.retry_after_seconds if isinstance(error, Busy) else None
             await self.send_frame(
-                Error(code=error.code, detail=error.detail, request_id=request_id, retry_after=retry_after)
+                Error(code=error.code, detail=error.detail, request_id=_request_id(frame), retry_after=retry_after)
             )
-        except Exception:
+        except Exception:  # any frame, however malformed, is answered; the socket stays open
             logger.exception("frame %s of user %s failed", type(frame).__name__, self.user.pk)
             fault = ServerFault("Something went wrong on our side; it has been logged. Please try again.")
-            await self.send_frame(Error(code=fault.code, detail=fault.detail, request_id=request_id))
+            await self.send_frame(Error(code=fault.code, detail=fault.detail, request_id=_request_id(frame)))
 
     async def send_turn(self, frame: Send):
         slots = stream_slots()
@@ -237,6 +235,10 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     async def conversation_updated(self, event):
         await self.send_frame(ConversationUpdated(conversation_id=event["conversation_id"], title=event["title"]))
+
+
+def _request_id(frame) -> str | None:
+    return getattr(frame, "request_id", None)
 
 
 def _dumps(frame: dict) -> str:

@@ -5,13 +5,37 @@ here against that document. Frames reject unknown fields, so a client's typo is 
 """
 
 import json
-from typing import Literal
+import re
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 MAX_FRAME_BYTES = 2 * 1024 * 1024  # room for a long pasted document
+# What the server reads of one message before closing the socket (panels/serve.py): larger than the
+# protocol's limit, so a frame between the two is answered with an `error` frame instead of a closed socket.
+SERVER_READ_LIMIT_BYTES = 2 * MAX_FRAME_BYTES
 MAX_CONTENT_CHARS = 400_000
 MAX_MODELS_PER_TURN = 4
+MAX_ID = 2**63 - 1  # ids are 64-bit in both databases; a larger number cannot name anything
+
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")  # NUL, and halves of a surrogate pair standing alone
+
+
+def storable_text(text: str) -> str:
+    """Return `text` if both databases can store it; raise ValueError naming the character otherwise.
+
+    PostgreSQL refuses NUL in text, and half a surrogate pair alone (a JSON escape such as ud800 without its
+    partner) is not valid Unicode, so neither survives encoding: refused at the edge, each is a clear error
+    instead of a failed write.
+    """
+    if (bad := _UNSTORABLE.search(text)) is not None:
+        what = "a NUL character" if bad.group() == "\x00" else "an unpaired surrogate (invalid Unicode)"
+        raise ValueError(f"text must not contain {what}")
+    return text
+
+
+Text = Annotated[str, AfterValidator(storable_text)]
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 ErrorCode = Literal[
     "invalid_request",
@@ -46,10 +70,10 @@ class Ping(ClientFrame):
 
 class Send(ClientFrame):
     type: Literal["send"] = "send"
-    request_id: str = Field(min_length=1, max_length=64)
-    conversation_id: int | None = None
-    models: list[str] = Field(min_length=1, max_length=MAX_MODELS_PER_TURN)
-    content: str = Field(min_length=1, max_length=MAX_CONTENT_CHARS)
+    request_id: Text = Field(min_length=1, max_length=64)
+    conversation_id: Id | None = None
+    models: list[Annotated[Text, Field(max_length=100)]] = Field(min_length=1, max_length=MAX_MODELS_PER_TURN)
+    content: Text = Field(min_length=1, max_length=MAX_CONTENT_CHARS)
 
     @model_validator(mode="after")
     def content_is_not_blank(self):
@@ -60,8 +84,8 @@ class Send(ClientFrame):
 
 class Stop(ClientFrame):
     type: Literal["stop"] = "stop"
-    message_id: int | None = None
-    turn_id: int | None = None
+    message_id: Id | None = None
+    turn_id: Id | None = None
 
     @model_validator(mode="after")
     def names_one_target(self):
@@ -72,9 +96,9 @@ class Stop(ClientFrame):
 
 class Subscribe(ClientFrame):
     type: Literal["subscribe"] = "subscribe"
-    conversation_id: int
-    after_seq: int = Field(default=0, ge=0)
-    message_id: int | None = None
+    conversation_id: Id
+    after_seq: int = Field(default=0, ge=0, le=MAX_ID)
+    message_id: Id | None = None
 
 
 class Pong(ServerFrame):
@@ -192,22 +216,43 @@ def parse_client_frame(raw: str | bytes | None) -> ClientFrame:
     """Return the typed frame for a raw websocket message, or raise ProtocolError saying what is wrong."""
     if raw is None or len(raw) == 0:
         raise ProtocolError("Empty frame: send a JSON object with a 'type'.")
-    if len(raw) > MAX_FRAME_BYTES:
-        raise ProtocolError(f"Frame too large: at most {MAX_FRAME_BYTES} bytes.")
+    if _too_large(raw):
+        raise ProtocolError(
+            f"Frame too large: at most {MAX_FRAME_BYTES:,} bytes (a prompt may have {MAX_CONTENT_CHARS:,} characters)."
+        )
     try:
         payload = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError):  # ValueError also covers a number of more than 4,300 digits
         raise ProtocolError("Frame is not valid JSON.") from None
+    except RecursionError:
+        raise ProtocolError("Frame is nested too deeply to be a frame of this protocol.") from None
     if not isinstance(payload, dict):
         raise ProtocolError("Frame must be a JSON object with a 'type'.")
-    request_id = payload.get("request_id") if isinstance(payload.get("request_id"), str) else None
+    request_id = _echoable(payload.get("request_id"))
     kind = payload.get("type")
     frame_class = _CLIENT_FRAME_BY_TYPE.get(kind) if isinstance(kind, str) else None
     if frame_class is None:
         known = ", ".join(sorted(_CLIENT_FRAME_BY_TYPE))
-        raise ProtocolError(f"Unknown frame type {kind!r}; expected one of: {known}.", request_id=request_id)
+        problem = f"Unknown frame type {kind[:40]!r}" if isinstance(kind, str) else "A frame needs a text 'type'"
+        raise ProtocolError(f"{problem}; expected one of: {known}.", request_id=request_id)
     try:
         return frame_class.model_validate(payload)
     except ValidationError as error:
         problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'frame'}: {e['msg']}" for e in error.errors())
         raise ProtocolError(f"Invalid {payload['type']!r} frame: {problems}.", request_id=request_id) from None
+
+
+def _echoable(request_id) -> str | None:
+    """Return the request id to repeat in an error frame: only one that is itself valid, so the frame is too."""
+    if isinstance(request_id, str) and 0 < len(request_id) <= 64 and not _UNSTORABLE.search(request_id):
+        return request_id
+    return None
+
+
+def _too_large(raw: str | bytes) -> bool:
+    """Return whether a frame is over MAX_FRAME_BYTES of UTF-8, encoding it only when its length cannot tell."""
+    if isinstance(raw, bytes) or len(raw) > MAX_FRAME_BYTES:  # a character is at least one byte
+        return len(raw) > MAX_FRAME_BYTES
+    if len(raw) * 4 <= MAX_FRAME_BYTES:  # and at most four
+        return False
+    return len(raw.encode("utf-8", errors="surrogatepass")) > MAX_FRAME_BYTES

@@ -5,7 +5,15 @@ import re
 
 import pytest
 
-from chat.protocol import CLIENT_FRAMES, MAX_FRAME_BYTES, SERVER_FRAMES, Ping, ProtocolError, parse_client_frame
+from chat.protocol import (
+    CLIENT_FRAMES,
+    MAX_FRAME_BYTES,
+    SERVER_FRAMES,
+    Ping,
+    ProtocolError,
+    Send,
+    parse_client_frame,
+)
 from tests.conftest import ROOT
 
 DOC = (ROOT / "docs" / "websocket-protocol.md").read_text()
@@ -44,8 +52,8 @@ def test_a_valid_frame_is_parsed_to_its_class():
         ("", "Empty frame"),
         ("{oops", "not valid JSON"),
         ("[1, 2]", "must be a JSON object"),
-        ('{"kind": "ping"}', "Unknown frame type None"),
-        ('{"type": ["ping"]}', "Unknown frame type"),
+        ('{"kind": "ping"}', "A frame needs a text 'type'"),
+        ('{"type": ["ping"]}', "A frame needs a text 'type'"),
         ('{"type": "ping", "extra": 1}', "extra: Extra inputs are not permitted"),
         (b"\xff\xfe", "not valid JSON"),
         ("x" * (MAX_FRAME_BYTES + 1), "Frame too large"),
@@ -87,3 +95,44 @@ def test_a_stop_names_exactly_one_target():
         parse_client_frame('{"type": "stop", "message_id": 1, "turn_id": 2}')
     with pytest.raises(ProtocolError, match="either message_id or turn_id"):
         parse_client_frame('{"type": "stop"}')
+
+
+@pytest.mark.parametrize(
+    ("raw", "says"),
+    [
+        ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
+        ('{"type": "stop", "turn_id": 9223372036854775808}', "less than or equal to 9223372036854775807"),
+        ('{"type": "stop", "message_id": 0}', "greater than or equal to 1"),
+        ('{"type": "subscribe", "conversation_id": -1}', "greater than or equal to 1"),
+        ('{"type": "subscribe", "conversation_id": 1, "after_seq": 1e400}', "after_seq"),
+        ('{"type": "ping", "n": ' + "9" * 5000 + "}", "not valid JSON"),
+        ('{"type": "send", "request_id": "r", "models": ["gpt-4o-mini\\u0000"], "content": "hi"}', "NUL character"),
+        ('{"type": "send", "request_id": "r\\u0000", "models": ["gpt-4o-mini"], "content": "hi"}', "NUL character"),
+        ('{"type": "send", "request_id": "r", "models": ["gpt-4o-mini"], "content": "a\\u0000b"}', "NUL character"),
+        ('{"type": "send", "request_id": "r", "models": ["gpt-4o-mini"], "content": "a\\ud800b"}', "content"),
+        ('{"type": "send", "request_id": "r\\udfff", "models": ["gpt-4o-mini"], "content": "hi"}', "request_id"),
+    ],
+)
+def test_hostile_frames_are_refused_with_a_reason(raw, says):
+    with pytest.raises(ProtocolError) as refused:
+        parse_client_frame(raw)
+    assert says in refused.value.frame.detail
+    refused.value.frame.model_dump_json()  # the answer itself can be sent
+
+
+def test_an_unstorable_request_id_is_not_echoed_back():
+    with pytest.raises(ProtocolError) as refused:
+        parse_client_frame('{"type": "teleport", "request_id": "a\\u0000b"}')
+    assert refused.value.frame.request_id is None
+
+
+def test_the_size_limit_counts_utf8_bytes_not_characters():
+    prompt = "中" * 360_000  # 1.03 MiB of UTF-8: within the limit
+    frame = json.dumps(
+        {"type": "send", "request_id": "r", "models": ["gpt-4o-mini"], "content": prompt}, ensure_ascii=False
+    )
+    assert isinstance(parse_client_frame(frame), Send)
+    too_large = "中" * (MAX_FRAME_BYTES // 3 + 10)  # fewer characters than the limit, more bytes
+    assert len(too_large) < MAX_FRAME_BYTES
+    with pytest.raises(ProtocolError, match="Frame too large"):
+        parse_client_frame(json.dumps({"type": "ping", "pad": too_large}, ensure_ascii=False))

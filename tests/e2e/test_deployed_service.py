@@ -8,7 +8,6 @@ against a real Daphne (on Redis and PostgreSQL in CI) and wait as long as those 
 import time
 
 import pytest
-from django.db import connection
 
 from billing.models import Hold, Wallet
 from chat.models import Message, Turn
@@ -156,13 +155,14 @@ def test_a_turn_past_the_process_limit_is_refused_busy_with_nothing_held(simulat
         server.stop()
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="only PostgreSQL refuses a NUL character in text")
-def test_a_frame_the_server_fails_on_is_answered_and_the_socket_stays_open(server, user):
+def test_a_frame_the_database_could_not_store_is_answered_and_the_socket_stays_open(server, user):
+    """PostgreSQL refuses a NUL in text: the frame is refused at the edge, before anything is written."""
     fund(user, 2_000_000)
     socket = Socket(server, user)
     try:
         refused = socket.send_turn(["gpt-4o-mini"], "A NUL \x00 in a prompt")
-        assert refused["type"] == "error" and refused["detail"]
+        assert (refused["type"], refused["code"]) == ("error", "invalid_request")
+        assert "NUL character" in refused["detail"]
         assert not Turn.objects.filter(user=user).exists()
         socket.send(type="ping")
         assert socket.until(lambda f: f["type"] == "pong", timeout=5)
