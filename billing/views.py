@@ -23,7 +23,6 @@ from chat.routing.table import TYPICAL_PROMPT_TOKENS, typical_reply_costs
 from chat.selectors import auto_spending_for, catalog_models
 from chat.services import AUTO
 from chat.views import catalog_json
-from panels.csp import content_security_policy
 
 
 @require_GET
@@ -92,7 +91,6 @@ def api_estimate(request):
 
 
 @require_GET
-@content_security_policy
 def pricing_page(request):
     """Show every model's price per 1M tokens in USD and credits, and a calculator for a whole workload."""
     catalog = catalog_json()

@@ -9,12 +9,10 @@ from billing.selectors import wallet_of
 from chat.exceptions import NotFound
 from chat.selectors import conversation_for
 from chat.views import catalog_json, conversation_json
-from panels.csp import content_security_policy
 
 
 @require_GET
 @login_required
-@content_security_policy
 def chat_page(request, conversation_id: int | None = None):
     """Show the chat: the person's conversations, the model picker, and one conversation (or a new one)."""
     conversation = None

@@ -16,7 +16,7 @@ from billing.pricing import MILLION, cost_of, usd_string
 from billing.services import current_rate
 from chat.exceptions import NotFound
 from chat.models import AIModel, Conversation, Message
-from chat.protocol import MAX_MODELS_PER_TURN
+from chat.protocol import MAX_CONTENT_CHARS, MAX_MODELS_PER_TURN, storable_text
 from chat.providers.registry import availability
 from chat.selectors import catalog_models, conversation_for, conversations_for, streaming_messages
 from chat.services import AUTO, max_output_tokens_for
@@ -211,13 +211,21 @@ def rename(request, conversation: Conversation) -> JsonResponse:
     """Apply a PATCH of `title` and/or `system_prompt`, refusing anything else with a reason."""
     try:
         changes = json.loads(request.body or b"{}")
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested too deep to be what we ask for
         return _error("invalid_request", "Send a JSON object.", 400)
     if not isinstance(changes, dict) or not changes or set(changes) - {"title", "system_prompt"}:
         return _error("invalid_request", "Send a JSON object with 'title' and/or 'system_prompt'.", 400)
     for field in ("title", "system_prompt"):
-        if field in changes and not isinstance(changes[field], str):
+        if field not in changes:
+            continue
+        if not isinstance(changes[field], str):
             return _error("invalid_request", f"'{field}' must be text.", 400)
+        try:
+            storable_text(changes[field])
+        except ValueError as error:
+            return _error("invalid_request", f"'{field}': {error}.", 400)
+    if len(changes.get("system_prompt", "")) > MAX_CONTENT_CHARS:
+        return _error("invalid_request", f"A system prompt has at most {MAX_CONTENT_CHARS:,} characters.", 400)
     if "title" in changes:
         title = " ".join(changes["title"].split())
         if not title or len(title) > MAX_TITLE:

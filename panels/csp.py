@@ -1,13 +1,13 @@
-"""A Content-Security-Policy for the pages that run our scripts: model output there must never run code.
+"""A Content-Security-Policy on every response: model output must never run code, on any page.
 
 Markdown from models is sanitized before it reaches the page; this policy is the second wall. Scripts load
 only from this site, plus the one inline import map that carries the request's nonce. Styles, images, fonts
 and connections (the chat websocket included: CSP's 'self' covers ws:// and wss:// on the same host) stay
-on this site as well.
+on this site as well. The admin and the account pages run under the same policy: neither has an inline
+script or style.
 """
 
 import secrets
-from functools import wraps
 
 POLICY = (
     "default-src 'self'; script-src 'self' 'nonce-{nonce}'; style-src 'self'; img-src 'self' data:; "
@@ -16,14 +16,14 @@ POLICY = (
 )
 
 
-def content_security_policy(view):
-    """Give the request a fresh `csp_nonce` for its inline import map and send the policy with the response."""
+class ContentSecurityPolicyMiddleware:
+    """Give each request a fresh `csp_nonce` for its inline import map and send the policy with its response."""
 
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
         request.csp_nonce = secrets.token_urlsafe(16)
-        response = view(request, *args, **kwargs)
+        response = self.get_response(request)
         response.headers.setdefault("Content-Security-Policy", POLICY.format(nonce=request.csp_nonce))
         return response
-
-    return wrapper

@@ -7,6 +7,7 @@ take (too long for every window, nothing available, nothing within the ceiling) 
 """
 
 import json
+from typing import Annotated
 
 from django.core.exceptions import RequestDataTooBig
 from django.http import JsonResponse
@@ -15,7 +16,7 @@ from django.views.decorators.http import require_POST
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from chat.exceptions import ContextTooLong, ModelUnavailable, UnknownModel
-from chat.protocol import MAX_CONTENT_CHARS
+from chat.protocol import MAX_CONTENT_CHARS, MAX_ID, Text
 from chat.routing.table import choose_model
 
 MAX_HISTORY_TOKENS = 10_000_000
@@ -25,10 +26,12 @@ MAX_CANDIDATES = 50
 class RouteRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
-    prompt: str = Field(max_length=MAX_CONTENT_CHARS)
-    models: list[str] | None = Field(default=None, min_length=1, max_length=MAX_CANDIDATES)
+    prompt: Text = Field(max_length=MAX_CONTENT_CHARS)
+    models: list[Annotated[Text, Field(max_length=100)]] | None = Field(
+        default=None, min_length=1, max_length=MAX_CANDIDATES
+    )
     history_tokens: int = Field(default=0, ge=0, le=MAX_HISTORY_TOKENS)
-    ceiling_credits: int | None = Field(default=None, gt=0)
+    ceiling_credits: int | None = Field(default=None, gt=0, le=MAX_ID)
 
     @field_validator("prompt")
     @classmethod
