@@ -19,4 +19,4 @@ RUN SECRET_KEY=build-only STATIC_COLLECTED=true python manage.py collectstatic -
 RUN useradd --create-home --uid 10001 panels
 USER panels
 EXPOSE 8000
-CMD ["daphne", "-b", "0.0.0.0", "-p", "8000", "--websocket_connect_timeout", "30", "panels.asgi:application"]
+CMD ["python", "-m", "panels.serve", "-b", "0.0.0.0", "-p", "8000"]

@@ -35,7 +35,6 @@ from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
-DAPHNE_OPTIONS = ("--websocket_connect_timeout", "30")  # as the Dockerfile runs it
 DEFAULT_ADMIN_DATABASE_URL = "postgres://panels:panels@127.0.0.1:5432/panels"
 PR_SET_PDEATHSIG = 1
 
@@ -291,7 +290,7 @@ class Daphne(ManagedProcess):
 
     def command(self) -> list[str]:
         address = ["-b", "127.0.0.1", "-p", str(self.port)]
-        return [PYTHON, "-m", "daphne", *address, *DAPHNE_OPTIONS, "panels.asgi:application"]
+        return [PYTHON, "-m", "panels.serve", *address]  # Daphne as the Dockerfile runs it
 
     def ready(self) -> bool:
         try:

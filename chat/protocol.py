@@ -216,10 +216,6 @@ def parse_client_frame(raw: str | bytes | None) -> ClientFrame:
     """Return the typed frame for a raw websocket message, or raise ProtocolError saying what is wrong."""
     if raw is None or len(raw) == 0:
         raise ProtocolError("Empty frame: send a JSON object with a 'type'.")
-    if _too_large(raw):
-        raise ProtocolError(
-            f"Frame too large: at most {MAX_FRAME_BYTES:,} bytes (a prompt may have {MAX_CONTENT_CHARS:,} characters)."
-        )
     try:
         payload = json.loads(raw)
     except (ValueError, UnicodeDecodeError):  # ValueError also covers a number of more than 4,300 digits
@@ -229,6 +225,12 @@ def parse_client_frame(raw: str | bytes | None) -> ClientFrame:
     if not isinstance(payload, dict):
         raise ProtocolError("Frame must be a JSON object with a 'type'.")
     request_id = _echoable(payload.get("request_id"))
+    if _too_large(raw):  # checked after parsing (the server reads at most twice the limit), to name the request
+        raise ProtocolError(
+            f"Frame too large: at most {MAX_FRAME_BYTES:,} bytes of UTF-8; a prompt may have "
+            f"{MAX_CONTENT_CHARS:,} characters.",
+            request_id=request_id,
+        )
     kind = payload.get("type")
     frame_class = _CLIENT_FRAME_BY_TYPE.get(kind) if isinstance(kind, str) else None
     if frame_class is None:

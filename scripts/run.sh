@@ -8,4 +8,4 @@ bash scripts/setup.sh requirements.txt
 
 export DEBUG="${DEBUG:-true}"  # a local run; production sets DEBUG=false and its own SECRET_KEY
 .venv/bin/python manage.py migrate --noinput  # the migrations also seed the model catalog
-exec .venv/bin/python manage.py runserver 127.0.0.1:8000
+exec .venv/bin/python -m panels.serve -b 127.0.0.1 -p 8000  # Daphne, as deployed (panels/serve.py)

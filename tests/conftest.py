@@ -17,10 +17,6 @@ from django.conf import settings
 from django.db import connection
 
 ROOT = Path(__file__).resolve().parent.parent
-# As deployed (Dockerfile): a handshake may wait behind a reconnect storm for 30 s rather than Daphne's 5 s,
-# after which Daphne refuses it with a 403 that a browser cannot tell from being logged out.
-DAPHNE_OPTIONS = ("--websocket_connect_timeout", "30")
-APPLICATION = "panels.asgi:application"
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -129,7 +125,7 @@ class DaphneServer:
         self.url = f"http://127.0.0.1:{self.port}"
         self.ws_url = f"ws://127.0.0.1:{self.port}"
         self.process = start_logged(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), *DAPHNE_OPTIONS, APPLICATION],
+            [sys.executable, "-m", "panels.serve", "-b", "127.0.0.1", "-p", str(self.port)],  # as deployed
             child_environment(**env),
         )
         wait_for_http(f"{self.url}/healthz", self.process)

@@ -56,7 +56,7 @@ def test_a_valid_frame_is_parsed_to_its_class():
         ('{"type": ["ping"]}', "A frame needs a text 'type'"),
         ('{"type": "ping", "extra": 1}', "extra: Extra inputs are not permitted"),
         (b"\xff\xfe", "not valid JSON"),
-        ("x" * (MAX_FRAME_BYTES + 1), "Frame too large"),
+        (json.dumps({"type": "ping", "pad": "x" * MAX_FRAME_BYTES}), "Frame too large"),
     ],
 )
 def test_bad_frames_are_refused_with_a_reason(raw, says):

@@ -41,7 +41,7 @@ class Socket:
         self.frames: list[dict] = []
 
     def send(self, **frame):
-        self.ws.send(json.dumps(frame))
+        self.ws.send(json.dumps(frame, ensure_ascii=False))  # UTF-8, as a browser's JSON.stringify sends
 
     def send_turn(self, models, content, *, conversation_id=None, request_id=None):
         request_id = request_id or str(uuid.uuid4())

@@ -212,3 +212,25 @@ def test_with_redis_away_a_turn_still_starts_and_its_reply_still_ends(simulator,
         socket.close()
         server.stop()
         redis_server.start()
+
+
+def test_a_frame_up_to_the_protocol_s_limit_arrives_and_a_larger_one_is_answered(server, user):
+    """Daphne's own limit (1 MiB by default) used to drop a 1.03 MiB prompt the protocol allows, with 1006."""
+    fund(user, 20_000_000)
+    socket = Socket(server, user)
+    try:
+        cjk = "\u4e2d" * 360_000  # 1.03 MiB of UTF-8, within the 2 MiB and 400,000 characters the protocol allows
+        answer = socket.send_turn(["gemini-2.0-flash"], cjk)  # a 1M-token window takes 360,000 tokens
+        assert answer["type"] == "turn.started", answer
+        socket.until_done([answer["messages"][0]["message_id"]], timeout=60)
+        assert Turn.objects.get(pk=answer["turn_id"]).content == cjk
+
+        too_large = "\u4e2d" * 800_000  # 2.3 MiB: more than the protocol allows, less than the server reads
+        refused = socket.send_turn(["gemini-2.0-flash"], too_large, request_id="too-large")
+        assert (refused["type"], refused["code"]) == ("error", "invalid_request")
+        assert "Frame too large" in refused["detail"]
+        socket.send(type="ping")
+        assert socket.until(lambda f: f["type"] == "pong", timeout=5)  # the socket is still open
+        assert Turn.objects.filter(user=user).count() == 1
+    finally:
+        socket.close()

@@ -13,7 +13,9 @@ import yaml
 from celery import Celery
 from django.core.management import get_commands
 
+from chat.protocol import MAX_FRAME_BYTES
 from panels.environment import NAMES
+from panels.serve import daphne_arguments
 from tests.conftest import ROOT
 
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
@@ -56,13 +58,16 @@ def test_app_services_reach_the_stack_s_postgres_and_redis(name):
     assert SERVICES[name]["depends_on"]["redis"]["condition"] == "service_healthy"
 
 
-def test_web_runs_daphne_on_the_asgi_application():
+def test_web_runs_daphne_on_the_asgi_application_with_the_project_s_options():
     command = SERVICES["web"]["command"]
-    assert command[0] == "daphne"
-    # a reconnect storm must not turn valid handshakes into 403s after Daphne's default 5 s
-    assert command[command.index("--websocket_connect_timeout") + 1] == "30"
+    assert command[:3] == ["python", "-m", "panels.serve"]
     assert command == json.loads(re.search(r"^CMD (.*)$", (ROOT / "Dockerfile").read_text(), re.M).group(1))
-    module_name, attribute = command[-1].split(":")
+    arguments = daphne_arguments(command[3:])
+    # a reconnect storm must not turn valid handshakes into 403s after Daphne's default 5 s
+    assert arguments[arguments.index("--websocket_connect_timeout") + 1] == "30"
+    # Daphne reads more than the protocol allows, so the consumer can answer an oversized frame itself
+    assert int(arguments[arguments.index("--websocket-max-message-size") + 1]) > MAX_FRAME_BYTES
+    module_name, attribute = arguments[-1].split(":")
     application = getattr(importlib.import_module(module_name), attribute)
     assert callable(application)
     assert "-p" in command and SERVICES["web"]["ports"] == [f"{command[command.index('-p') + 1]}:8000"]
