@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -166,10 +167,6 @@ def start_turn(
     replay = Turn.objects.filter(user=user, request_id=request_id).first()
     if replay is not None:
         return started_again(replay)
-    if turns_in_flight(user) >= settings.CHAT_MAX_TURNS_IN_FLIGHT:
-        raise TooManyInFlight(
-            f"You already have {settings.CHAT_MAX_TURNS_IN_FLIGHT} turns answering; wait for one to finish."
-        )
     try:
         return _write_turn(
             user=user,
@@ -188,6 +185,13 @@ def start_turn(
 
 @transaction.atomic
 def _write_turn(*, user, request_id, conversation_id, model_slugs, content, process_id) -> StartedTurn:
+    # One admission at a time per person: the account row is locked until this turn is written, so two turns
+    # started at once (from two tabs, on two processes) cannot both see room under the limit.
+    get_user_model().objects.select_for_update(no_key=True).filter(pk=user.pk).values_list("pk").get()
+    if turns_in_flight(user) >= settings.CHAT_MAX_TURNS_IN_FLIGHT:
+        raise TooManyInFlight(
+            f"You already have {settings.CHAT_MAX_TURNS_IN_FLIGHT} turns answering; wait for one to finish."
+        )
     conversation = conversation_for(user, conversation_id) if conversation_id is not None else Conversation(user=user)
     panels = choose_panels(model_slugs, content=content, conversation=conversation)
     configs: list[ProviderConfig] = [provider_config_for(choice.model.provider) for choice in panels]

@@ -16,7 +16,7 @@ from chat.selectors import thread_for
 from chat.services import ReplyOutcome, charged_usage, fit_history, start_turn
 from chat.tasks import title_conversation, title_from
 from chat.tokens import estimate_tokens
-from tests.conftest import fund
+from tests.conftest import fund, run_at_once
 
 pytestmark = pytest.mark.django_db
 
@@ -115,6 +115,29 @@ def test_a_person_may_have_only_so_many_turns_streaming(user, priced_model, sett
     with pytest.raises(TooManyInFlight, match="wait for one to finish"):
         start_turn(user=user, request_id="next", conversation_id=None, model_slugs=["gpt-4o-mini"], content="Hi")
     assert Turn.objects.count() == 1 and not Hold.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_turns_started_at_once_cannot_pass_the_in_flight_limit_together(user, settings):
+    """Eight turns at once against a limit of three, each on its own connection: exactly three start.
+
+    The limit used to be read before the turn was written, without a lock, so every racer saw room.
+    """
+    settings.CHAT_MAX_TURNS_IN_FLIGHT = 3
+    settings.OPENAI_API_KEY = "sk-test"
+    fund(user, 100_000_000)
+
+    def start(i):
+        return start_turn(
+            user=user, request_id=f"race-{i}", conversation_id=None, model_slugs=["gpt-4o-mini"], content="Hi"
+        )
+
+    results = run_at_once(8, start)
+
+    refused = [r for r in results if isinstance(r, TooManyInFlight)]
+    assert len(refused) == 5, results
+    assert Turn.objects.filter(user=user).count() == 3
+    assert Hold.objects.count() == 3
 
 
 def test_a_title_is_the_start_of_the_first_prompt():
