@@ -1,6 +1,6 @@
 """ASGI entry point served by Daphne: HTTP goes to Django, websockets to the chat consumer.
 
-Websockets pass the Origin check (against ALLOWED_HOSTS) and the session-cookie authentication
+Websockets pass the Origin check (this very site: host and port) and the session-cookie authentication
 before the consumer sees them; the consumer itself refuses anonymous users.
 """
 
@@ -12,19 +12,18 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "panels.settings")
 django_asgi_app = get_asgi_application()  # set up Django before importing anything that uses models
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.urls import path  # noqa: E402
 
 from chat.consumers import ChatConsumer  # noqa: E402
 from chat.housekeeping import start_with_the_server  # noqa: E402
-from panels.socket_auth import SessionAuthStack  # noqa: E402
+from panels.socket_auth import SameOriginValidator, SessionAuthStack  # noqa: E402
 
 websocket_urlpatterns = [path("ws/chat/", ChatConsumer.as_asgi())]
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(SessionAuthStack(URLRouter(websocket_urlpatterns))),
+        "websocket": SameOriginValidator(SessionAuthStack(URLRouter(websocket_urlpatterns))),
     }
 )
 start_with_the_server()  # heartbeat and sweeps in this process (chat/housekeeping.py)

@@ -87,3 +87,12 @@ def test_a_flood_of_frames_is_rate_limited_and_the_socket_stays_usable(daphne_se
         assert answers.count("error") >= 10  # bursts of 20, then about 10 a second (margin for a slow machine)
         time.sleep(1.1)  # the budget refills
         assert exchange(socket, '{"type": "ping"}') == {"type": "pong"}
+
+
+def test_a_socket_from_another_port_of_the_same_host_is_refused(daphne_server, user):
+    """Any program on another port of this machine would otherwise ride on the site's cookies."""
+    other_port = daphne_server.url.replace(f":{daphne_server.port}", f":{daphne_server.port + 1}")
+    for origin in (other_port, "http://localhost:9999", f"http://127.0.0.1.evil.example:{daphne_server.port}"):
+        with pytest.raises(InvalidStatus) as refused:
+            open_chat_socket(daphne_server, cookie=session_cookie_for(user), origin=origin)
+        assert refused.value.response.status_code == 403, origin
