@@ -240,6 +240,8 @@ CHAT_FRAMES_PER_SECOND = 10  # client frames per socket, with bursts of twice th
 CHAT_DELTA_INTERVAL_SECONDS = 0.03  # coalesce tokens into at most ~33 delta frames a second per reply
 # Replies one server process streams at once; a turn that would pass it is refused as `busy`, nothing held.
 CHAT_MAX_STREAMS_PER_PROCESS = env_int("CHAT_MAX_STREAMS_PER_PROCESS", 1000)
+# /api/route is public and costs CPU per character of prompt: per client address a minute (a network, 4 times).
+ROUTE_REQUESTS_PER_MINUTE = env_int("ROUTE_REQUESTS_PER_MINUTE", 60)
 CHAT_BUSY_RETRY_SECONDS = 5  # what a `busy` refusal tells the client to wait before trying again
 
 # --- Stripe -------------------------------------------------------------------------------------

@@ -9,12 +9,14 @@ take (too long for every window, nothing available, nothing within the ceiling) 
 import json
 from typing import Annotated
 
+from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from accounts.rate_limits import client_ip, network_of, retry_after
 from chat.exceptions import ContextTooLong, ModelUnavailable, UnknownModel
 from chat.protocol import MAX_CONTENT_CHARS, MAX_ID, Text
 from chat.routing.table import choose_model
@@ -46,10 +48,29 @@ def bad_request(code: str, detail: str, status: int = 400) -> JsonResponse:
     return JsonResponse({"error": code, "detail": detail}, status=status)
 
 
+def too_many_requests(request) -> JsonResponse | None:
+    """Return a 429 when this client (or its network) is over its share of requests a minute, else None."""
+    ip = client_ip(request)
+    per_minute = settings.ROUTE_REQUESTS_PER_MINUTE
+    waits = [
+        retry_after(action="route", key=f"ip:{ip}", amount=per_minute, seconds=60),
+        retry_after(action="route", key=f"net:{network_of(ip)}", amount=4 * per_minute, seconds=60),
+    ]
+    if (wait := max((w for w in waits if w is not None), default=None)) is None:
+        return None
+    response = bad_request(
+        "rate_limited", f"Too many requests: {per_minute} a minute; try again in {wait} seconds.", status=429
+    )
+    response["Retry-After"] = str(wait)
+    return response
+
+
 @csrf_exempt
 @require_POST
 def route(request):
     """Return the task Auto sees in the prompt, the model it would use, why, and the next-best models."""
+    if (refused := too_many_requests(request)) is not None:
+        return refused
     try:
         payload = json.loads(request.body)
     except RequestDataTooBig:

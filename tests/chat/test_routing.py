@@ -363,3 +363,22 @@ def test_a_request_when_no_model_is_available_is_a_422(client, settings):
 @pytest.mark.django_db
 def test_the_endpoint_only_answers_post(client):
     assert client.get("/api/route").status_code == 405
+
+
+@pytest.mark.django_db
+def test_the_endpoint_answers_a_client_so_many_times_a_minute_then_says_when_to_come_back(client, settings):
+    settings.ROUTE_REQUESTS_PER_MINUTE = 5
+    body = json.dumps({"prompt": QUESTION})
+
+    def post(address):
+        return client.post("/api/route", body, content_type="application/json", REMOTE_ADDR=address)
+
+    answers = [post("203.0.113.7") for _ in range(6)]
+
+    assert [a.status_code for a in answers] == [200] * 5 + [429]
+    assert answers[-1].json()["error"] == "rate_limited" and "5 a minute" in answers[-1].json()["detail"]
+    assert 1 <= int(answers[-1]["Retry-After"]) <= 60
+    assert post("198.51.100.7").status_code == 200  # another network has its own count
+    # A network (a /24) gets four times one address's share, so a crowd of addresses cannot go around it.
+    neighbours = [post(f"192.0.2.{n}").status_code for n in range(1, 6) for _ in range(5)]
+    assert neighbours.count(200) == 20 and neighbours.count(429) == 5
