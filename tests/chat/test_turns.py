@@ -8,7 +8,7 @@ from asgiref.sync import async_to_sync, sync_to_async
 from channels.layers import get_channel_layer
 from django.utils import timezone
 
-from billing.models import Hold
+from billing.models import Hold, Wallet
 from chat.exceptions import ContextTooLong, TooManyInFlight
 from chat.models import Conversation, Message, Turn
 from chat.providers.base import Usage
@@ -16,7 +16,7 @@ from chat.selectors import thread_for
 from chat.services import ReplyOutcome, charged_usage, fit_history, start_turn
 from chat.tasks import title_conversation, title_from
 from chat.tokens import estimate_tokens
-from tests.conftest import fund, run_at_once
+from tests.conftest import answer_turn, fund, run_at_once
 
 pytestmark = pytest.mark.django_db
 
@@ -138,6 +138,20 @@ def test_turns_started_at_once_cannot_pass_the_in_flight_limit_together(user, se
     assert len(refused) == 5, results
     assert Turn.objects.filter(user=user).count() == 3
     assert Hold.objects.count() == 3
+
+
+def test_one_model_in_four_panels_is_four_calls_each_held_and_charged(user, settings):
+    """Intended: sampling one model side by side; each panel is a call of its own, and paid as one."""
+    settings.OPENAI_API_KEY = "sk-test"
+    fund(user, 10_000_000)
+
+    messages = answer_turn(user, ["gpt-4o-mini"] * 4, "Name a colour.", usage=Usage(10, 20))
+
+    assert [(m.panel, m.model.slug) for m in messages] == [(panel, "gpt-4o-mini") for panel in range(4)]
+    assert Hold.objects.filter(reference__in=[f"message:{m.pk}" for m in messages]).count() == 4
+    one = messages[0].credits
+    assert one > 0 and [m.credits for m in messages] == [one] * 4
+    assert Wallet.objects.get(user=user).balance_credits == 10_000_000 - 4 * one
 
 
 def test_a_title_is_the_start_of_the_first_prompt():
