@@ -7,6 +7,8 @@ to reach a query or a save and fail there.
 import json
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from chat.models import Conversation
 
@@ -110,3 +112,68 @@ def test_the_admin_is_served_under_the_content_security_policy(admin_client):
         response = admin_client.get(path)
         assert response.status_code == 200, path
         assert "script-src 'self' 'nonce-" in response["Content-Security-Policy"]
+
+
+# --- Property: any JSON body or parameter at every JSON endpoint ------------------------------------------
+
+hostile_text = st.one_of(
+    st.text(max_size=30),
+    st.sampled_from(["\x00", "a\x00b", "\ud800", "x\udfff", "", " ", "md", "json", "gpt-4o-mini", "auto", "1", "-1"]),
+)
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | hostile_text,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(hostile_text, inner, max_size=3),
+    max_leaves=10,
+)
+bodies = st.one_of(
+    st.fixed_dictionaries(
+        {},
+        optional={
+            key: json_values
+            for key in ("title", "system_prompt", "prompt", "models", "history_tokens", "ceiling_credits")
+        },
+    ).map(json.dumps),
+    json_values.map(json.dumps),
+    st.text(max_size=40),
+    st.integers(min_value=1_000, max_value=50_000).map(lambda depth: "[" * depth + "]" * depth),
+)
+# Query strings are percent-encoded UTF-8, so an unpaired surrogate cannot be sent in one: only NUL and text.
+query_text = st.text(alphabet=st.characters(exclude_categories=["Cs"]), max_size=20) | st.just("\x00")
+queries = st.dictionaries(
+    st.sampled_from(["q", "page", "format", "model", "input_tokens", "output_tokens", "requests"]),
+    query_text,
+    max_size=4,
+)
+
+
+def assert_answered_in_words(response):
+    assert response.status_code < 500, response.content[:300]
+    if response.status_code >= 400:
+        assert len(response.json()["detail"]) > 10
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=bodies)
+def test_any_json_body_is_answered_with_a_sentence_and_changes_nothing_unless_accepted(ada, conversation, body):
+    before = Conversation.objects.values("title", "system_prompt", "updated_at").get(pk=conversation.pk)
+
+    renamed = patch(ada, conversation, body)
+    routed = ada.post("/api/route", body, content_type="application/json")
+
+    assert_answered_in_words(renamed)
+    assert_answered_in_words(routed)
+    if renamed.status_code != 200:
+        assert Conversation.objects.values("title", "system_prompt", "updated_at").get(pk=conversation.pk) == before
+    else:  # restore, so the next example compares with a known state
+        Conversation.objects.filter(pk=conversation.pk).update(**before)
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(query=queries)
+def test_any_query_string_is_answered_with_a_sentence(ada, conversation, query):
+    for path in ("/api/conversations/", f"/api/conversations/{conversation.pk}/export", "/api/estimate"):
+        assert_answered_in_words(ada.get(path, query))
