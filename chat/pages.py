@@ -7,6 +7,7 @@ from django.views.decorators.http import require_GET
 
 from billing.selectors import wallet_of
 from chat.exceptions import NotFound
+from chat.protocol import MAX_CONTENT_CHARS, MAX_FRAME_BYTES
 from chat.selectors import conversation_for
 from chat.views import catalog_json, conversation_json
 
@@ -26,5 +27,6 @@ def chat_page(request, conversation_id: int | None = None):
         "catalog": catalog_json(),
         "wallet": {"balance_credits": wallet.balance_credits, "held_credits": wallet.held_credits},
         "conversation": conversation_json(conversation) if conversation else None,
+        "limits": {"prompt_characters": MAX_CONTENT_CHARS, "frame_bytes": MAX_FRAME_BYTES},
     }
     return render(request, "chat/chat.html", {"boot": boot, "wallet": wallet, "conversation": conversation})

@@ -196,6 +196,22 @@ def test_a_hostile_reply_is_shown_as_text_and_runs_nothing(new_page, user):
     assert message_of(panel).text.endswith("![image](javascript:alert(5))")  # the model did send it all
 
 
+def test_a_prompt_over_the_protocol_s_limits_is_not_sent_and_the_composer_says_why(new_page, user):
+    fund(user, 20_000_000)
+    page = open_chat(new_page, user)
+    choose_models(page, ["gemini-2.0-flash"])
+    page.locator("#prompt").fill("\U0001f600" * 399_999 + "\u4e2d\u4e2d")  # an emoji is one character, as counted
+
+    page.locator("#prompt").press("Enter")
+
+    alert = page.locator("[data-composer-alert]")
+    expect(alert).to_be_visible()
+    expect(alert).to_contain_text("This prompt is too long to send (400,001 characters): a prompt may have 400,000.")
+    expect(page.locator(".turn")).to_have_count(0)
+    assert not Conversation.objects.filter(user=user).exists()
+    expect(page.locator("#prompt")).not_to_have_value("")  # the prompt is kept, to be shortened
+
+
 def test_the_composer_shows_the_turn_s_worst_case_and_warns_when_the_wallet_cannot_cover_it(new_page, user):
     fund(user, 2_000_000)
     page = open_chat(new_page, user)

@@ -8,9 +8,11 @@ against a real Daphne (on Redis and PostgreSQL in CI) and wait as long as those 
 import time
 
 import pytest
+from websockets.exceptions import ConnectionClosed
 
 from billing.models import Hold, Wallet
 from chat.models import Message, Turn
+from chat.protocol import SERVER_READ_LIMIT_BYTES
 from chat.simulator import SimulatorThread
 from tests.conftest import DaphneServer, fund, run_at_once
 from tests.e2e.sockets import Socket, provider_environment
@@ -232,5 +234,9 @@ def test_a_frame_up_to_the_protocol_s_limit_arrives_and_a_larger_one_is_answered
         socket.send(type="ping")
         assert socket.until(lambda f: f["type"] == "pong", timeout=5)  # the socket is still open
         assert Turn.objects.filter(user=user).count() == 1
+
+        socket.ws.send("x" * (SERVER_READ_LIMIT_BYTES + 1))  # more than the server reads: it drops the connection
+        with pytest.raises(ConnectionClosed):
+            socket.receive(timeout=10)
     finally:
         socket.close()

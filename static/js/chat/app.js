@@ -176,10 +176,26 @@ function send(content, models) {
   updateBusy();
 }
 
+// The server refuses a prompt over the protocol's limits (characters as code points, and the frame's UTF-8
+// size): say so here instead of sending it, and keep the prompt to be shortened.
+function tooLong(content) {
+  const { prompt_characters: maxCharacters, frame_bytes: maxBytes } = boot.limits;
+  let characters = 0;
+  for (const _ of content) characters += 1; // code points, as the server counts: an emoji is one
+  const bytes = new TextEncoder().encode(content).length;
+  if (characters <= maxCharacters && bytes <= maxBytes - 1024) return false; // 1 KiB for the frame's fields
+  showAlert(
+    `This prompt is too long to send (${characters.toLocaleString()} characters): a prompt may have ` +
+      `${maxCharacters.toLocaleString()}. Shorten it or split it over several turns.`,
+  );
+  return true;
+}
+
 function submit() {
   const content = prompt.value;
   const models = picker.selected;
   if (!content.trim() || !models.length) return;
+  if (tooLong(content)) return;
   send(content, models);
   localStorage.setItem("panels:models", JSON.stringify(models));
   prompt.value = "";
