@@ -1,19 +1,57 @@
 """Admin for the model catalog (add, disable, reorder and re-price models, connect providers) and Auto's table."""
 
+import copy
+
+from django import forms
 from django.contrib import admin
 
 from billing.admin import PriceInline, format_usd
 from billing.models import Price
 from chat.exceptions import ModelUnavailable
-from chat.models import AIModel, Provider, RouteRule
+from chat.models import AIModel, Provider, ProviderChange, RouteRule
+from chat.providers.changes import ROUTE_FIELDS, change_provider, key_move
 from chat.providers.registry import availability, provider_config_for
 from chat.selectors import catalog_models
 
 
+class ProviderForm(forms.ModelForm):
+    """The provider form, with the confirmation a change that moves the key needs."""
+
+    confirm_api_key_setting = forms.CharField(
+        label="confirm the key",
+        required=False,
+        max_length=100,
+        help_text="Needed when this change sends the provider's key to a new address, or sends another key: "
+        "type the API key setting's name again.",
+    )
+
+    class Meta:
+        model = Provider
+        fields = ["name", "slug", "wire_format", "base_url", "base_url_setting", "api_key_setting", "enabled"]
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        after = copy.copy(self.instance)  # the instance still holds the stored values until the form saves
+        for field in ROUTE_FIELDS:
+            if field in cleaned:
+                setattr(after, field, cleaned[field])
+        move = key_move(before=self.instance if self.instance.pk else None, after=after)
+        if move and cleaned.get("confirm_api_key_setting", "").strip() != move.setting:
+            self.add_error("confirm_api_key_setting", move.prompt)
+        return cleaned
+
+
 @admin.register(Provider)
 class ProviderAdmin(admin.ModelAdmin):
-    """Providers, with whether each is configured; keys stay in the environment, never in these rows."""
+    """Providers, with whether each is configured; keys stay in the environment, never in these rows.
 
+    Only superusers change where a provider's requests and key go, and a change that moves the key needs
+    its setting's name typed again. Saves go through chat.providers.changes, which records them.
+    """
+
+    form = ProviderForm
     list_display = [
         "name",
         "slug",
@@ -21,6 +59,7 @@ class ProviderAdmin(admin.ModelAdmin):
         "base_url",
         "base_url_setting",
         "api_key_setting",
+        "key_bound_origin",
         "enabled",
         "status",
     ]
@@ -28,7 +67,38 @@ class ProviderAdmin(admin.ModelAdmin):
     list_filter = ["wire_format", "enabled"]
     search_fields = ["slug", "name", "base_url"]
     prepopulated_fields = {"slug": ["name"]}
-    fields = ["name", "slug", "wire_format", "base_url", "base_url_setting", "api_key_setting", "enabled"]
+    fields = [
+        "name",
+        "slug",
+        "wire_format",
+        "base_url",
+        "base_url_setting",
+        "api_key_setting",
+        "confirm_api_key_setting",
+        "key_bound_origin",
+        "enabled",
+    ]
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser and super().has_add_permission(request)
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        return fields if request.user.is_superuser else [f for f in fields if f != "confirm_api_key_setting"]
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        if not request.user.is_superuser:
+            form.base_fields.pop("confirm_api_key_setting", None)  # nothing they may change moves a key
+        return form
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["key_bound_origin"] if request.user.is_superuser else [*ROUTE_FIELDS, "key_bound_origin"]
+
+    def save_model(self, request, obj, form, change):
+        confirmation = form.cleaned_data.get("confirm_api_key_setting", "")
+        changes = {field: form.cleaned_data[field] for field in form.changed_data if field in ProviderForm.Meta.fields}
+        change_provider(provider=obj, changes=changes, by=request.user, confirmation=confirmation)
 
     @admin.display(description="status")
     def status(self, provider):
@@ -37,6 +107,26 @@ class ProviderAdmin(admin.ModelAdmin):
         except ModelUnavailable as error:
             return error.detail
         return "Ready"
+
+
+@admin.register(ProviderChange)
+class ProviderChangeAdmin(admin.ModelAdmin):
+    """Who changed where a provider's requests and key go, and when: the record, read-only."""
+
+    list_display = ["changed_at", "provider", "field", "old_value", "new_value", "changed_by"]
+    list_filter = ["provider", "field"]
+    list_select_related = ["provider", "changed_by"]
+    search_fields = ["provider__name", "old_value", "new_value", "changed_by__email"]
+    date_hierarchy = "changed_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(AIModel)

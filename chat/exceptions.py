@@ -39,6 +39,13 @@ class InvalidRequest(ChatError):
     code = "invalid_request"
 
 
+class KeyNotConfirmed(InvalidRequest):
+    """A change would send a provider's key somewhere new, and the admin did not type its setting's name again.
+
+    A kind of invalid request (same code), raised by chat.providers.changes; the admin shows it on the form.
+    """
+
+
 class TooManyInFlight(ChatError):
     """The person already has as many turns streaming as allowed."""
 

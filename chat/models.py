@@ -2,12 +2,16 @@
 
 Catalog rows are edited in the admin, so adding, disabling or re-pricing a model needs no deploy. Keys never
 live in the database: a provider names the setting or environment variable that holds its key, and
-chat/providers/registry.py resolves that name when a call is made. Prices live in billing (`Price`).
+chat/providers/registry.py resolves that name when a call is made, sending the key only to the origin an
+admin confirmed for it (`Provider.key_bound_origin`, moved by chat/providers/changes.py, each move recorded
+as a `ProviderChange`). Prices live in billing (`Price`).
 """
 
+import re
 import uuid
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import F, Q
@@ -17,6 +21,30 @@ from django.utils import timezone
 # SECRET_KEY, STRIPE_SECRET_KEY or DATABASE_URL and send it to an outside server.
 API_KEY_SETTING_PATTERN = r"^[A-Z][A-Z0-9_]*_API_KEY$"
 BASE_URL_SETTING_PATTERN = r"^[A-Z][A-Z0-9_]*_BASE_URL$"
+
+# Only a plain authority (host or [IPv6], optional port, then the path or nothing) has an origin: user info,
+# backslashes or percent signs are read as different hosts by different URL parsers, so they bind nothing.
+PLAIN_ORIGIN = re.compile(r"(https?)://([a-z0-9._-]+|\[[0-9a-f:.]+\])(?::([0-9]{1,5}))?(?=[/?#]|$)", re.IGNORECASE)
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def origin_of(url: str) -> str:
+    """Return the origin (scheme://host[:port], lower-cased, default port dropped) of `url`, or "" if unclear."""
+    match = PLAIN_ORIGIN.match(url)
+    if match is None:
+        return ""
+    scheme, host, port = match.group(1).lower(), match.group(2).lower(), match.group(3)
+    if port is not None and not 0 < int(port) < 65536:
+        return ""
+    if port is None or int(port) == DEFAULT_PORTS[scheme]:
+        return f"{scheme}://{host}"
+    return f"{scheme}://{host}:{int(port)}"
+
+
+def validate_plain_origin(url: str) -> None:
+    """Refuse an http(s) URL whose host is unclear, since a key is never sent to one (see `origin_of`)."""
+    if url.lower().startswith(("http://", "https://")) and not origin_of(url):
+        raise ValidationError("Enter a plain host and port, with no user name, backslash or % before the path.")
 
 
 class WireFormat(models.TextChoices):
@@ -36,7 +64,10 @@ class Provider(models.Model):
         blank=True,
         help_text="e.g. https://openrouter.ai/api/v1 or http://localhost:11434/v1. "
         "May be blank when the base URL setting supplies it.",
-        validators=[RegexValidator(r"^https?://[^/\s]+\S*$", "Enter an http:// or https:// URL.")],
+        validators=[
+            RegexValidator(r"^https?://[^/\s]+\S*$", "Enter an http:// or https:// URL."),
+            validate_plain_origin,
+        ],
     )
     base_url_setting = models.CharField(
         "base URL setting",
@@ -55,6 +86,14 @@ class Provider(models.Model):
         validators=[RegexValidator(API_KEY_SETTING_PATTERN, "Use a name like OPENROUTER_API_KEY.")],
     )
     enabled = models.BooleanField(default=True, help_text="Off: every model of this provider is hidden.")
+    key_bound_origin = models.CharField(
+        "key confirmed for",
+        max_length=300,
+        blank=True,
+        editable=False,
+        help_text="The origin (scheme://host:port) an admin confirmed this provider's key may be sent to; a "
+        "stored base URL elsewhere gets no key. Moved only by chat.providers.changes.",
+    )
 
     class Meta:
         ordering = ["name"]
@@ -79,6 +118,65 @@ class Provider(models.Model):
 
     def __str__(self):
         return self.name
+
+    def save(self, *args, **kwargs):
+        # A new provider's key is confirmed for the address it is created with (see chat.providers.changes).
+        if self._state.adding and not self.key_bound_origin:
+            self.key_bound_origin = origin_of(self.base_url)
+        super().save(*args, **kwargs)
+
+
+class ProviderChangeIsAppendOnly(Exception):
+    """Raised on an attempt to change or delete a recorded provider change."""
+
+
+class ProviderChangeField(models.TextChoices):
+    BASE_URL = "base_url", "base URL"
+    BASE_URL_SETTING = "base_url_setting", "base URL setting"
+    API_KEY_SETTING = "api_key_setting", "API key setting"
+    KEY_BOUND_ORIGIN = "key_bound_origin", "key confirmed for"
+
+
+class ProviderChange(models.Model):
+    """One change of where a provider's requests and key go: who, when, which field, from what, to what.
+
+    Append-only (also in PostgreSQL, by a trigger): written by chat.providers.changes in the transaction
+    that saves the provider, never edited or deleted.
+    """
+
+    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="changes")
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Blank: changed by a migration or a script, not a person.",
+    )
+    changed_at = models.DateTimeField(default=timezone.now)
+    field = models.CharField(max_length=30, choices=ProviderChangeField.choices)
+    old_value = models.CharField(max_length=500, blank=True)
+    new_value = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(field__in=ProviderChangeField.values), name="provider_change_field_known"
+            ),
+            models.CheckConstraint(condition=~Q(old_value=F("new_value")), name="provider_change_changes_something"),
+        ]
+
+    def __str__(self):
+        return f"{self.provider} {self.field}: {self.old_value or '-'} → {self.new_value or '-'}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise ProviderChangeIsAppendOnly("Provider changes are never edited: they are the record.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ProviderChangeIsAppendOnly("Provider changes are never deleted: they are the record.")
 
 
 class AIModel(models.Model):

@@ -3,6 +3,10 @@
 A provider names settings rather than holding values: `api_key_setting` and `base_url_setting` are read as
 a Django setting when the settings define that name, else as an environment variable. A provider whose key
 setting is named but empty is not configured: its models are unavailable, with the setting to fix.
+
+A key goes only to the origin it was confirmed for (`Provider.key_bound_origin`, moved by an admin through
+chat/providers/changes.py), so editing a provider's base URL cannot send its key to a new host. A base URL
+read from the environment is the operator's choice and is trusted.
 """
 
 import os
@@ -11,7 +15,7 @@ from typing import NamedTuple
 from django.conf import settings
 
 from chat.exceptions import ModelUnavailable
-from chat.models import AIModel, Provider
+from chat.models import AIModel, Provider, origin_of
 from chat.providers.base import ProviderAdapter, ProviderConfig, WireFormat
 
 
@@ -28,14 +32,34 @@ def setting_value(name: str) -> str:
     return str(value).strip()
 
 
+class BaseUrl(NamedTuple):
+    url: str
+    from_environment: bool  # read from `base_url_setting`: the operator's choice, trusted with the key
+
+
+def base_url_for(provider: Provider) -> BaseUrl:
+    """Return the base URL requests to `provider` go to ("" when none is set) and whether the environment set it."""
+    configured = setting_value(provider.base_url_setting) if provider.base_url_setting else ""
+    return BaseUrl(configured, True) if configured else BaseUrl(provider.base_url, False)
+
+
 def provider_config_for(provider: Provider) -> ProviderConfig:
-    """Return where and how to reach `provider`; raise `ModelUnavailable` naming the setting that is missing."""
+    """Return where and how to reach `provider`; raise `ModelUnavailable` naming the setting that is missing.
+
+    Also raise it, before the key is read, when the stored base URL is not where the key was confirmed.
+    """
     if not provider.enabled:
         raise ModelUnavailable(f"{provider.name} is turned off.")
-    base_url = (setting_value(provider.base_url_setting) if provider.base_url_setting else "") or provider.base_url
+    base_url, from_environment = base_url_for(provider)
     if not base_url:
         raise ModelUnavailable(
             f"Set {provider.base_url_setting} to use {provider.name} models.", setting=provider.base_url_setting
+        )
+    origin = origin_of(base_url)
+    if provider.api_key_setting and not from_environment and (not origin or origin != provider.key_bound_origin):
+        raise ModelUnavailable(
+            f"{provider.name}'s address changed since its key was set; "
+            "an admin must confirm the key for the new address."
         )
     api_key = setting_value(provider.api_key_setting) if provider.api_key_setting else ""
     if provider.api_key_setting and not api_key:

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from billing.models import Price
 from chat.exceptions import ModelUnavailable
-from chat.models import AIModel, Provider
+from chat.models import AIModel, Provider, origin_of
 from chat.providers.registry import adapter_for, availability, provider_config_for
 
 pytestmark = pytest.mark.django_db
@@ -163,6 +163,88 @@ def test_keys_never_appear_in_configs_reasons_or_errors(settings, monkeypatch):
     assert SECRET not in reason
     assert SECRET not in str(raised.value)
     assert SECRET not in repr(raised.value)
+
+
+MOVED = "OpenRouter's address changed since its key was set; an admin must confirm the key for the new address."
+
+
+def test_a_key_goes_only_to_the_origin_it_was_bound_to(monkeypatch):
+    monkeypatch.setenv("OPENROUTER_API_KEY", SECRET)
+    openrouter = Provider.objects.create(
+        slug="openrouter", name="OpenRouter", base_url="https://openrouter.ai/api/v1",
+        api_key_setting="OPENROUTER_API_KEY",
+    )  # fmt: skip
+    assert openrouter.key_bound_origin == "https://openrouter.ai"
+
+    openrouter.base_url = "https://OpenRouter.ai:443/api/v2"  # the same origin, spelled differently
+    assert provider_config_for(openrouter).api_key == SECRET
+
+    for elsewhere in ("https://openrouter.ai.evil.example/api/v1", "http://openrouter.ai/api/v1",
+                      "https://openrouter.ai:8443/api/v1"):  # fmt: skip
+        openrouter.base_url = elsewhere
+        with pytest.raises(ModelUnavailable) as raised:
+            provider_config_for(openrouter)
+        assert raised.value.detail == MOVED
+        assert availability(admin_added_model(openrouter, slug=f"m-{len(elsewhere)}")) == (False, MOVED)
+
+
+def test_a_base_url_from_the_environment_is_trusted_with_the_key(monkeypatch):
+    monkeypatch.setenv("OPENROUTER_API_KEY", SECRET)
+    monkeypatch.delenv("OPENROUTER_BASE_URL", raising=False)
+    openrouter = Provider.objects.create(
+        slug="openrouter", name="OpenRouter", base_url="https://openrouter.ai/api/v1",
+        base_url_setting="OPENROUTER_BASE_URL", api_key_setting="OPENROUTER_API_KEY",
+    )  # fmt: skip
+    Provider.objects.filter(pk=openrouter.pk).update(key_bound_origin="https://elsewhere.example")
+    openrouter.refresh_from_db()
+    with pytest.raises(ModelUnavailable):
+        provider_config_for(openrouter)  # the stored base URL is not where the key was confirmed
+
+    monkeypatch.setenv("OPENROUTER_BASE_URL", "http://proxy.internal:8080/v1")
+
+    config = provider_config_for(openrouter)
+    assert (config.base_url, config.api_key) == ("http://proxy.internal:8080/v1", SECRET)
+
+
+@pytest.mark.parametrize(
+    "base_url",
+    [
+        "http://evil.example\\@openrouter.ai/api/v1",  # parsers disagree on which host this is
+        "https://openrouter.ai@evil.example/api/v1",  # credentials before the host
+        "https://openrouter.ai%2f@evil.example/api/v1",
+        "https:///openrouter.ai/api/v1",
+    ],
+)
+def test_a_base_url_whose_host_is_ambiguous_never_carries_a_key(monkeypatch, base_url):
+    monkeypatch.setenv("OPENROUTER_API_KEY", SECRET)
+    openrouter = Provider.objects.create(
+        slug="openrouter", name="OpenRouter", base_url=base_url, api_key_setting="OPENROUTER_API_KEY"
+    )
+
+    assert openrouter.key_bound_origin == ""
+    with pytest.raises(ModelUnavailable) as raised:
+        provider_config_for(openrouter)
+    assert raised.value.detail == MOVED
+
+
+@pytest.mark.parametrize(
+    ("url", "origin"),
+    [
+        ("https://api.openai.com/v1", "https://api.openai.com"),
+        ("HTTPS://API.OpenAI.com:443", "https://api.openai.com"),
+        ("http://localhost:11434/v1", "http://localhost:11434"),
+        ("http://127.0.0.1:80/v1?x=1", "http://127.0.0.1"),
+        ("http://[::1]:8000/v1", "http://[::1]:8000"),
+        ("http://ollama_box:11434", "http://ollama_box:11434"),
+        ("https://api.openai.com@evil.example", ""),
+        ("http://evil.example\\api.openai.com", ""),
+        ("ftp://api.openai.com", ""),
+        ("http://host:99999/v1", ""),
+        ("", ""),
+    ],
+)
+def test_the_origin_a_key_is_bound_to(url, origin):
+    assert origin_of(url) == origin
 
 
 @pytest.mark.parametrize(
