@@ -235,8 +235,8 @@ def test_a_frame_up_to_the_protocol_s_limit_arrives_and_a_larger_one_is_answered
         assert socket.until(lambda f: f["type"] == "pong", timeout=5)  # the socket is still open
         assert Turn.objects.filter(user=user).count() == 1
 
-        socket.ws.send("x" * (SERVER_READ_LIMIT_BYTES + 1))  # more than the server reads: it drops the connection
-        with pytest.raises(ConnectionClosed):
+        with pytest.raises(ConnectionClosed):  # more than the server reads: it drops the connection, maybe mid-send
+            socket.ws.send("x" * (SERVER_READ_LIMIT_BYTES + 1))
             socket.receive(timeout=10)
     finally:
         socket.close()
