@@ -1,8 +1,10 @@
-"""Rate limits per client address and network, counted in the cache (Redis in production: every process shares it).
+"""Rate limits per client address and per network, counted in the cache (Redis in production: every process shares it).
 
-The client's address is allauth's (`ALLAUTH_TRUSTED_PROXY_COUNT` says how many proxies' X-Forwarded-For hops to
-trust), so sign-up, login and our public endpoints agree on who is asking. Windows are fixed: a client may
-send up to `amount` requests in each `seconds`-long window.
+Used where one client could take too much: accounts created (accounts/forms.py) and the public /api/route.
+The client's address is allauth's (`ALLAUTH_TRUSTED_PROXY_COUNT` says how many proxies' X-Forwarded-For hops
+to trust), so sign-up, login and our endpoints agree on who is asking. An IPv6 address counts as its /64 (a
+single host is handed a whole /64); a network is a /24 of IPv4 or a /64 of IPv6. Windows are fixed: up to
+`amount` requests in each `seconds`-long window.
 """
 
 import ipaddress
@@ -11,8 +13,7 @@ import time
 from allauth.account.adapter import get_adapter
 from django.core.cache import cache
 
-IPV4_NETWORK_PREFIX = 24  # a household or an office, as one network
-IPV6_NETWORK_PREFIX = 64  # the smallest network an ISP hands out
+NETWORK_PREFIX = {4: 24, 6: 64}  # a household or an office; the smallest network an ISP hands out
 
 
 def client_ip(request) -> str:
@@ -20,21 +21,39 @@ def client_ip(request) -> str:
     return get_adapter(request).get_client_ip(request)
 
 
+def address_of(ip: str) -> str:
+    """Return what counts as one client address: an IPv4 address, or an IPv6 address's /64."""
+    address = _parse(ip)
+    if address is None:
+        return ip
+    return str(address) if address.version == 4 else _network(address)
+
+
 def network_of(ip: str) -> str:
     """Return the network an address belongs to (/24 for IPv4, /64 for IPv6); an unparsable one is its own."""
-    try:
-        address = ipaddress.ip_address(ip)
-    except ValueError:
-        return ip
-    prefix = IPV4_NETWORK_PREFIX if address.version == 4 else IPV6_NETWORK_PREFIX
-    return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
+    address = _parse(ip)
+    return ip if address is None else _network(address)
+
+
+def over_limits(request, *, action: str, per_address: int, per_network: int, seconds: int) -> int | None:
+    """Count one request of this client for `action`; return the seconds to wait if over a limit, else None.
+
+    A limit of 0 is no limit.
+    """
+    ip = client_ip(request)
+    waits = [
+        retry_after(action=action, key=key, amount=amount, seconds=seconds)
+        for key, amount in ((f"address:{address_of(ip)}", per_address), (f"network:{network_of(ip)}", per_network))
+        if amount > 0
+    ]
+    return max((wait for wait in waits if wait is not None), default=None)
 
 
 def retry_after(*, action: str, key: str, amount: int, seconds: int) -> int | None:
     """Count one request of `key` for `action`; return the seconds to wait if it is over the limit, else None."""
     now = time.time()
     window = int(now // seconds)
-    counter = f"ratelimit:{action}:{key}:{window}"
+    counter = _counter(action, key, seconds, now)
     if cache.add(counter, 1, timeout=seconds + 1):
         count = 1
     else:
@@ -46,3 +65,32 @@ def retry_after(*, action: str, key: str, amount: int, seconds: int) -> int | No
     if count <= amount:
         return None
     return max(1, int((window + 1) * seconds - now))
+
+
+def forget(ip: str, *, action: str, seconds: int) -> None:
+    """Forget this window's count of `action` for an address and its network (tests start from nothing)."""
+    now = time.time()
+    cache.delete_many(
+        [
+            _counter(action, f"address:{address_of(ip)}", seconds, now),
+            _counter(action, f"network:{network_of(ip)}", seconds, now),
+        ]
+    )
+
+
+def _counter(action: str, key: str, seconds: int, now: float) -> str:
+    return f"ratelimit:{action}:{seconds}:{key}:{int(now // seconds)}"
+
+
+def _parse(ip: str):
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return None
+    if address.version == 6 and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
+
+
+def _network(address) -> str:
+    return str(ipaddress.ip_network(f"{address}/{NETWORK_PREFIX[address.version]}", strict=False))

@@ -8,12 +8,29 @@ script or style.
 """
 
 import secrets
+from urllib.parse import urlsplit
 
+from django.conf import settings
+
+STRIPE_API = "https://api.stripe.com"
+STRIPE_CHECKOUT = "https://checkout.stripe.com"
 POLICY = (
     "default-src 'self'; script-src 'self' 'nonce-{nonce}'; style-src 'self'; img-src 'self' data:; "
-    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self' {checkout}; "
     "frame-ancestors 'none'"
 )
+
+
+def checkout_origin() -> str:
+    """Return the origin of Stripe Checkout's pages, where the top-up form's redirect goes.
+
+    form-action governs where a form's redirects may lead as well. A local stand-in for Stripe
+    (STRIPE_API_BASE) serves its own Checkout pages.
+    """
+    if settings.STRIPE_API_BASE.rstrip("/") == STRIPE_API:
+        return STRIPE_CHECKOUT
+    parts = urlsplit(settings.STRIPE_API_BASE)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 class ContentSecurityPolicyMiddleware:
@@ -25,5 +42,6 @@ class ContentSecurityPolicyMiddleware:
     def __call__(self, request):
         request.csp_nonce = secrets.token_urlsafe(16)
         response = self.get_response(request)
-        response.headers.setdefault("Content-Security-Policy", POLICY.format(nonce=request.csp_nonce))
+        policy = POLICY.format(nonce=request.csp_nonce, checkout=checkout_origin())
+        response.headers.setdefault("Content-Security-Policy", policy)
         return response

@@ -16,7 +16,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from accounts.rate_limits import client_ip, network_of, retry_after
+from accounts.rate_limits import over_limits
 from chat.exceptions import ContextTooLong, ModelUnavailable, UnknownModel
 from chat.protocol import MAX_CONTENT_CHARS, MAX_ID, Text
 from chat.routing.table import choose_model
@@ -50,13 +50,9 @@ def bad_request(code: str, detail: str, status: int = 400) -> JsonResponse:
 
 def too_many_requests(request) -> JsonResponse | None:
     """Return a 429 when this client (or its network) is over its share of requests a minute, else None."""
-    ip = client_ip(request)
     per_minute = settings.ROUTE_REQUESTS_PER_MINUTE
-    waits = [
-        retry_after(action="route", key=f"ip:{ip}", amount=per_minute, seconds=60),
-        retry_after(action="route", key=f"net:{network_of(ip)}", amount=4 * per_minute, seconds=60),
-    ]
-    if (wait := max((w for w in waits if w is not None), default=None)) is None:
+    wait = over_limits(request, action="route", per_address=per_minute, per_network=4 * per_minute, seconds=60)
+    if wait is None:
         return None
     response = bad_request(
         "rate_limited", f"Too many requests: {per_minute} a minute; try again in {wait} seconds.", status=429

@@ -105,6 +105,8 @@ def test_every_page_is_served_under_the_content_security_policy(ada, path):
     assert response.status_code == 200
     policy = response["Content-Security-Policy"]
     assert "script-src 'self' 'nonce-" in policy and "unsafe-inline" not in policy
+    # A form may lead here and to Stripe Checkout only (the top-up form's redirect goes there).
+    assert "form-action 'self' https://checkout.stripe.com;" in policy
 
 
 def test_the_admin_is_served_under_the_content_security_policy(admin_client):
