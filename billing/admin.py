@@ -23,6 +23,7 @@ from billing.models import (
     Price,
     StripeDispute,
     StripeEvent,
+    StripeRefund,
     TopUp,
     Wallet,
 )
@@ -293,6 +294,13 @@ class StripeEventAdmin(ReadOnlyAdmin):
     list_display = ["event_id", "type", "livemode", "received_at"]
     list_filter = ["type", "livemode"]
     search_fields = ["event_id"]
+
+
+@admin.register(StripeRefund)
+class StripeRefundAdmin(ReadOnlyAdmin):
+    list_display = ["refund_id", "topup", "amount_cents", "applied_cents", "status", "created_at"]
+    list_filter = ["status"]
+    search_fields = ["refund_id", "topup__wallet__user__email"]
 
 
 @admin.register(StripeDispute)

@@ -83,7 +83,10 @@ class BillingSettings(models.Model):
         default=Decimal(0),
         help_text="Added to every model's price unless the model's price sets its own markup.",
     )
-    signup_grant_credits = models.PositiveBigIntegerField(default=200_000, help_text="Free credits for a new account.")
+    signup_grant_credits = models.PositiveBigIntegerField(
+        default=200_000,
+        help_text="Free credits for a new account, given once its email address is verified. 0: none.",
+    )
     min_topup_usd = models.DecimalField(max_digits=8, decimal_places=2, default=Decimal("1.00"))
     max_topup_usd = models.DecimalField(max_digits=8, decimal_places=2, default=Decimal("500.00"))
     hold_minutes = models.PositiveIntegerField(
@@ -347,6 +350,36 @@ class StripeEvent(models.Model):
 
     def __str__(self):
         return f"{self.type} {self.event_id}"
+
+
+class StripeRefund(models.Model):
+    """A refund of a top-up as the ledger counted it; one row per Stripe refund id, written when it is taken.
+
+    `applied_cents` is what it added to the top-up's `refunded_cents`: less than `amount_cents` when refunds
+    would add up past the top-up's amount (capped there), and possibly worth no credits at all. A failed
+    refund gives back exactly that, so a capped or zero-credit refund that fails leaves the top-up as before.
+    """
+
+    class Status(models.TextChoices):
+        TAKEN = "taken"
+        REVERSED = "reversed"  # the refund failed or was canceled: its cents and credits were given back
+
+    refund_id = models.CharField(max_length=255, primary_key=True)
+    topup = models.ForeignKey(TopUp, on_delete=models.PROTECT, related_name="refunds")
+    amount_cents = models.PositiveIntegerField(help_text="What Stripe refunded.")
+    applied_cents = models.PositiveIntegerField(help_text="What counted against the top-up (capped at its amount).")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.TAKEN)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(applied_cents__lte=F("amount_cents")), name="stripe_refund_applied_within_amount"
+            ),
+        ]
+
+    def __str__(self):
+        return f"Refund {self.refund_id} ({self.status})"
 
 
 class StripeDispute(models.Model):

@@ -6,6 +6,7 @@ from decimal import Decimal
 from itertools import groupby
 from operator import itemgetter
 
+from allauth.account.models import EmailAddress
 from django.db.models import Count, QuerySet, Sum
 
 from billing.models import BillingSettings, Hold, LedgerEntry, Wallet
@@ -42,6 +43,15 @@ def ledger_for(user) -> QuerySet[LedgerEntry]:
         .select_related("hold__model", "price", "topup")
         .order_by("-created_at", "-id")
     )
+
+
+def signup_credits_awaiting_verification_for(user) -> int:
+    """Return the free credits verifying an email address would still add to the user's wallet (0: none)."""
+    credits = BillingSettings.load().signup_grant_credits
+    if not credits or EmailAddress.objects.filter(user=user, verified=True).exists():
+        return 0
+    granted = LedgerEntry.objects.filter(wallet__user=user, kind=LedgerEntry.Kind.SIGNUP_GRANT).exists()
+    return 0 if granted else credits
 
 
 def usage_for(user) -> QuerySet[LedgerEntry]:

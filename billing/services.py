@@ -10,12 +10,23 @@ from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
+from allauth.account.models import EmailAddress
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from billing.exceptions import InsufficientCredits, InvalidTopUp, PriceMissing, WalletRestricted
-from billing.models import BillingSettings, CreditPack, Hold, LedgerEntry, Price, StripeDispute, TopUp, Wallet
+from billing.models import (
+    BillingSettings,
+    CreditPack,
+    Hold,
+    LedgerEntry,
+    Price,
+    StripeDispute,
+    StripeRefund,
+    TopUp,
+    Wallet,
+)
 from billing.pricing import Rate, cents, cost_of, credits_for_usd
 
 
@@ -245,11 +256,15 @@ def release_expired_holds(*, now=None) -> int:
 
 @transaction.atomic
 def grant_signup_credits(*, user) -> LedgerEntry | None:
-    """Give a new account the admin-set free credits, once per account."""
+    """Give an account the admin-set free credits once it has a verified email address; once per account.
+
+    Only a verified address earns them, so an address that cannot receive mail earns nothing; the key names
+    the account, so a second confirmation or a second address never grants again. 0 credits: no entry.
+    """
     credits = BillingSettings.load().signup_grant_credits
-    wallet = wallet_for(user)
-    if not credits:
+    if not credits or not EmailAddress.objects.filter(user=user, verified=True).exists():
         return None
+    wallet = wallet_for(user)
     return post_entry(
         wallet_id=wallet.pk,
         kind=LedgerEntry.Kind.SIGNUP_GRANT,
@@ -390,14 +405,24 @@ def _credits_for_cents(topup: TopUp, cents_total: int) -> int:
 
 @transaction.atomic
 def apply_refund(*, topup: TopUp, refund_id: str, amount_cents: int) -> LedgerEntry | None:
-    """Take back the credits a refund paid for, once per refund id; partial refunds add up without drift."""
+    """Take back the credits a refund paid for, once per refund id; partial refunds add up without drift.
+
+    Refunds count against the top-up up to its amount; the cents each one counted are recorded (a
+    `StripeRefund`), also when they are worth no credits, so a replay or a later failure knows them.
+    """
     key = f"refund:{refund_id}"
     topup = TopUp.objects.select_for_update(no_key=True).get(pk=topup.pk)  # serialises replays of this refund
     existing = LedgerEntry.objects.filter(idempotency_key=key).first()
-    if existing is not None:
+    if existing is not None or StripeRefund.objects.filter(refund_id=refund_id).exists():
         return existing
     refunded_after = min(topup.refunded_cents + amount_cents, topup.amount_cents)
     credits = _credits_for_cents(topup, refunded_after) - _credits_for_cents(topup, topup.refunded_cents)
+    StripeRefund.objects.create(
+        refund_id=refund_id,
+        topup=topup,
+        amount_cents=amount_cents,
+        applied_cents=refunded_after - topup.refunded_cents,
+    )
     topup.refunded_cents = refunded_after
     topup.save(update_fields=["refunded_cents"])
     if credits <= 0:
@@ -414,15 +439,31 @@ def apply_refund(*, topup: TopUp, refund_id: str, amount_cents: int) -> LedgerEn
 
 @transaction.atomic
 def reverse_refund(*, topup: TopUp, refund_id: str, amount_cents: int) -> LedgerEntry | None:
-    """Give back what a refund took when the refund failed; once per refund id."""
+    """Give back what a refund took when the refund failed, once per refund id: its cents, credits and debt.
+
+    Returns the reversal entry, or None when the refund took no credits (or was never taken).
+    """
     topup = TopUp.objects.select_for_update(no_key=True).get(pk=topup.pk)  # serialises replays of this refund
+    refund = StripeRefund.objects.filter(refund_id=refund_id).first()
     original = LedgerEntry.objects.filter(idempotency_key=f"refund:{refund_id}").first()
     key = f"refund_failed:{refund_id}"
-    if original is None or LedgerEntry.objects.filter(idempotency_key=key).exists():
+    if refund is not None:
+        if refund.status == StripeRefund.Status.REVERSED:
+            return None
+        given_back_cents = refund.applied_cents
+        refund.status = StripeRefund.Status.REVERSED
+        refund.save(update_fields=["status"])
+    elif original is None or LedgerEntry.objects.filter(idempotency_key=key).exists():
         return None
-    topup.refunded_cents = max(topup.refunded_cents - amount_cents, 0)
+    else:  # taken before refunds were recorded (migration 0005): the cents it counted are not known exactly
+        given_back_cents = min(amount_cents, topup.refunded_cents)
+    topup.refunded_cents -= given_back_cents
     topup.save(update_fields=["refunded_cents"])
-    return _reverse(original, key=key, memo="Refund failed: credits restored")
+    if original is None:
+        return None  # it was worth no credits: nothing to give back but its cents
+    entry = _reverse(original, key=key, memo="Refund failed: credits restored")
+    refresh_restriction(wallet_id=topup.wallet_id)  # the debt it recorded may be forgiven now
+    return entry
 
 
 @transaction.atomic

@@ -121,7 +121,7 @@ def verify_webhook(payload: bytes, signature_header: str) -> stripe.Event:
         return stripe.Webhook.construct_event(payload, signature_header, settings.STRIPE_WEBHOOK_SECRET)
     except stripe.SignatureVerificationError as error:
         raise InvalidWebhook("Invalid Stripe signature.") from error
-    except ValueError as error:  # not UTF-8 or not JSON (checked after the signature, so rarely reached)
+    except (ValueError, AttributeError) as error:  # not UTF-8, not JSON, or JSON but not an object (signed)
         raise InvalidWebhook("The body is not a Stripe event.") from error
 
 

@@ -17,7 +17,14 @@ from accounts.decorators import api_login_required
 from billing.forms import AutoCeilingForm, EstimateForm
 from billing.models import BillingSettings, CreditPack
 from billing.pricing import cost_of, usd_for_credits, usd_string
-from billing.selectors import ledger_for, pending_holds_for, spending_by_model_for, usage_for, wallet_of
+from billing.selectors import (
+    ledger_for,
+    pending_holds_for,
+    signup_credits_awaiting_verification_for,
+    spending_by_model_for,
+    usage_for,
+    wallet_of,
+)
 from billing.services import current_rate, set_auto_ceiling
 from chat.routing.table import TYPICAL_PROMPT_TOKENS, typical_reply_costs
 from chat.selectors import auto_spending_for, catalog_models
@@ -122,6 +129,7 @@ def wallet_page(request):
             "entries": entries,
             "packs": CreditPack.objects.filter(active=True),
             "billing": billing,
+            "signup_credits_awaiting_verification": signup_credits_awaiting_verification_for(request.user),
         },
     )
 

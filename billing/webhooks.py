@@ -12,7 +12,7 @@ service called here is also idempotent on its business key (session, refund or d
 | checkout.session.async_payment_failed        | mark the top-up failed (a paid one is never changed back)       |
 | checkout.session.expired                     | mark the top-up expired (idem)                                  |
 | refund.created / refund.updated              | pending or succeeded: take back that refund's credits, once     |
-| refund.failed (or status failed / canceled)  | give them back (a reversal entry)                               |
+| refund.failed (or status failed / canceled)  | give back its credits, debt and cents (a reversal entry)        |
 | charge.refunded                              | each refund listed in `refunds.data`, as above                  |
 | charge.dispute.created                       | restrict the wallet, take back the disputed credits             |
 | charge.dispute.closed                        | won (or warning_closed): restore them; lost: keep them taken    |
@@ -27,9 +27,16 @@ never taken back later by an older snapshot of it. A dispute closed before it wa
 Answers: 400 for a missing, forged or stale signature (nothing recorded); 200 once the event is applied, was
 applied before, is for the other mode (test vs live), or concerns no top-up of ours (logged); 503 when the
 API was needed and unreachable, and 500 on an unexpected error: nothing is recorded, so Stripe retries.
+
+A correctly signed event that lacks a field this module reads (`id`, `type`, `livemode`, `data.object`, or
+the id, amount or status of its refund, dispute or session), or has one of another type, is also a 400 and
+changes nothing, not even the record of the event: such a body means Stripe and this code disagree on the
+event's shape (an API version change), so Stripe keeps retrying it for days, the dashboard shows the
+failures, and the events are applied once the code is fixed instead of being lost behind a 200.
 """
 
 import logging
+from collections.abc import Mapping
 
 from django.db import IntegrityError, transaction
 from django.http import HttpResponse, HttpResponseBadRequest
@@ -48,6 +55,8 @@ logger = logging.getLogger(__name__)
 REFUND_TAKEN = {"pending", "succeeded"}  # pending: the money is on its way back, so the credits stop now
 REFUND_UNDONE = {"failed", "canceled"}  # final states: the money stayed with us
 DISPUTE_WON = {"won": True, "warning_closed": True, "lost": False}
+ID_MAX_LENGTH = 200  # Stripe's ids are about 30 characters; ledger keys add a prefix to them (255 at most)
+CENTS_MAX = 2**31 - 1  # the largest amount the database stores; Stripe's own limit is far below it
 
 
 @csrf_exempt
@@ -59,52 +68,122 @@ def stripe_webhook(request):
     except InvalidWebhook as error:
         logger.warning("Refused a Stripe webhook: %s", error.detail)
         return HttpResponseBadRequest(error.detail, content_type="text/plain")
-    if event.livemode != stripe_gateway.key_is_live():
-        logger.warning(
-            "Ignored Stripe event %s (%s): it is for the other mode than this server's key.", event.id, event.type
-        )
-        return HttpResponse("Ignored: the event is for the other mode.", content_type="text/plain")
+    event = event.to_dict(for_json=True)
     try:
-        applied = apply_event(event.to_dict(for_json=True))
+        if _flag(event, "livemode", "event") != stripe_gateway.key_is_live():
+            logger.warning(
+                "Ignored Stripe event %s (%s): it is for the other mode than this server's key.",
+                event.get("id"),
+                event.get("type"),
+            )
+            return HttpResponse("Ignored: the event is for the other mode.", content_type="text/plain")
+        applied = apply_event(event)
+    except InvalidWebhook as error:
+        logger.error("Refused a signed Stripe event %r of an unexpected shape: %s", event.get("id"), error.detail)
+        return HttpResponseBadRequest(error.detail, content_type="text/plain")
     except PaymentProviderError as error:
         return HttpResponse(error.detail, status=503, content_type="text/plain")
     return HttpResponse("Applied." if applied else "Already applied.", content_type="text/plain")
 
 
 def apply_event(event: dict) -> bool:
-    """Record a verified event and apply it, in one transaction; return False if it was applied before."""
+    """Record a verified event and apply it, in one transaction; return False if it was applied before.
+
+    Raise InvalidWebhook (nothing recorded, nothing changed) if the event lacks a field that is read.
+    """
+    event_id, event_type = _id(event, "id", "event"), _id(event, "type", "event")
+    livemode = _flag(event, "livemode", "event")
+    data_object = _object(_object(event, "data", "event"), "object", "event.data")
     with transaction.atomic():
         try:
             with transaction.atomic():  # only a duplicate event id may be taken for "already applied"
-                StripeEvent.objects.create(
-                    event_id=event["id"], type=event["type"], livemode=event["livemode"], payload=event
-                )
+                StripeEvent.objects.create(event_id=event_id, type=event_type, livemode=livemode, payload=event)
         except IntegrityError:
             return False
-        handler = HANDLERS.get(event["type"])
+        handler = HANDLERS.get(event_type)
         if handler is not None:
-            handler(event["data"]["object"])
+            handler(data_object)  # a field it lacks raises InvalidWebhook, which rolls the record back too
     return True
+
+
+# --- Reading fields: each one this module uses, of the type it needs, or InvalidWebhook -----------------
+
+
+def _missing(where: str, name: str, wanted: str) -> InvalidWebhook:
+    return InvalidWebhook(f"The signed event has no valid {where}.{name}: {wanted} expected.")
+
+
+def _object(parent: Mapping, name: str, where: str) -> dict:
+    value = parent.get(name)
+    if not isinstance(value, Mapping):
+        raise _missing(where, name, "an object")
+    return value
+
+
+def _id(parent: Mapping, name: str, where: str) -> str:
+    value = parent.get(name)
+    if not isinstance(value, str) or not value or len(value) > ID_MAX_LENGTH:
+        raise _missing(where, name, f"a string of 1 to {ID_MAX_LENGTH} characters")
+    return value
+
+
+def _optional_text(parent: Mapping, name: str, where: str) -> str | None:
+    value = parent.get(name)
+    if value is not None and not isinstance(value, str):
+        raise _missing(where, name, "a string or null")
+    return value
+
+
+def _flag(parent: Mapping, name: str, where: str) -> bool:
+    value = parent.get(name)
+    if not isinstance(value, bool):
+        raise _missing(where, name, "true or false")
+    return value
+
+
+def _cents(parent: Mapping, where: str) -> int:
+    value = parent.get("amount")
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= CENTS_MAX:
+        raise _missing(where, "amount", "a whole number of cents")
+    return value
+
+
+def _session(session_object: dict) -> CheckoutSession:
+    """Read a Checkout Session, checking the fields that decide which top-up it pays and whether it is paid."""
+    _id(session_object, "id", "session")
+    for name in ("client_reference_id", "payment_status", "currency"):
+        _optional_text(session_object, name, "session")
+    if not isinstance(session_object.get("metadata") or {}, Mapping):
+        raise _missing("session", "metadata", "an object")
+    amount_total = session_object.get("amount_total")
+    if amount_total is not None and (isinstance(amount_total, bool) or not isinstance(amount_total, int)):
+        raise _missing("session", "amount_total", "a whole number of cents")
+    payment_intent = session_object.get("payment_intent")
+    if isinstance(payment_intent, Mapping):  # expanded
+        _id(payment_intent, "id", "session.payment_intent")
+    elif payment_intent is not None:
+        _id(session_object, "payment_intent", "session")
+    return CheckoutSession.from_object(session_object)
 
 
 # --- Checkout Sessions -------------------------------------------------------------------------------
 
 
 def _session_paid_or_pending(session_object: dict) -> None:
-    session = CheckoutSession.from_object(session_object)
+    session = _session(session_object)
     topup = topup_for_session(session)
     if topup is not None:
         fulfil_checkout(topup=topup, session=session)
 
 
 def _session_failed(session_object: dict) -> None:
-    topup = topup_for_session(CheckoutSession.from_object(session_object))
+    topup = topup_for_session(_session(session_object))
     if topup is not None:
         fail_topup(topup=topup, status=TopUp.Status.FAILED)
 
 
 def _session_expired(session_object: dict) -> None:
-    topup = topup_for_session(CheckoutSession.from_object(session_object))
+    topup = topup_for_session(_session(session_object))
     if topup is not None:
         fail_topup(topup=topup, status=TopUp.Status.EXPIRED)
 
@@ -142,49 +221,62 @@ def _refund_undone(refund_id: str) -> bool:
     ).exists()
 
 
-def _apply_refund_state(topup: TopUp, refund: dict) -> None:
-    status = refund.get("status")
+def _refund_fields(refund: Mapping) -> tuple[str, int, str | None]:
+    """Return a refund's id, amount in cents and status, or raise InvalidWebhook."""
+    return _id(refund, "id", "refund"), _cents(refund, "refund"), _optional_text(refund, "status", "refund")
+
+
+def _apply_refund_state(topup: TopUp, refund_id: str, amount_cents: int, status: str | None) -> None:
     if status in REFUND_TAKEN:
-        if _refund_undone(refund["id"]):
-            logger.info("Refund %s already failed; a late '%s' snapshot of it is ignored.", refund["id"], status)
+        if _refund_undone(refund_id):
+            logger.info("Refund %s already failed; a late '%s' snapshot of it is ignored.", refund_id, status)
             return
-        apply_refund(topup=topup, refund_id=refund["id"], amount_cents=refund["amount"])
+        apply_refund(topup=topup, refund_id=refund_id, amount_cents=amount_cents)
     elif status in REFUND_UNDONE:
-        reverse_refund(topup=topup, refund_id=refund["id"], amount_cents=refund["amount"])
+        reverse_refund(topup=topup, refund_id=refund_id, amount_cents=amount_cents)
 
 
 def _refund_changed(refund: dict) -> None:
-    topup = _topup_for_payment(refund.get("payment_intent"))
+    fields = _refund_fields(refund)
+    topup = _topup_for_payment(_optional_text(refund, "payment_intent", "refund"))
     if topup is not None:
-        _apply_refund_state(topup, refund)
+        _apply_refund_state(topup, *fields)
 
 
 def _charge_refunded(charge: dict) -> None:
     # Since API version 2022-11-15 a charge no longer lists its refunds; refund.* events then carry them.
-    refunds = (charge.get("refunds") or {}).get("data") or []
+    listed = charge.get("refunds") or {}
+    refunds = (listed.get("data") or []) if isinstance(listed, Mapping) else None
+    if not isinstance(refunds, list) or not all(isinstance(refund, Mapping) for refund in refunds):
+        raise _missing("charge", "refunds.data", "a list of refunds")
     if not refunds:
         return
-    topup = _topup_for_payment(charge.get("payment_intent"))
+    fields = [_refund_fields(refund) for refund in refunds]
+    topup = _topup_for_payment(_optional_text(charge, "payment_intent", "charge"))
     if topup is not None:
-        for refund in refunds:
-            _apply_refund_state(topup, refund)
+        for refund_fields in fields:
+            _apply_refund_state(topup, *refund_fields)
 
 
 def _dispute_created(dispute: dict) -> None:
-    topup = _topup_for_payment(dispute.get("payment_intent"))
+    dispute_id, amount_cents = _id(dispute, "id", "dispute"), _cents(dispute, "dispute")
+    topup = _topup_for_payment(_optional_text(dispute, "payment_intent", "dispute"))
     if topup is not None:
-        open_dispute(topup=topup, dispute_id=dispute["id"], amount_cents=dispute["amount"])
+        open_dispute(topup=topup, dispute_id=dispute_id, amount_cents=amount_cents)
 
 
 def _dispute_closed(dispute: dict) -> None:
-    won = DISPUTE_WON.get(dispute.get("status"))
+    dispute_id, amount_cents = _id(dispute, "id", "dispute"), _cents(dispute, "dispute")
+    status = _optional_text(dispute, "status", "dispute")
+    payment_intent = _optional_text(dispute, "payment_intent", "dispute")
+    won = DISPUTE_WON.get(status)
     if won is None:
-        logger.warning("Dispute %s closed with status %r; left open.", dispute["id"], dispute.get("status"))
+        logger.warning("Dispute %s closed with status %r; left open.", dispute_id, status)
         return
-    topup = _topup_for_payment(dispute.get("payment_intent"))
+    topup = _topup_for_payment(payment_intent)
     if topup is not None:
-        open_dispute(topup=topup, dispute_id=dispute["id"], amount_cents=dispute["amount"])  # if it came first
-        close_dispute(dispute_id=dispute["id"], won=won)
+        open_dispute(topup=topup, dispute_id=dispute_id, amount_cents=amount_cents)  # if it came first
+        close_dispute(dispute_id=dispute_id, won=won)
 
 
 HANDLERS = {

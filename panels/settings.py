@@ -200,6 +200,14 @@ ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_EMAIL_VERIFICATION = env_str("ACCOUNT_EMAIL_VERIFICATION", "optional")
+# Accounts one client may create per hour, from its address (an IPv6 one counts as its /64) and from its
+# network (/24 for IPv4, /64 for IPv6), counted in the cache (accounts/rate_limits.py); 0 lifts a limit.
+# allauth's own "signup" limit counts attempts a minute.
+SIGNUPS_PER_HOUR_PER_ADDRESS = env_int("SIGNUPS_PER_HOUR_PER_ADDRESS", 5)
+SIGNUPS_PER_HOUR_PER_NETWORK = env_int("SIGNUPS_PER_HOUR_PER_NETWORK", 20)
+ACCOUNT_FORMS = {"signup": "accounts.forms.SignupForm"}
+# Proxies in front that append the client's address to X-Forwarded-For (else every client is the proxy).
+ALLAUTH_TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 1 if env_bool("BEHIND_TLS_PROXY", False) else 0)
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = True
 LOGIN_REDIRECT_URL = "/chat/"

@@ -8,6 +8,7 @@ import pytest
 from billing.models import BillingSettings, Wallet
 from billing.services import ChargedUsage, HoldRequest, place_holds, settle
 from tests.conftest import fund
+from tests.factories import verify_email
 
 pytestmark = pytest.mark.django_db
 
@@ -75,6 +76,7 @@ def test_the_wallet_api_asks_anonymous_callers_to_log_in(client):
 
 
 def test_the_wallet_page_shows_balance_holds_and_every_entry_with_its_cause(client, user, priced_model):
+    verify_email(user)  # the signup grant: "Welcome credits"
     fund(user, 2_000_000)
     hold_a, hold_b = place_holds(
         user=user,

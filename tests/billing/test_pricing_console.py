@@ -3,6 +3,7 @@
 import pytest
 
 from billing.models import BillingSettings, LedgerEntry, Wallet
+from tests.conftest import fund
 
 pytestmark = pytest.mark.django_db
 
@@ -58,6 +59,7 @@ def test_an_admin_grant_that_would_overdraw_is_refused_and_changes_nothing(admin
 
 
 def test_ledger_entries_cannot_be_edited_or_deleted_in_the_admin(admin_client, user):
+    fund(user, 5_000)
     entry = LedgerEntry.objects.get(wallet__user=user)
     assert admin_client.post(f"/admin/billing/ledgerentry/{entry.pk}/delete/", {"post": "yes"}).status_code == 403
     assert LedgerEntry.objects.filter(pk=entry.pk).exists()

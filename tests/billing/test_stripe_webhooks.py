@@ -4,13 +4,17 @@ import itertools
 import json
 import threading
 import time
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
 from django.db import connections
+from django.http import HttpResponse
 from django.test import Client
 
 from billing.ledger import ledger_mismatches
-from billing.models import LedgerEntry, StripeDispute, StripeEvent, TopUp, Wallet
+from billing.models import BillingSettings, LedgerEntry, StripeDispute, StripeEvent, TopUp, Wallet
+from billing.services import ChargedUsage, HoldRequest, place_holds, settle
 from billing.stripe_standin import signature_header, signed_event
 from tests.billing.conftest import (
     WEBHOOK_SECRET,
@@ -563,3 +567,217 @@ def test_a_dispute_after_a_partial_refund_takes_back_only_what_was_not_refunded(
     post_event("charge.dispute.created", dispute_object(payment_intent, 1000, dispute_id="dp_1"))
 
     assert before - balance(user) == 12_000_000  # the $6.00 not refunded
+
+
+# --- Failed refunds: everything a refund changed goes back -----------------------------------------------
+
+
+@pytest.fixture
+def spent_dollar(open_topup, stripe_standin, user, priced_model):
+    """Return (a paid $1 top-up, its PaymentIntent id) after replies spent 1,800,000 of its 2,000,000 credits."""
+    fund(user, 0)
+    topup = open_topup("1.00")
+    session = stripe_standin.complete(topup.checkout_session_id)
+    assert post_event(COMPLETED, session).status_code == 200
+    (hold,) = place_holds(user=user, requests=[HoldRequest("message:spend", priced_model, 0, 1_500_000)])
+    settle(hold=hold, usage=ChargedUsage(input_tokens=0, output_tokens=1_500_000))  # $0.90 of output
+    assert wallet(user).balance_credits == 200_000
+    topup.refresh_from_db()
+    return topup, session["payment_intent"]
+
+
+def test_a_failed_refund_of_a_spent_topup_pays_the_debt_back_and_lifts_the_restriction(
+    spent_dollar, user, priced_model
+):
+    topup, payment_intent = spent_dollar
+    refund = refund_object(payment_intent, 100, refund_id="re_whole_dollar")
+    post_event("refund.created", refund)
+    assert (wallet(user).balance_credits, wallet(user).debt_credits, wallet(user).restriction) == (
+        0,
+        1_800_000,
+        "debt",
+    )
+
+    response = post_event("refund.failed", refund | {"status": "failed"})
+
+    assert response.status_code == 200
+    topup.refresh_from_db()
+    assert (wallet(user).balance_credits, wallet(user).debt_credits, wallet(user).restriction) == (200_000, 0, "")
+    assert topup.refunded_cents == 0
+    assert ledger_mismatches() == []
+    place_holds(user=user, requests=[HoldRequest("message:after", priced_model, 1_000, 1_000)])  # not restricted
+
+
+def test_a_refund_worth_no_credits_counts_its_cents_once_and_its_failure_gives_them_back(
+    open_topup, stripe_standin, user
+):
+    BillingSettings.objects.filter(pk=1).update(credits_per_usd=50)  # 1 cent buys half a credit
+    topup = open_topup("1.00")
+    session = stripe_standin.complete(topup.checkout_session_id)
+    post_event(COMPLETED, session)
+    refund = refund_object(session["payment_intent"], 1, refund_id="re_one_cent")
+    before = money_state(user)
+
+    post_event("refund.created", refund)
+    post_event("refund.updated", refund)  # the same refund told again
+    topup.refresh_from_db()
+    assert topup.refunded_cents == 1
+    answer = post_event("refund.failed", refund | {"status": "failed"})
+    post_event("refund.failed", refund | {"status": "failed"})
+
+    topup.refresh_from_db()
+    assert (answer.status_code, topup.refunded_cents) == (200, 0)
+    assert topup_entries(topup) == [("topup", 50, 0)]  # no entry that changes nothing
+    assert money_state(user)[:4] == before[:4]
+    assert ledger_mismatches() == []
+
+
+def test_a_refund_of_a_fully_refunded_topup_and_its_failure_change_nothing(credited, user):
+    topup, _, payment_intent = credited
+    post_event("refund.created", refund_object(payment_intent, 1000, refund_id="re_all"))
+    extra = refund_object(payment_intent, 500, refund_id="re_beyond")
+    before = money_state(user)
+
+    created = post_event("refund.created", extra)
+    failed = post_event("refund.failed", extra | {"status": "failed"})
+
+    topup.refresh_from_db()
+    assert (created.status_code, failed.status_code, topup.refunded_cents) == (200, 200, 1000)
+    assert topup_entries(topup) == [("topup", TEN_DOLLARS, 0), ("refund", -TEN_DOLLARS, 0)]
+    assert money_state(user)[:5] == before[:5]
+
+
+def test_a_capped_refund_reversed_in_full_leaves_everything_as_before_it(credited, user):
+    topup, _, payment_intent = credited
+    fund(user, 12_000_000)  # some was spent
+    post_event("refund.created", refund_object(payment_intent, 800, refund_id="re_most"))  # takes 16,000,000
+    capped = refund_object(payment_intent, 500, refund_id="re_past_the_amount")  # only $2.00 of it is left
+    before = money_state(user)
+
+    post_event("refund.created", capped)
+    topup.refresh_from_db()
+    assert (topup.refunded_cents, wallet(user).debt_credits) == (1000, 8_000_000)
+    post_event("refund.failed", capped | {"status": "failed"})
+
+    topup.refresh_from_db()
+    assert topup.refunded_cents == 800
+    after = money_state(user)
+    assert after[:3] == before[:3]  # balance, debt, restriction
+    assert after[4] == before[4]  # top-ups, with what was refunded of each
+    assert ledger_mismatches() == []
+    out = StringIO()
+    call_command("verify_ledger", stdout=out)
+    assert "agree with their ledgers" in out.getvalue()
+
+
+# --- Signed events of an unexpected shape: refused, nothing recorded ----------------------------------------
+
+
+def post_event_shaped(type_: str, data_object, *, drop: tuple[str, ...] = (), **replace) -> HttpResponse:
+    """POST a correctly signed event whose body lacks the `drop`ped top-level fields (or has others replaced)."""
+    payload, _ = signed_event(type_, data_object, secret=WEBHOOK_SECRET)
+    event = {key: value for key, value in json.loads(payload).items() if key not in drop} | replace
+    body = json.dumps(event).encode()
+    return post_signed(body, signature_header(body, secret=WEBHOOK_SECRET))
+
+
+def test_a_signed_event_without_livemode_is_refused_with_400_and_changes_nothing(paid_session, user):
+    _, session = paid_session
+    before = money_state(user)
+
+    response = post_event_shaped(COMPLETED, session, drop=("livemode",))
+
+    assert response.status_code == 400
+    assert b"livemode" in response.content
+    assert money_state(user) == before
+
+
+def test_a_signed_event_without_data_object_is_refused_with_400_and_changes_nothing(credited, user):
+    before = money_state(user)
+
+    response = post_event_shaped("refund.created", None, data={})
+
+    assert response.status_code == 400
+    assert b"data.object" in response.content
+    assert money_state(user) == before
+
+
+def missing(field):
+    return lambda obj: {key: value for key, value in obj.items() if key != field}
+
+
+def replaced(**fields):
+    return lambda obj: obj | fields
+
+
+@pytest.mark.parametrize(
+    ("type_", "shape"),
+    [
+        ("refund.created", missing("amount")),
+        ("refund.created", missing("id")),
+        ("refund.created", replaced(amount="1000")),
+        ("refund.created", replaced(amount=-300)),
+        ("refund.created", replaced(amount=True)),
+        ("refund.created", replaced(status=["succeeded"])),
+        ("refund.created", replaced(payment_intent=["pi_1"])),
+        ("refund.failed", replaced(status="failed", amount=None)),
+        ("charge.dispute.created", missing("amount")),
+        ("charge.dispute.closed", replaced(status={"won": True})),
+    ],
+)
+def test_a_signed_refund_or_dispute_missing_what_we_read_is_refused_and_changes_nothing(credited, user, type_, shape):
+    _, _, payment_intent = credited
+    post_event("refund.created", refund_object(payment_intent, 100, refund_id="re_before"))
+    shaped = (
+        refund_object(payment_intent, 300)
+        if type_.startswith("refund")
+        else dispute_object(payment_intent, 300, dispute_id="dp_shaped", status="won")
+    )
+    before = money_state(user)
+
+    response = post_event(type_, shape(shaped))
+
+    assert response.status_code == 400
+    assert money_state(user) == before
+
+
+@pytest.mark.parametrize(
+    ("type_", "data_object"),
+    [
+        ("checkout.session.completed", {"object": "checkout.session", "payment_status": "paid"}),
+        ("checkout.session.completed", {"id": "cs_test_1", "metadata": ["topup_id"]}),
+        ("checkout.session.expired", []),
+        ("charge.refunded", {"id": "ch_1", "payment_intent": "pi_1", "refunds": [{"id": "re_1"}]}),
+        ("charge.refunded", {"id": "ch_1", "payment_intent": "pi_1", "refunds": {"data": [{"amount": 5}]}}),
+    ],
+)
+def test_a_signed_session_or_charge_of_the_wrong_shape_is_refused_and_changes_nothing(
+    credited, user, type_, data_object
+):
+    before = money_state(user)
+
+    response = post_event(type_, data_object)
+
+    assert response.status_code == 400
+    assert money_state(user) == before
+
+
+@pytest.mark.parametrize(("drop", "replace"), [(("id",), {}), (("type",), {}), ((), {"livemode": "false"})])
+def test_a_signed_event_without_its_id_or_type_is_refused(paid_session, user, drop, replace):
+    _, session = paid_session
+    before = money_state(user)
+
+    response = post_event_shaped(COMPLETED, session, drop=drop, **replace)
+
+    assert response.status_code == 400
+    assert money_state(user) == before
+
+
+@pytest.mark.parametrize("body", [b"[]", b"null", b'"evt_1"', b"{}"])
+def test_a_signed_body_that_is_not_an_event_object_is_refused(paid_session, user, body):
+    before = money_state(user)
+
+    response = post_signed(body, signature_header(body, secret=WEBHOOK_SECRET))
+
+    assert response.status_code == 400
+    assert money_state(user) == before

@@ -1,4 +1,4 @@
-"""The wallet: signup grant, holds before calls, settlement after them, and the ledger behind the balance."""
+"""The wallet: signup grant (on a verified email), holds before calls, settlement after them, the ledger."""
 
 from datetime import timedelta
 from decimal import Decimal
@@ -23,6 +23,7 @@ from billing.services import (
 )
 from billing.tasks import release_expired_holds_task
 from tests.conftest import fund
+from tests.factories import verify_email
 
 pytestmark = pytest.mark.django_db
 
@@ -44,11 +45,15 @@ def wallet_of(user) -> Wallet:
 # --- Signup grant ---------------------------------------------------------------------------------
 
 
-def test_a_new_account_gets_the_signup_grant_once(django_user_model):
+def test_an_account_gets_the_signup_grant_once_its_email_is_verified_and_only_once(django_user_model):
     grant = BillingSettings.load().signup_grant_credits
     person = django_user_model.objects.create_user(email="new@example.com", password="x-long-passphrase")
-    assert wallet_of(person).balance_credits == grant
-    grant_signup_credits(user=person)  # a second attempt, e.g. a retried signal
+    assert grant_signup_credits(user=person) is None  # no verified address yet
+    assert wallet_of(person).balance_credits == 0
+
+    verify_email(person)
+    grant_signup_credits(user=person)  # a second attempt, e.g. a second confirmation
+
     assert wallet_of(person).balance_credits == grant
     assert LedgerEntry.objects.filter(wallet__user=person, kind="signup_grant").count() == 1
 
@@ -56,6 +61,7 @@ def test_a_new_account_gets_the_signup_grant_once(django_user_model):
 def test_the_signup_grant_follows_the_admin_setting(django_user_model):
     BillingSettings.objects.filter(pk=1).update(signup_grant_credits=12_345)
     person = django_user_model.objects.create_user(email="later@example.com", password="x-long-passphrase")
+    verify_email(person)
     assert wallet_of(person).balance_credits == 12_345
 
 
@@ -201,6 +207,7 @@ def test_the_sweeper_releases_holds_left_by_a_crashed_worker(user, priced_model)
 
 
 def test_ledger_entries_cannot_be_changed_or_deleted(user):
+    fund(user, 5_000)
     entry = LedgerEntry.objects.get(wallet__user=user)
     entry.memo = "rewritten"
     with pytest.raises(LedgerIsAppendOnly):
@@ -213,6 +220,7 @@ def test_ledger_entries_cannot_be_changed_or_deleted(user):
 def test_the_database_itself_refuses_to_rewrite_the_ledger(user):
     from django.db import DatabaseError, transaction
 
+    fund(user, 5_000)
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
         LedgerEntry.objects.filter(wallet__user=user).update(amount_credits=10**9)
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
