@@ -1,1 +1,4 @@
-"""Development and test stand-ins for the outside services: the AI providers and Stripe. Never used in production."""
+"""Stand-ins for the outside services (AI providers, Stripe), for development and tests; the product never imports them.
+
+Installed only for the management commands `simulate_providers` and `stripe_standin`.
+"""
