@@ -34,7 +34,7 @@ from websockets.asyncio.client import connect  # noqa: E402
 
 from chat.providers.base import CallRequest, ChatMessage, Delta, ProviderConfig  # noqa: E402
 from chat.providers.openai import OpenAIAdapter  # noqa: E402
-from chat.simulator import SimulatorThread  # noqa: E402
+from standins.providers import SimulatorThread  # noqa: E402
 from tests.conftest import DaphneServer, fund, output_of  # noqa: E402
 
 FIRST_TOKEN_MS = 200

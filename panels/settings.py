@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "accounts",
     "chat",
     "billing",
+    "standins",  # development and test stand-ins for the providers and Stripe
 ]
 
 MIDDLEWARE = [

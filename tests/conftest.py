@@ -16,6 +16,8 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from standins.providers import ProviderSimulator
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -195,6 +197,13 @@ def redis_server():
     server = RedisServer()
     yield server
     server.stop()
+
+
+@pytest.fixture
+async def simulator():
+    """Serve both provider wire formats on 127.0.0.1, as fast as possible, with 40-token replies."""
+    async with ProviderSimulator(reply_tokens=40) as sim:
+        yield sim
 
 
 @pytest.fixture

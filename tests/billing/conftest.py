@@ -10,7 +10,7 @@ from django.test import Client
 from billing import stripe_gateway
 from billing.models import LedgerEntry, StripeDispute, StripeEvent, TopUp, Wallet
 from billing.services import create_topup, record_checkout_session
-from billing.stripe_standin import StripeStandin, signed_event
+from standins.stripe import StripeStandin, signed_event
 
 STRIPE_KEY = "sk_test_panels"
 WEBHOOK_SECRET = "whsec_test_panels"

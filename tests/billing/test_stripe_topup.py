@@ -10,7 +10,7 @@ from django.test import Client
 
 from billing import stripe_gateway
 from billing.models import BillingSettings, CreditPack, LedgerEntry, TopUp
-from billing.stripe_standin import signed_event
+from standins.stripe import signed_event
 from tests.billing.conftest import WEBHOOK_SECRET, balance, money_state, post_event
 
 pytestmark = pytest.mark.django_db

@@ -15,7 +15,7 @@ from django.test import Client
 from billing.ledger import ledger_mismatches
 from billing.models import BillingSettings, LedgerEntry, StripeDispute, StripeEvent, TopUp, Wallet
 from billing.services import ChargedUsage, HoldRequest, place_holds, settle
-from billing.stripe_standin import signature_header, signed_event
+from standins.stripe import signature_header, signed_event
 from tests.billing.conftest import (
     WEBHOOK_SECRET,
     WEBHOOK_URL,

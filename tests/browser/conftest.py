@@ -12,8 +12,8 @@ import pytest
 from django.db import connections
 from django.test import Client
 
-from billing.stripe_standin import StripeStandin
-from chat.simulator import SimulatorThread
+from standins.providers import SimulatorThread
+from standins.stripe import StripeStandin
 from tests.conftest import DaphneServer
 
 CHROMIUM = Path("/usr/bin/chromium")

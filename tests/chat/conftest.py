@@ -1,4 +1,4 @@
-"""Chat fixtures: a provider simulator on a free port, requests aimed at it, and a way to run an adapter."""
+"""Chat fixtures: requests aimed at the provider simulator (tests/conftest.py), and a way to run an adapter."""
 
 import asyncio
 import time
@@ -9,16 +9,8 @@ import pytest
 
 from chat.providers.base import CallRequest, ChatMessage, Delta, Finished, ProviderAdapter, ProviderConfig, Usage
 from chat.providers.errors import ProviderError
-from chat.simulator import ProviderSimulator
 
 TEST_KEY = "test-key-7f3a9c"  # distinctive, so a leak is easy to spot
-
-
-@pytest.fixture
-async def simulator():
-    """Serve both wire formats on 127.0.0.1, as fast as possible, with 40-token replies."""
-    async with ProviderSimulator(reply_tokens=40) as sim:
-        yield sim
 
 
 def request_factory(wire_format: str, base_url: str) -> Callable[..., CallRequest]:

@@ -24,7 +24,7 @@ from chat.models import AIModel, Provider, ProviderChange, ProviderChangeIsAppen
 from chat.providers.changes import change_provider
 from chat.providers.registry import adapter_for, provider_config_for
 from chat.services import start_turn
-from chat.simulator import SimulatorThread
+from standins.providers import SimulatorThread
 from tests.conftest import fund
 
 pytestmark = pytest.mark.django_db

@@ -13,7 +13,7 @@ import pytest
 
 from billing.models import Hold, LedgerEntry, Wallet
 from chat.models import Conversation, Message, Turn
-from chat.simulator import SimulatorThread
+from standins.providers import SimulatorThread
 from tests.conftest import DaphneServer, fund
 from tests.e2e.sockets import Socket, provider_environment
 

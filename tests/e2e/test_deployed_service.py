@@ -13,7 +13,7 @@ from websockets.exceptions import ConnectionClosed
 from billing.models import Hold, Wallet
 from chat.models import Message, Turn
 from chat.protocol import SERVER_READ_LIMIT_BYTES
-from chat.simulator import SimulatorThread
+from standins.providers import SimulatorThread
 from tests.conftest import DaphneServer, fund, run_at_once
 from tests.e2e.sockets import Socket, provider_environment
 

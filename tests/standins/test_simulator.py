@@ -7,7 +7,7 @@ import time
 import httpx2
 import pytest
 
-from chat.simulator import SimulatorThread, count_tokens, input_tokens_for, reply_pieces
+from standins.providers import SimulatorThread, count_tokens, input_tokens_for, reply_pieces
 
 OPENAI_HEADERS = {"authorization": "Bearer any-key"}
 ANTHROPIC_HEADERS = {"x-api-key": "any-key", "anthropic-version": "2023-06-01"}

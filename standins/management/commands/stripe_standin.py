@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from billing.stripe_standin import StripeStandin
+from standins.stripe import StripeStandin
 
 
 class Command(BaseCommand):

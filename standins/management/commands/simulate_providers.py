@@ -4,11 +4,11 @@ import asyncio
 
 from django.core.management.base import BaseCommand
 
-from chat.simulator import DEFAULT_REPLY_TOKENS, ProviderSimulator
+from standins.providers import DEFAULT_REPLY_TOKENS, ProviderSimulator
 
 
 class Command(BaseCommand):
-    help = "Serve fake OpenAI- and Anthropic-format APIs (see chat/simulator.py for the fault directives)."
+    help = "Serve fake OpenAI- and Anthropic-format APIs (see standins/providers.py for the fault directives)."
 
     def add_arguments(self, parser):
         parser.add_argument("--host", default="127.0.0.1")
