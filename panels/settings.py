@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "allauth.account",
     "panels",
     "accounts",
+    "catalog",
     "chat",
     "billing",
 ]
