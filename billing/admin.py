@@ -29,7 +29,7 @@ from billing.models import (
 )
 from billing.pricing import cost_of, credits_for_usd, usd_string
 from billing.services import current_rate, grant_credits
-from chat.selectors import catalog_models
+from catalog.selectors import catalog_models
 
 # The admin's "Now" shortcut fills in the time the page was opened; a price starting that recently is
 # taken to mean "now" rather than refused as back-dated.

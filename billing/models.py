@@ -26,7 +26,7 @@ class Price(models.Model):
     deleting a model that has prices is refused (disable it instead).
     """
 
-    model = models.ForeignKey("chat.AIModel", on_delete=models.PROTECT, related_name="prices")
+    model = models.ForeignKey("catalog.AIModel", on_delete=models.PROTECT, related_name="prices")
     input_usd_per_m = models.DecimalField("input USD / 1M tokens", **USD_PER_MILLION)
     output_usd_per_m = models.DecimalField("output USD / 1M tokens", **USD_PER_MILLION)
     cached_input_usd_per_m = models.DecimalField(
@@ -194,7 +194,7 @@ class Hold(models.Model):
 
     wallet = models.ForeignKey(Wallet, on_delete=models.PROTECT, related_name="holds")
     reference = models.CharField(max_length=100, unique=True)
-    model = models.ForeignKey("chat.AIModel", on_delete=models.PROTECT, related_name="+")
+    model = models.ForeignKey("catalog.AIModel", on_delete=models.PROTECT, related_name="+")
     price = models.ForeignKey(Price, on_delete=models.PROTECT, related_name="+")
     markup_percent = models.DecimalField(max_digits=6, decimal_places=2)
     credits_per_usd = models.PositiveBigIntegerField()

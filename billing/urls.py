@@ -1,4 +1,7 @@
-"""Billing URLs: the wallet pages under /billing/, the JSON endpoints under /api/."""
+"""Billing URLs: the wallet pages under /billing/, the JSON endpoints under /api/.
+
+The usage and settings pages read chat, so they live in chat/billing_pages.py; panels/urls.py adds them here.
+"""
 
 from django.urls import path
 
@@ -9,8 +12,6 @@ app_name = "billing"
 urlpatterns = [
     path("", views.wallet_page, name="wallet"),
     path("usage.csv", views.usage_csv, name="usage_csv"),
-    path("usage/", views.usage_page, name="usage"),
-    path("settings/", views.settings_page, name="settings"),
     # Stripe: top-up, Checkout return pages, webhook
     path("topup/", topup_views.topup, name="topup"),
     path("topup/success/", topup_views.topup_success, name="topup_success"),

@@ -1,35 +1,27 @@
 """Billing pages and JSON endpoints: translate between HTTP and the billing selectors and pricing."""
 
 import csv
-from datetime import timedelta
-from decimal import Decimal
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpResponse, JsonResponse
-from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.shortcuts import render
 from django.views.decorators.cache import cache_control
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET
 
 from accounts.decorators import api_login_required
-from billing.forms import AutoCeilingForm, EstimateForm
+from billing.forms import EstimateForm
 from billing.models import BillingSettings, CreditPack
 from billing.pricing import cost_of, usd_for_credits, usd_string
 from billing.selectors import (
     ledger_for,
     pending_holds_for,
     signup_credits_awaiting_verification_for,
-    spending_by_model_for,
     usage_for,
     wallet_of,
 )
-from billing.services import current_rate, set_auto_ceiling
-from chat.routing.table import TYPICAL_PROMPT_TOKENS, typical_reply_costs
-from chat.selectors import auto_spending_for, catalog_models
-from chat.services import AUTO
-from chat.views import catalog_json
+from billing.services import current_rate
+from catalog.selectors import catalog_models
 
 
 @require_GET
@@ -97,21 +89,6 @@ def api_estimate(request):
     )
 
 
-@require_GET
-def pricing_page(request):
-    """Show every model's price per 1M tokens in USD and credits, and a calculator for a whole workload."""
-    catalog = catalog_json()
-    context = {
-        "models": [entry for entry in catalog["models"] if entry["slug"] != AUTO],
-        "credits_per_usd": catalog["credits_per_usd"],
-        "max_output_tokens": catalog["max_output_tokens"],
-        "signup_grant_credits": BillingSettings.load().signup_grant_credits,
-    }
-    if request.user.is_authenticated:
-        context["wallet"] = wallet_of(request.user)
-    return render(request, "billing/pricing.html", context)
-
-
 @login_required
 @require_GET
 def wallet_page(request):
@@ -130,80 +107,6 @@ def wallet_page(request):
             "packs": CreditPack.objects.filter(active=True),
             "billing": billing,
             "signup_credits_awaiting_verification": signup_credits_awaiting_verification_for(request.user),
-        },
-    )
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def settings_page(request):
-    """Show and change the person's settings: the most one Auto reply may cost."""
-    wallet = wallet_of(request.user)
-    status = 200
-    if request.method == "POST":
-        form = AutoCeilingForm(request.POST)
-        if form.is_valid():
-            ceiling = form.cleaned_data["auto_ceiling_credits"]
-            set_auto_ceiling(user=request.user, credits=ceiling)
-            messages.success(
-                request,
-                f"Auto now spends at most {ceiling:,} credits on a reply." if ceiling else "Auto has no price ceiling.",
-            )
-            return redirect("billing:settings")
-        status = 400
-    else:
-        form = AutoCeilingForm(initial={"auto_ceiling_credits": wallet.auto_ceiling_credits})
-    context = {
-        "form": form,
-        "wallet": wallet,
-        "billing": BillingSettings.load(),
-        "typical_costs": typical_reply_costs(),
-        "typical_prompt_tokens": TYPICAL_PROMPT_TOKENS,
-    }
-    return render(request, "billing/settings.html", context, status=status)
-
-
-USAGE_PERIODS = {"7d": ("Last 7 days", 7), "30d": ("Last 30 days", 30), "all": ("All time", None)}
-DEFAULT_USAGE_PERIOD = "30d"
-
-
-@login_required
-@require_GET
-def usage_page(request):
-    """Show what the person spent per model and per Auto task in a period, and what Auto saved them."""
-    period = request.GET.get("period", DEFAULT_USAGE_PERIOD)
-    if period not in USAGE_PERIODS:
-        period = DEFAULT_USAGE_PERIOD
-    days = USAGE_PERIODS[period][1]
-    since = timezone.now() - timedelta(days=days) if days else None
-    billing = BillingSettings.load()
-    models = spending_by_model_for(request.user, since=since)
-    tasks = auto_spending_for(request.user, since=since)
-    saved = sum(task.saved for task in tasks)
-    return render(
-        request,
-        "billing/usage.html",
-        {
-            "wallet": wallet_of(request.user),
-            "billing": billing,
-            "periods": [(key, label) for key, (label, _) in USAGE_PERIODS.items()],
-            "period": period,
-            "period_label": USAGE_PERIODS[period][0],
-            "models": models,
-            "spent": {
-                "replies": sum(row.replies for row in models),
-                "input_tokens": sum(row.input_tokens for row in models),
-                "output_tokens": sum(row.output_tokens for row in models),
-                "credits": sum(row.credits for row in models),
-                "usd": sum((row.usd for row in models), Decimal(0)),
-            },
-            "tasks": tasks,
-            "auto": {
-                "replies": sum(task.replies for task in tasks),
-                "credits": sum(task.credits for task in tasks),
-                "saved": saved,
-                "saved_usd": usd_for_credits(saved, credits_per_usd=billing.credits_per_usd),
-            },
         },
     )
 

@@ -8,9 +8,11 @@ from django.db.models import BigIntegerField, Case, Count, Exists, F, OuterRef, 
 from django.utils import timezone
 
 from billing.selectors import hold_minutes
+from catalog.models import AIModel
+from catalog.selectors import catalog_models
 from chat.exceptions import NotFound, UnknownModel
 from chat.liveness import dead_before
-from chat.models import AIModel, Conversation, Message, ServerProcess, route_task_choices
+from chat.models import Conversation, Message, ServerProcess, route_task_choices
 
 ORPHANED_AFTER = timedelta(seconds=10)  # a reply's task starts within moments of its turn being written
 
@@ -31,17 +33,6 @@ class TaskSpending:
     replies: int  # Auto replies charged
     credits: int
     saved: int  # credits; see SAVED_BY_AUTO
-
-
-def catalog_models(*, include_disabled: bool = False) -> QuerySet[AIModel]:
-    """Return the catalog in picker order, with providers and price history loaded in two queries in all.
-
-    Without `include_disabled`, leave out models that are turned off and models of providers that are.
-    """
-    models = AIModel.objects.select_related("provider").prefetch_related("prices").order_by("sort_order", "name")
-    if not include_disabled:
-        models = models.filter(enabled=True, provider__enabled=True)
-    return models
 
 
 def catalog_model(slug: str) -> AIModel:

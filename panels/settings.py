@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "allauth.account",
     "panels",
     "accounts",
+    "catalog",
     "chat",
     "billing",
     "standins",  # development and test stand-ins for the providers and Stripe

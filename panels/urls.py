@@ -3,8 +3,9 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from billing import views as billing_views
 from billing.urls import api_urlpatterns as billing_api
+from billing.urls import urlpatterns as billing_urls
+from chat import billing_pages
 from chat.routing import views as routing_views
 from chat.urls import api_urlpatterns as chat_api
 from panels import views
@@ -14,8 +15,8 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include("allauth.urls")),
     path("chat/", include("chat.urls")),
-    path("pricing/", billing_views.pricing_page, name="pricing"),
-    path("billing/", include("billing.urls")),
+    path("pricing/", billing_pages.pricing_page, name="pricing"),
+    path("billing/", include((billing_urls + billing_pages.billing_urlpatterns, "billing"))),
     path("api/", include((billing_api, "billing_api"))),
     path("api/route", routing_views.route, name="api_route"),
     path("api/", include((chat_api, "chat_api"))),

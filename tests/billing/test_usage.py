@@ -8,9 +8,9 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from billing import views
 from billing.models import LedgerEntry, Wallet
 from billing.selectors import ModelSpending, spending_by_model_for
+from chat import billing_pages
 from chat.providers.base import Usage
 from chat.selectors import TaskSpending, auto_spending_for
 from tests.conftest import answer_turn, fund
@@ -90,7 +90,7 @@ def test_the_usage_page_shows_the_period_s_figures_and_what_auto_saved(spending,
 
 def test_the_period_selector_leaves_out_older_spending(spending, ada, monkeypatch):
     later = timezone.now() + timedelta(days=10)  # as if ten days had passed since the replies
-    monkeypatch.setattr(views, "timezone", SimpleNamespace(now=lambda: later))
+    monkeypatch.setattr(billing_pages, "timezone", SimpleNamespace(now=lambda: later))
 
     week = ada.get("/billing/usage/?period=7d").context
     month = ada.get("/billing/usage/?period=30d").context

@@ -56,9 +56,9 @@ def test_the_admin_runs_under_the_policy_without_a_violation(new_page, staff):
     model = AIModel.objects.get(slug="gpt-4o-mini")
     paths = [
         "/admin/",
-        "/admin/chat/aimodel/",
-        f"/admin/chat/aimodel/{model.pk}/change/",  # fieldsets, the price inline, the related-object widgets
-        "/admin/chat/provider/add/",  # the slug prepopulated from the name, by the admin's own script
+        "/admin/catalog/aimodel/",
+        f"/admin/catalog/aimodel/{model.pk}/change/",  # fieldsets, the price inline, the related-object widgets
+        "/admin/catalog/provider/add/",  # the slug prepopulated from the name, by the admin's own script
         "/admin/billing/price/pricing/",
         "/admin/billing/billingsettings/",
         "/admin/billing/ledgerentry/",
@@ -67,7 +67,7 @@ def test_the_admin_runs_under_the_policy_without_a_violation(new_page, staff):
         assert violations_on(page, path) == [], path
         assert "Page not found" not in page.content(), path
 
-    page.goto("/admin/chat/provider/add/")  # the admin's scripts run: typing a name fills in the slug
+    page.goto("/admin/catalog/provider/add/")  # the admin's scripts run: typing a name fills in the slug
     page.get_by_label("Name").press_sequentially("Local Llama")  # keystrokes: the script listens for keyup
     expect(page.get_by_label("Slug")).to_have_value("local-llama")
     assert page.errors == []

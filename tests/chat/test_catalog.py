@@ -169,7 +169,7 @@ def resubmission(response) -> dict[str, str]:
 
 def test_the_admin_lists_the_catalog_with_prices_and_availability(admin_client, settings):
     settings.OPENAI_API_KEY = ""
-    response = admin_client.get("/admin/chat/aimodel/")
+    response = admin_client.get("/admin/catalog/aimodel/")
     page = response.content.decode()
     assert response.status_code == 200
     assert "claude-3-5-haiku" in page
@@ -178,14 +178,14 @@ def test_the_admin_lists_the_catalog_with_prices_and_availability(admin_client, 
 
 
 def test_the_admin_change_and_add_pages_open(admin_client, gpt_4o_mini):
-    assert admin_client.get(f"/admin/chat/aimodel/{gpt_4o_mini.pk}/change/").status_code == 200
-    assert admin_client.get("/admin/chat/aimodel/add/").status_code == 200
-    assert admin_client.get("/admin/chat/provider/").status_code == 200
-    assert admin_client.get("/admin/chat/provider/add/").status_code == 200
+    assert admin_client.get(f"/admin/catalog/aimodel/{gpt_4o_mini.pk}/change/").status_code == 200
+    assert admin_client.get("/admin/catalog/aimodel/add/").status_code == 200
+    assert admin_client.get("/admin/catalog/provider/").status_code == 200
+    assert admin_client.get("/admin/catalog/provider/add/").status_code == 200
 
 
 def test_disabling_a_model_in_the_admin_list_hides_it_from_the_catalog(admin_client):
-    listing = admin_client.get("/admin/chat/aimodel/")
+    listing = admin_client.get("/admin/catalog/aimodel/")
     formset = listing.context["cl"].formset
     data = {bound.html_name: str(bound.value()) for bound in formset.management_form}
     for form in formset.forms:
@@ -196,7 +196,7 @@ def test_disabling_a_model_in_the_admin_list_hides_it_from_the_catalog(admin_cli
             data[form["enabled"].html_name] = "on"
     data["_save"] = "Save"
 
-    response = admin_client.post("/admin/chat/aimodel/", data)
+    response = admin_client.post("/admin/catalog/aimodel/", data)
 
     assert response.status_code == 302
     slugs = [model.slug for model in catalog_models()]
@@ -206,7 +206,7 @@ def test_disabling_a_model_in_the_admin_list_hides_it_from_the_catalog(admin_cli
 
 def test_adding_an_openai_compatible_provider_and_model_in_the_admin(admin_client, admin_user):
     response = admin_client.post(
-        "/admin/chat/provider/add/",
+        "/admin/catalog/provider/add/",
         {
             "name": "OpenRouter",
             "slug": "openrouter",
@@ -219,7 +219,7 @@ def test_adding_an_openai_compatible_provider_and_model_in_the_admin(admin_clien
     )
     assert response.status_code == 302
     openrouter = Provider.objects.get(slug="openrouter")
-    add_page = admin_client.get("/admin/chat/aimodel/add/")
+    add_page = admin_client.get("/admin/catalog/aimodel/add/")
     data = resubmission(add_page) | {
         "slug": "llama-3-3-70b",
         "name": "Llama 3.3 70B",
@@ -234,7 +234,7 @@ def test_adding_an_openai_compatible_provider_and_model_in_the_admin(admin_clien
         "prices-0-output_usd_per_m": "0.40",
     }
 
-    response = admin_client.post("/admin/chat/aimodel/add/", data)
+    response = admin_client.post("/admin/catalog/aimodel/add/", data)
 
     assert response.status_code == 302, response.context and response.context["errors"]
     model = catalog_model("llama-3-3-70b")
@@ -248,7 +248,7 @@ def test_adding_an_openai_compatible_provider_and_model_in_the_admin(admin_clien
 
 def test_the_provider_form_refuses_a_key_pasted_as_the_setting_name(admin_client):
     response = admin_client.post(
-        "/admin/chat/provider/add/",
+        "/admin/catalog/provider/add/",
         {"name": "Leaky", "slug": "leaky", "wire_format": "openai", "base_url": "https://example.com/v1",
          "api_key_setting": "sk-or-v1-0123456789abcdef", "enabled": "on"},
     )  # fmt: skip
@@ -259,7 +259,7 @@ def test_the_provider_form_refuses_a_key_pasted_as_the_setting_name(admin_client
 
 def test_repricing_in_the_admin_adds_a_row_stamped_with_the_admin(admin_client, admin_user, gpt_4o_mini):
     first = gpt_4o_mini.current_price()
-    page = admin_client.get(f"/admin/chat/aimodel/{gpt_4o_mini.pk}/change/")
+    page = admin_client.get(f"/admin/catalog/aimodel/{gpt_4o_mini.pk}/change/")
     data = resubmission(page) | {
         "prices-TOTAL_FORMS": "2",
         "prices-1-input_usd_per_m": "0.12",
@@ -268,7 +268,7 @@ def test_repricing_in_the_admin_adds_a_row_stamped_with_the_admin(admin_client, 
         "prices-1-note": "Provider price cut",
     }
 
-    response = admin_client.post(f"/admin/chat/aimodel/{gpt_4o_mini.pk}/change/", data)
+    response = admin_client.post(f"/admin/catalog/aimodel/{gpt_4o_mini.pk}/change/", data)
 
     assert response.status_code == 302, response.context and response.context["errors"]
     now = gpt_4o_mini.current_price()
@@ -282,16 +282,16 @@ def test_repricing_in_the_admin_adds_a_row_stamped_with_the_admin(admin_client, 
     assert gpt_4o_mini.prices.count() == 2
     first_again = Price.objects.get(pk=first.pk)
     assert (first_again.input_usd_per_m, first_again.created_by) == (Decimal("0.15"), None)
-    history = admin_client.get(f"/admin/chat/aimodel/{gpt_4o_mini.pk}/change/").content.decode()
+    history = admin_client.get(f"/admin/catalog/aimodel/{gpt_4o_mini.pk}/change/").content.decode()
     assert history.count("superseded") == 1
 
 
 def test_existing_prices_cannot_be_edited_through_the_inline(admin_client, gpt_4o_mini):
     first = gpt_4o_mini.current_price()
-    page = admin_client.get(f"/admin/chat/aimodel/{gpt_4o_mini.pk}/change/")
+    page = admin_client.get(f"/admin/catalog/aimodel/{gpt_4o_mini.pk}/change/")
     data = resubmission(page) | {"prices-0-input_usd_per_m": "0.01", "prices-0-DELETE": "on"}
 
-    response = admin_client.post(f"/admin/chat/aimodel/{gpt_4o_mini.pk}/change/", data)
+    response = admin_client.post(f"/admin/catalog/aimodel/{gpt_4o_mini.pk}/change/", data)
 
     assert response.status_code == 302
     assert list(gpt_4o_mini.prices.all()) == [first]
@@ -299,7 +299,7 @@ def test_existing_prices_cannot_be_edited_through_the_inline(admin_client, gpt_4
 
 
 def test_a_back_dated_price_is_refused_in_the_admin(admin_client, gpt_4o_mini):
-    page = admin_client.get(f"/admin/chat/aimodel/{gpt_4o_mini.pk}/change/")
+    page = admin_client.get(f"/admin/catalog/aimodel/{gpt_4o_mini.pk}/change/")
     data = resubmission(page) | {
         "prices-TOTAL_FORMS": "2",
         "prices-1-input_usd_per_m": "0.01",
@@ -308,7 +308,7 @@ def test_a_back_dated_price_is_refused_in_the_admin(admin_client, gpt_4o_mini):
         "prices-1-effective_from_1": "00:00:00",
     }
 
-    response = admin_client.post(f"/admin/chat/aimodel/{gpt_4o_mini.pk}/change/", data)
+    response = admin_client.post(f"/admin/catalog/aimodel/{gpt_4o_mini.pk}/change/", data)
 
     assert response.status_code == 200
     assert "cannot start in the past" in response.content.decode()

@@ -131,7 +131,7 @@ def next_call(user, model, stream) -> object:
 
 def provider_form(client, provider: Provider) -> dict[str, str]:
     """Return what a browser posts when it saves the provider's admin page without edits."""
-    page = client.get(f"/admin/chat/provider/{provider.pk}/change/")
+    page = client.get(f"/admin/catalog/provider/{provider.pk}/change/")
     assert page.status_code == 200
     data = {}
     for bound in page.context["adminform"].form:
@@ -145,7 +145,7 @@ def provider_form(client, provider: Provider) -> dict[str, str]:
 
 
 def change_page(client, provider: Provider, **edits: str):
-    return client.post(f"/admin/chat/provider/{provider.pk}/change/", provider_form(client, provider) | edits)
+    return client.post(f"/admin/catalog/provider/{provider.pk}/change/", provider_form(client, provider) | edits)
 
 
 def recorded(provider: Provider) -> list[tuple[str, str, str, str]]:
@@ -239,7 +239,7 @@ def test_a_base_url_changed_behind_the_admins_back_is_refused_at_call_time(admin
 
     assert raised.value.detail == MOVED
     assert elsewhere.authorizations == []
-    assert escape(MOVED) in admin_client.get("/admin/chat/provider/").content.decode()
+    assert escape(MOVED) in admin_client.get("/admin/catalog/provider/").content.decode()
 
 
 def test_changing_which_key_a_provider_sends_needs_that_key_names_confirmation(
@@ -324,7 +324,7 @@ def test_saving_other_fields_needs_no_confirmation_and_records_nothing(admin_cli
 def test_turning_a_provider_off_from_the_list_needs_no_confirmation_and_records_nothing(admin_client, simulated):
     provider = simulated.provider
     before = recorded(provider)
-    listing = admin_client.get("/admin/chat/provider/")
+    listing = admin_client.get("/admin/catalog/provider/")
     formset = listing.context["cl"].formset
     data = {bound.html_name: str(bound.value()) for bound in formset.management_form}
     for form in formset.forms:
@@ -333,7 +333,7 @@ def test_turning_a_provider_off_from_the_list_needs_no_confirmation_and_records_
             data[form["enabled"].html_name] = "on"
     data["_save"] = "Save"
 
-    response = admin_client.post("/admin/chat/provider/", data)
+    response = admin_client.post("/admin/catalog/provider/", data)
 
     assert response.status_code == 302
     provider.refresh_from_db()
@@ -352,7 +352,7 @@ def provider_to_add(**fields: str) -> dict[str, str]:
 
 def test_a_new_provider_binds_its_key_at_creation_and_the_creation_is_recorded(admin_client, admin_user, elsewhere):
     response = admin_client.post(
-        "/admin/chat/provider/add/",
+        "/admin/catalog/provider/add/",
         provider_to_add(base_url=elsewhere.base_url, api_key_setting="SIMTWO_API_KEY"),
     )
 
@@ -372,13 +372,15 @@ def test_a_new_provider_that_reuses_another_providers_key_needs_confirmation(
     settings.OPENAI_API_KEY = OTHER_KEY
     fields = provider_to_add(base_url=elsewhere.base_url, api_key_setting="OPENAI_API_KEY")
 
-    refused = admin_client.post("/admin/chat/provider/add/", fields)
+    refused = admin_client.post("/admin/catalog/provider/add/", fields)
 
     assert refused.status_code == 200
     assert f"Type OPENAI_API_KEY again to send this key to {elsewhere.origin}." in refused.content.decode()
     assert not Provider.objects.filter(slug="simulated-2").exists()
 
-    confirmed = admin_client.post("/admin/chat/provider/add/", fields | {"confirm_api_key_setting": "OPENAI_API_KEY"})
+    confirmed = admin_client.post(
+        "/admin/catalog/provider/add/", fields | {"confirm_api_key_setting": "OPENAI_API_KEY"}
+    )
 
     assert confirmed.status_code == 302, confirmed.context and confirmed.context["errors"]
     assert Provider.objects.get(slug="simulated-2").key_bound_origin == elsewhere.origin
@@ -392,7 +394,7 @@ def test_staff_who_are_not_superusers_cannot_change_where_a_key_goes(
 ):
     provider = simulated.provider
     before = recorded(provider)
-    page = staff_client.get(f"/admin/chat/provider/{provider.pk}/change/")
+    page = staff_client.get(f"/admin/catalog/provider/{provider.pk}/change/")
     form = page.context["adminform"].form
     assert {"base_url", "base_url_setting", "api_key_setting", "confirm_api_key_setting"}.isdisjoint(form.fields)
     assert simulator.base_url_openai in page.content.decode()  # shown, read-only
@@ -404,7 +406,7 @@ def test_staff_who_are_not_superusers_cannot_change_where_a_key_goes(
         "api_key_setting": "OPENAI_API_KEY",
         "confirm_api_key_setting": "SIMHOST_API_KEY",
     }
-    response = staff_client.post(f"/admin/chat/provider/{provider.pk}/change/", data)
+    response = staff_client.post(f"/admin/catalog/provider/{provider.pk}/change/", data)
 
     assert response.status_code == 302
     provider.refresh_from_db()
@@ -421,9 +423,9 @@ def test_staff_who_are_not_superusers_cannot_change_where_a_key_goes(
 
 
 def test_staff_who_are_not_superusers_cannot_add_providers(staff_client, elsewhere):
-    assert staff_client.get("/admin/chat/provider/add/").status_code == 403
+    assert staff_client.get("/admin/catalog/provider/add/").status_code == 403
     response = staff_client.post(
-        "/admin/chat/provider/add/", provider_to_add(base_url=elsewhere.base_url, api_key_setting="OPENAI_API_KEY")
+        "/admin/catalog/provider/add/", provider_to_add(base_url=elsewhere.base_url, api_key_setting="OPENAI_API_KEY")
     )
     assert response.status_code == 403
     assert not Provider.objects.filter(slug="simulated-2").exists()
@@ -440,14 +442,14 @@ def test_provider_changes_are_shown_and_never_added_changed_or_deleted_in_the_ad
     )
     change = ProviderChange.objects.filter(provider=simulated.provider).latest("id")
 
-    listing = admin_client.get("/admin/chat/providerchange/")
+    listing = admin_client.get("/admin/catalog/providerchange/")
     assert listing.status_code == 200
     assert elsewhere.origin in listing.content.decode()
-    assert admin_client.get(f"/admin/chat/providerchange/{change.pk}/change/").status_code == 200  # view only
+    assert admin_client.get(f"/admin/catalog/providerchange/{change.pk}/change/").status_code == 200  # view only
     for client in (admin_client, staff_client):
-        assert client.get("/admin/chat/providerchange/add/").status_code == 403
-        assert client.post(f"/admin/chat/providerchange/{change.pk}/change/", {"new_value": "x"}).status_code == 403
-        assert client.post(f"/admin/chat/providerchange/{change.pk}/delete/", {"post": "yes"}).status_code == 403
+        assert client.get("/admin/catalog/providerchange/add/").status_code == 403
+        assert client.post(f"/admin/catalog/providerchange/{change.pk}/change/", {"new_value": "x"}).status_code == 403
+        assert client.post(f"/admin/catalog/providerchange/{change.pk}/delete/", {"post": "yes"}).status_code == 403
     change.refresh_from_db()
     assert change.new_value == elsewhere.origin
 
@@ -494,7 +496,7 @@ def test_the_service_refuses_an_unconfirmed_key_move_and_writes_nothing(admin_us
 @pytest.mark.django_db(transaction=True)
 def test_the_migration_binds_each_existing_key_to_where_it_goes_today(monkeypatch):
     monkeypatch.setenv("OPENROUTER_API_KEY", KEY)
-    before, after = [("chat", "0008_server_processes")], [("chat", "0009_provider_key_binding")]
+    before = [("chat", "0008_server_processes")]
     executor = MigrationExecutor(connection)
     executor.migrate(before)
     old_apps = executor.loader.project_state(before).apps
@@ -503,7 +505,8 @@ def test_the_migration_binds_each_existing_key_to_where_it_goes_today(monkeypatc
         api_key_setting="OPENROUTER_API_KEY",
     )  # fmt: skip
 
-    MigrationExecutor(connection).migrate(after)
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
 
     openrouter = Provider.objects.get(slug="openrouter")
     assert openrouter.key_bound_origin == "https://openrouter.ai"

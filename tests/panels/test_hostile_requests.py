@@ -64,7 +64,7 @@ def test_a_nul_in_an_api_address_is_a_json_400(ada, path):
     assert "NUL character" in response.json()["detail"]
 
 
-@pytest.mark.parametrize("path", ["/billing/topup/success/?session_id=%00", "/admin/chat/aimodel/?q=%00"])
+@pytest.mark.parametrize("path", ["/billing/topup/success/?session_id=%00", "/admin/catalog/aimodel/?q=%00"])
 def test_a_nul_in_a_page_address_is_a_400_page(admin_client, path):
     response = admin_client.get(path)
 
@@ -110,7 +110,7 @@ def test_every_page_is_served_under_the_content_security_policy(ada, path):
 
 
 def test_the_admin_is_served_under_the_content_security_policy(admin_client):
-    for path in ["/admin/", "/admin/chat/aimodel/", "/admin/chat/aimodel/add/"]:
+    for path in ["/admin/", "/admin/catalog/aimodel/", "/admin/catalog/aimodel/add/"]:
         response = admin_client.get(path)
         assert response.status_code == 200, path
         assert "script-src 'self' 'nonce-" in response["Content-Security-Policy"]
