@@ -100,7 +100,7 @@ class PriceInline(admin.TabularInline):
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
-    """Money records are written by billing.services only; the admin shows them."""
+    """Records written only by their services (money, provider changes); the admin shows them, never edits."""
 
     def has_add_permission(self, request):
         return False

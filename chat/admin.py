@@ -5,7 +5,7 @@ import copy
 from django import forms
 from django.contrib import admin
 
-from billing.admin import PriceInline, format_usd
+from billing.admin import PriceInline, ReadOnlyAdmin, format_usd
 from billing.models import Price
 from chat.exceptions import ModelUnavailable
 from chat.models import AIModel, Provider, ProviderChange, RouteRule
@@ -110,7 +110,7 @@ class ProviderAdmin(admin.ModelAdmin):
 
 
 @admin.register(ProviderChange)
-class ProviderChangeAdmin(admin.ModelAdmin):
+class ProviderChangeAdmin(ReadOnlyAdmin):
     """Who changed where a provider's requests and key go, and when: the record, read-only."""
 
     list_display = ["changed_at", "provider", "field", "old_value", "new_value", "changed_by"]
@@ -118,15 +118,6 @@ class ProviderChangeAdmin(admin.ModelAdmin):
     list_select_related = ["provider", "changed_by"]
     search_fields = ["provider__name", "old_value", "new_value", "changed_by__email"]
     date_hierarchy = "changed_at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(AIModel)

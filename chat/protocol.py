@@ -16,6 +16,7 @@ MAX_FRAME_BYTES = 2 * 1024 * 1024  # room for a long pasted document
 SERVER_READ_LIMIT_BYTES = 2 * MAX_FRAME_BYTES
 MAX_CONTENT_CHARS = 400_000
 MAX_MODELS_PER_TURN = 4
+MAX_REQUEST_ID_CHARS = 64
 MAX_ID = 2**63 - 1  # ids are 64-bit in both databases; a larger number cannot name anything
 
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")  # NUL, and halves of a surrogate pair standing alone
@@ -70,7 +71,7 @@ class Ping(ClientFrame):
 
 class Send(ClientFrame):
     type: Literal["send"] = "send"
-    request_id: Text = Field(min_length=1, max_length=64)
+    request_id: Text = Field(min_length=1, max_length=MAX_REQUEST_ID_CHARS)
     conversation_id: Id | None = None
     models: list[Annotated[Text, Field(max_length=100)]] = Field(min_length=1, max_length=MAX_MODELS_PER_TURN)
     content: Text = Field(min_length=1, max_length=MAX_CONTENT_CHARS)
@@ -246,9 +247,9 @@ def parse_client_frame(raw: str | bytes | None) -> ClientFrame:
 
 def _echoable(request_id) -> str | None:
     """Return the request id to repeat in an error frame: only one that is itself valid, so the frame is too."""
-    if isinstance(request_id, str) and 0 < len(request_id) <= 64 and not _UNSTORABLE.search(request_id):
-        return request_id
-    return None
+    if not isinstance(request_id, str) or not 0 < len(request_id) <= MAX_REQUEST_ID_CHARS:
+        return None
+    return None if _UNSTORABLE.search(request_id) else request_id
 
 
 def _too_large(raw: str | bytes) -> bool:
