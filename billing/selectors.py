@@ -31,6 +31,12 @@ def wallet_of(user) -> Wallet:
     return Wallet.objects.filter(user=user).first() or Wallet(user=user)
 
 
+def balance_and_held_of(user_id: int) -> tuple[int, int]:
+    """Return the user's balance and held credits, (0, 0) before their wallet exists."""
+    wallet = Wallet.objects.filter(user_id=user_id).values_list("balance_credits", "held_credits").first()
+    return wallet or (0, 0)
+
+
 def auto_ceiling_for(user) -> int | None:
     """Return the most one Auto reply may cost the user, in credits (None: no ceiling)."""
     return Wallet.objects.filter(user=user).values_list("auto_ceiling_credits", flat=True).first()

@@ -1,6 +1,6 @@
 """The websocket edge: authenticate, parse each frame, call a service, send typed frames back.
 
-Replies stream in tasks of their own (chat/streaming.py); a socket only follows their reply logs, so a
+Replies stream in tasks of their own (chat/relay.py); a socket only follows their reply logs, so a
 socket that closes stops following but never stops a reply that is being paid for. Every frame is answered:
 an unexpected failure becomes an `error` frame (and a log line), never a closed socket.
 """
@@ -34,10 +34,11 @@ from chat.protocol import (
     WalletUpdate,
     parse_client_frame,
 )
+from chat.relay import notify_wallet, start_replies
 from chat.reply_log import reply_log
 from chat.selectors import conversation_for, message_for, streaming_messages_in, turn_messages_for
 from chat.services import message_done_frame, start_turn
-from chat.streaming import notify_wallet, start_replies
+from chat.tabs import tabs_of
 
 logger = logging.getLogger(__name__)
 
@@ -76,7 +77,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         if self.user is None or not self.user.is_authenticated:
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
-        self.group = f"user.{self.user.pk}"
+        self.group = tabs_of(self.user.pk)
         self.following: dict[int, asyncio.Task] = {}
         self.budget = FrameBudget(settings.CHAT_FRAMES_PER_SECOND)
         await self.accept()

@@ -72,3 +72,9 @@ class ServerFault(ChatError):
     """Something failed on the server that the person cannot fix; it was logged."""
 
     code = "server_error"
+
+
+class StillStreaming(ChatError):
+    """The conversation has replies still streaming (being paid for), so it cannot be deleted yet."""
+
+    code = "conflict"

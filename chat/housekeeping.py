@@ -17,10 +17,10 @@ from django.db import DatabaseError
 from billing.services import release_expired_holds
 from chat.database import in_thread_pool
 from chat.liveness import HEARTBEAT_SECONDS, PROCESS_ID, forget_dead_processes, record_heartbeat
+from chat.relay import notify_wallet, running_replies
 from chat.reply_log import ReplyLog, reply_log
 from chat.selectors import abandoned_replies
 from chat.services import finish_abandoned_reply
-from chat.streaming import notify_wallet, running_replies
 
 logger = logging.getLogger(__name__)
 SWEEP_SECONDS = 5

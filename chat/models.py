@@ -57,6 +57,11 @@ class Turn(models.Model):
         return f"Turn {self.pk} of {self.conversation_id}"
 
 
+def hold_reference(message_id: int) -> str:
+    """Return the reference of the hold that pays for one reply; billing keys the hold and its charge on it."""
+    return f"message:{message_id}"
+
+
 class Message(models.Model):
     """One model's reply in one panel of a turn, with what it used and what it cost."""
 

@@ -14,19 +14,22 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from billing.models import Hold, Wallet
+from billing.models import Hold
 from billing.pricing import cost_of
 from billing.selectors import auto_ceiling_for
 from billing.services import ChargedUsage, HoldRequest, current_rate, place_holds, release, settle
-from chat.exceptions import ContextTooLong, ModelUnavailable, TooManyInFlight
-from chat.models import AIModel, Conversation, Message, Turn
-from chat.protocol import Comparison, ErrorInfo, MessageDone, Route, TurnMessage, TurnStarted
-from chat.providers.base import CallRequest, ChatMessage, ProviderConfig, Usage
+from chat.budget import fit_history, history_tokens, max_output_tokens_for
+from chat.exceptions import InvalidRequest, ModelUnavailable, StillStreaming, TooManyInFlight
+from chat.models import AIModel, Conversation, Message, Turn, hold_reference
+from chat.protocol import MAX_CONTENT_CHARS, Comparison, ErrorInfo, MessageDone, Route, TurnMessage, TurnStarted
+from chat.providers.base import CallRequest, ProviderConfig, Usage
 from chat.providers.registry import availability, provider_config_for
 from chat.selectors import catalog_model, conversation_for, streaming_messages, thread_for
-from chat.tokens import estimate_message_tokens, estimate_tokens
+from chat.titles import title_conversation
+from chat.tokens import estimate_tokens
 
 AUTO = "auto"
+MAX_TITLE_CHARS = Conversation._meta.get_field("title").max_length
 
 
 @dataclass(frozen=True)
@@ -59,22 +62,6 @@ class StartedTurn:
     replies: list[PreparedReply]  # empty when the request was a retry of a turn already started
 
 
-def max_output_tokens_for(model: AIModel) -> int:
-    """Return the output budget of one reply: the model's limit, capped by the site's setting."""
-    return min(model.max_output_tokens, settings.CHAT_MAX_OUTPUT_TOKENS)
-
-
-def history_tokens(conversation: Conversation) -> int:
-    """Return an estimate of the history a panel would send: every prompt and the longest reply of each turn."""
-    if conversation.pk is None:
-        return 0
-    total = 0
-    for turn in conversation.turns.prefetch_related("messages"):
-        replies = [estimate_message_tokens([m.text]) for m in turn.messages.all() if m.text]
-        total += estimate_message_tokens([turn.content]) + max(replies, default=0)
-    return total
-
-
 def choose_panels(model_slugs: list[str], *, content: str, conversation: Conversation) -> list[PanelChoice]:
     """Resolve the requested slugs to callable models; `auto` asks the router, within the person's price ceiling."""
     choices = []
@@ -95,32 +82,6 @@ def choose_panels(model_slugs: list[str], *, content: str, conversation: Convers
     return choices
 
 
-def fit_history(
-    *, system_prompt: str, pairs: list[tuple[str, str]], content: str, model: AIModel
-) -> tuple[list[ChatMessage], int, int]:
-    """Return the messages that fit the model's context, how many old turns were dropped, and the input estimate.
-
-    The system prompt and the new prompt always stay; the oldest turns go first.
-    """
-    budget = model.context_window - max_output_tokens_for(model)
-    fixed = estimate_message_tokens([system_prompt, content] if system_prompt else [content])
-    if fixed > budget:
-        raise ContextTooLong(
-            f"This prompt is too long for {model.name}: about {fixed:,} tokens, "
-            f"and the model takes {budget:,} besides its reply."
-        )
-    pair_tokens = [estimate_message_tokens(list(pair)) for pair in pairs]  # each turn estimated once
-    total, dropped = fixed + sum(pair_tokens), 0
-    while total > budget:
-        total -= pair_tokens[dropped]
-        dropped += 1
-    messages = [ChatMessage("system", system_prompt)] if system_prompt else []
-    for prompt, reply in pairs[dropped:]:
-        messages += [ChatMessage("user", prompt), ChatMessage("assistant", reply)]
-    messages.append(ChatMessage("user", content))
-    return messages, dropped, total
-
-
 def turns_in_flight(user) -> int:
     """Return how many of the user's turns still have a reply streaming."""
     return streaming_messages().filter(turn__user=user).values("turn").distinct().count()
@@ -136,7 +97,7 @@ def finish_abandoned_reply(*, message_id: int, text: str) -> MessageDone | None:
     message = Message.objects.select_for_update(no_key=True).get(pk=message_id)
     if message.status != Message.Status.STREAMING:
         return None
-    hold = Hold.objects.filter(reference=f"message:{message.pk}").first()
+    hold = Hold.objects.filter(reference=hold_reference(message.pk)).first()
     outcome = ReplyOutcome(
         text=text,
         usage=None,
@@ -185,9 +146,9 @@ def start_turn(
 
 @transaction.atomic
 def _write_turn(*, user, request_id, conversation_id, model_slugs, content, process_id) -> StartedTurn:
-    # One admission at a time per person: the account row is locked until this turn is written, so two turns
-    # started at once (from two tabs, on two processes) cannot both see room under the limit.
-    get_user_model().objects.select_for_update(no_key=True).filter(pk=user.pk).values_list("pk").get()
+    # One admission at a time per person: two turns started at once (from two tabs, on two processes) cannot
+    # both see room under the limit.
+    _lock_account(user)
     if turns_in_flight(user) >= settings.CHAT_MAX_TURNS_IN_FLIGHT:
         raise TooManyInFlight(
             f"You already have {settings.CHAT_MAX_TURNS_IN_FLIGHT} turns answering; wait for one to finish."
@@ -223,7 +184,7 @@ def _write_turn(*, user, request_id, conversation_id, model_slugs, content, proc
         user=user,
         requests=[
             HoldRequest(
-                reference=f"message:{message.pk}",
+                reference=hold_reference(message.pk),
                 model=choice.model,
                 estimated_input_tokens=estimated_input,
                 max_output_tokens=max_output_tokens_for(choice.model),
@@ -236,8 +197,6 @@ def _write_turn(*, user, request_id, conversation_id, model_slugs, content, proc
         message.save(update_fields=["price"])
 
     if is_first_turn:
-        from chat.tasks import title_conversation
-
         # Robust: the turn is committed by now, so a broker that is away must not fail it (the title can wait).
         transaction.on_commit(lambda: title_conversation.delay(conversation.pk), robust=True)
 
@@ -278,7 +237,7 @@ def turn_started_frame(
         messages = list(turn.messages.select_related("model").order_by("panel"))
     if held_credits is None:
         held_credits = sum(
-            Hold.objects.filter(reference__in=[f"message:{m.pk}" for m in messages]).values_list(
+            Hold.objects.filter(reference__in=[hold_reference(m.pk) for m in messages]).values_list(
                 "amount_credits", flat=True
             )
         )
@@ -339,7 +298,7 @@ def finish_reply(*, message_id: int, outcome: ReplyOutcome, estimated_input_toke
     message = Message.objects.select_for_update(no_key=True).get(pk=message_id)
     if message.status != Message.Status.STREAMING:
         return message_done_frame(message)
-    hold = Hold.objects.get(reference=f"message:{message_id}")
+    hold = Hold.objects.get(reference=hold_reference(message_id))
     usage = charged_usage(outcome, estimated_input_tokens=estimated_input_tokens)
     entry = settle(hold=hold, usage=usage) if usage is not None else None
     if usage is None:
@@ -400,7 +359,36 @@ def message_done_frame(message: Message) -> MessageDone:
     )
 
 
-def wallet_numbers(user_id: int) -> tuple[int, int]:
-    """Return the user's balance and held credits (for the `wallet` frame)."""
-    wallet = Wallet.objects.filter(user_id=user_id).values_list("balance_credits", "held_credits").first()
-    return wallet or (0, 0)
+def _lock_account(user) -> None:
+    """Lock the person's account row until the transaction ends: one turn admission or deletion at a time."""
+    get_user_model().objects.select_for_update(no_key=True).filter(pk=user.pk).values_list("pk").get()
+
+
+@transaction.atomic
+def delete_conversation(*, conversation: Conversation) -> None:
+    """Delete a conversation with its turns and replies; refused while a reply of it streams (it is being paid).
+
+    The ledger keeps its entries: they point at holds, not at messages. The account lock orders this against a
+    turn being started in the same conversation, which then finds the conversation gone.
+    """
+    _lock_account(conversation.user)
+    if streaming_messages().filter(turn__conversation=conversation).exists():
+        raise StillStreaming("Replies are still streaming; stop them first.")
+    conversation.delete()
+
+
+def update_conversation(
+    *, conversation: Conversation, title: str | None = None, system_prompt: str | None = None
+) -> Conversation:
+    """Rename a conversation (whitespace collapsed) and/or set its system prompt (trimmed); None leaves a field."""
+    if system_prompt is not None and len(system_prompt) > MAX_CONTENT_CHARS:
+        raise InvalidRequest(f"A system prompt has at most {MAX_CONTENT_CHARS:,} characters.")
+    if title is not None:
+        title = " ".join(title.split())
+        if not title or len(title) > MAX_TITLE_CHARS:
+            raise InvalidRequest(f"A title has 1 to {MAX_TITLE_CHARS} characters.")
+        conversation.title = title
+    if system_prompt is not None:
+        conversation.system_prompt = system_prompt.strip()
+    conversation.save(update_fields=["title", "system_prompt", "updated_at"])
+    return conversation

@@ -14,15 +14,15 @@ from accounts.decorators import api_login_required
 from billing.models import BillingSettings
 from billing.pricing import MILLION, cost_of, usd_string
 from billing.services import current_rate
-from chat.exceptions import NotFound
+from chat.budget import max_output_tokens_for
+from chat.exceptions import InvalidRequest, NotFound, StillStreaming
 from chat.models import AIModel, Conversation, Message
-from chat.protocol import MAX_CONTENT_CHARS, MAX_MODELS_PER_TURN, storable_text
+from chat.protocol import MAX_MODELS_PER_TURN, storable_text
 from chat.providers.registry import availability
-from chat.selectors import catalog_models, conversation_for, conversations_for, streaming_messages
-from chat.services import AUTO, max_output_tokens_for
+from chat.selectors import catalog_models, conversation_for, conversations_for
+from chat.services import AUTO, delete_conversation, update_conversation
 
 PAGE_SIZE = 50
-MAX_TITLE = 200
 PRICE_FIELDS = ("input_usd_per_m", "output_usd_per_m", "input_credits_per_m", "output_credits_per_m")
 
 
@@ -200,9 +200,10 @@ def conversation_detail(request, conversation: Conversation):
     if request.method == "GET":
         return JsonResponse(conversation_json(conversation))
     if request.method == "DELETE":
-        if streaming_messages().filter(turn__conversation=conversation).exists():
-            return _error("conflict", "Replies are still streaming; stop them first.", 409)
-        conversation.delete()  # the ledger keeps its entries: they point at holds, not at messages
+        try:
+            delete_conversation(conversation=conversation)
+        except StillStreaming as streaming:
+            return _error(streaming.code, streaming.detail, 409)
         return HttpResponse(status=204)
     return rename(request, conversation)
 
@@ -224,16 +225,12 @@ def rename(request, conversation: Conversation) -> JsonResponse:
             storable_text(changes[field])
         except ValueError as error:
             return _error("invalid_request", f"'{field}': {error}.", 400)
-    if len(changes.get("system_prompt", "")) > MAX_CONTENT_CHARS:
-        return _error("invalid_request", f"A system prompt has at most {MAX_CONTENT_CHARS:,} characters.", 400)
-    if "title" in changes:
-        title = " ".join(changes["title"].split())
-        if not title or len(title) > MAX_TITLE:
-            return _error("invalid_request", f"A title has 1 to {MAX_TITLE} characters.", 400)
-        conversation.title = title
-    if "system_prompt" in changes:
-        conversation.system_prompt = changes["system_prompt"].strip()
-    conversation.save(update_fields=["title", "system_prompt", "updated_at"])
+    try:
+        update_conversation(
+            conversation=conversation, title=changes.get("title"), system_prompt=changes.get("system_prompt")
+        )
+    except InvalidRequest as invalid:
+        return _error(invalid.code, invalid.detail, 400)
     return JsonResponse(conversation_summary(conversation))
 
 

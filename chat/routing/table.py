@@ -17,12 +17,12 @@ from enum import Enum
 from billing.models import BillingSettings
 from billing.pricing import cost_of
 from billing.services import current_rate
+from chat.budget import max_output_tokens_for
 from chat.exceptions import ContextTooLong, ModelUnavailable, UnknownModel
 from chat.models import AIModel, Message, RouteRule
 from chat.providers.registry import availability
 from chat.routing.classify import Task, classify
 from chat.selectors import catalog_models
-from chat.services import max_output_tokens_for
 from chat.tokens import estimate_message_tokens
 
 MAX_ALTERNATIVES = 3

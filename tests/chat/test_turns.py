@@ -9,12 +9,13 @@ from channels.layers import get_channel_layer
 from django.utils import timezone
 
 from billing.models import Hold, Wallet
+from chat.budget import fit_history
 from chat.exceptions import ContextTooLong, TooManyInFlight
 from chat.models import Conversation, Message, Turn
 from chat.providers.base import Usage
 from chat.selectors import thread_for
-from chat.services import ReplyOutcome, charged_usage, fit_history, start_turn
-from chat.tasks import title_conversation, title_from
+from chat.services import ReplyOutcome, charged_usage, start_turn
+from chat.titles import title_conversation, title_from
 from chat.tokens import estimate_tokens
 from tests.conftest import answer_turn, fund, run_at_once
 

@@ -1,4 +1,4 @@
-"""Run one reply: read the provider, log coalesced deltas, then settle and save it, whatever happens.
+"""Relay one reply: read the provider, log coalesced deltas, then settle and save it, whatever happens.
 
 A reply runs as a task of the process, not of the socket that asked for it, so closing the tab does not
 lose a reply that is being paid for. Tokens are coalesced into one `message.delta` per interval (about 30
@@ -10,11 +10,11 @@ import asyncio
 import logging
 import time
 
-from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import DatabaseError
 from django.utils import timezone
 
+from billing.selectors import balance_and_held_of
 from chat.capacity import stream_slots
 from chat.database import in_thread_pool
 from chat.protocol import MessageDelta, MessageDone
@@ -22,7 +22,8 @@ from chat.providers.base import Delta, Finished
 from chat.providers.errors import ContentRefused, ProviderError, ProviderTimeout
 from chat.providers.registry import adapter_for
 from chat.reply_log import ReplyLog, reply_log
-from chat.services import PreparedReply, ReplyOutcome, finish_reply, wallet_numbers
+from chat.services import PreparedReply, ReplyOutcome, finish_reply
+from chat.tabs import tell_tabs
 
 logger = logging.getLogger(__name__)
 HOLD_MARGIN_SECONDS = 60  # a reply still running this long before its hold expires is ended
@@ -134,10 +135,8 @@ async def _finish(reply: PreparedReply, outcome: ReplyOutcome) -> MessageDone:
 async def notify_wallet(user_id: int) -> None:
     """Tell every open tab of the user their balance and held credits (best effort: the next one heals)."""
     try:
-        balance, held = await in_thread_pool(wallet_numbers)(user_id)
-        await get_channel_layer().group_send(
-            f"user.{user_id}", {"type": "wallet.changed", "balance_credits": balance, "held_credits": held}
-        )
+        balance, held = await in_thread_pool(balance_and_held_of)(user_id)
+        await tell_tabs(user_id, {"type": "wallet.changed", "balance_credits": balance, "held_credits": held})
     except Exception as error:  # Redis or the database away: the wallet frame is a snapshot, the next one heals
         logger.warning("could not send user %s their wallet: %s", user_id, error)
 

@@ -1,0 +1,54 @@
+"""The token budget of a turn: how much of a model's window the history may take beside a full reply.
+
+Estimates only (chat/tokens.py); the provider's own count is what gets charged. The same budget decides what a
+turn sends and whether Auto may route a prompt to a model, so a model is never chosen for a turn it cannot take.
+"""
+
+from django.conf import settings
+
+from chat.exceptions import ContextTooLong
+from chat.models import AIModel, Conversation
+from chat.providers.base import ChatMessage
+from chat.tokens import estimate_message_tokens
+
+
+def max_output_tokens_for(model: AIModel) -> int:
+    """Return the output budget of one reply: the model's limit, capped by the site's setting."""
+    return min(model.max_output_tokens, settings.CHAT_MAX_OUTPUT_TOKENS)
+
+
+def history_tokens(conversation: Conversation) -> int:
+    """Return an estimate of the history a panel would send: every prompt and the longest reply of each turn."""
+    if conversation.pk is None:
+        return 0
+    total = 0
+    for turn in conversation.turns.prefetch_related("messages"):
+        replies = [estimate_message_tokens([m.text]) for m in turn.messages.all() if m.text]
+        total += estimate_message_tokens([turn.content]) + max(replies, default=0)
+    return total
+
+
+def fit_history(
+    *, system_prompt: str, pairs: list[tuple[str, str]], content: str, model: AIModel
+) -> tuple[list[ChatMessage], int, int]:
+    """Return the messages that fit the model's context, how many old turns were dropped, and the input estimate.
+
+    The system prompt and the new prompt always stay; the oldest turns go first.
+    """
+    budget = model.context_window - max_output_tokens_for(model)
+    fixed = estimate_message_tokens([system_prompt, content] if system_prompt else [content])
+    if fixed > budget:
+        raise ContextTooLong(
+            f"This prompt is too long for {model.name}: about {fixed:,} tokens, "
+            f"and the model takes {budget:,} besides its reply."
+        )
+    pair_tokens = [estimate_message_tokens(list(pair)) for pair in pairs]  # each turn estimated once
+    total, dropped = fixed + sum(pair_tokens), 0
+    while total > budget:
+        total -= pair_tokens[dropped]
+        dropped += 1
+    messages = [ChatMessage("system", system_prompt)] if system_prompt else []
+    for prompt, reply in pairs[dropped:]:
+        messages += [ChatMessage("user", prompt), ChatMessage("assistant", reply)]
+    messages.append(ChatMessage("user", content))
+    return messages, dropped, total
