@@ -27,8 +27,9 @@ from billing.models import (
     TopUp,
     Wallet,
 )
-from billing.pricing import cost_of, credits_for_usd, usd_string
-from billing.services import current_rate, grant_credits
+from billing.pricing import cost_of, credits_for_usd, per_million, usd_string
+from billing.rates import current_rate
+from billing.services import change_billing_settings, grant_credits
 from catalog.selectors import catalog_models
 
 # The admin's "Now" shortcut fills in the time the page was opened; a price starting that recently is
@@ -164,8 +165,7 @@ class BillingSettingsAdmin(admin.ModelAdmin):
         return redirect(reverse("admin:billing_billingsettings_change", args=[settings_row.pk]))
 
     def save_model(self, request, obj, form, change):
-        obj.updated_by = request.user
-        super().save_model(request, obj, form, change)
+        change_billing_settings(billing=obj, by=request.user)
 
     def get_urls(self):
         overview = self.admin_site.admin_view(self.pricing_overview)
@@ -179,16 +179,13 @@ class BillingSettingsAdmin(admin.ModelAdmin):
             rate = current_rate(model, billing)
             if rate is None:
                 continue
-            per_million = [
-                cost_of(input_tokens=1_000_000, output_tokens=0, rate=rate),
-                cost_of(input_tokens=0, output_tokens=1_000_000, rate=rate),
-            ]
+            prices = per_million(rate)
             typical = [cost_of(input_tokens=i, output_tokens=o, rate=rate) for _, i, o in TYPICAL_REQUESTS]
             rows.append(
                 {
                     "model": model,
                     "markup": rate.markup_percent,
-                    "per_million": per_million,
+                    "per_million": prices,
                     "typical": typical,
                 }
             )

@@ -45,6 +45,13 @@ def cost_of(*, input_tokens: int, output_tokens: int, cached_input_tokens: int =
     return Cost(exact_usd, exact_credits, int(exact_credits.to_integral_value(rounding=ROUND_CEILING)))
 
 
+def per_million(rate: Rate) -> tuple[Cost, Cost]:
+    """Return what a million input tokens and a million output tokens cost at `rate`: the prices people see."""
+    return cost_of(input_tokens=int(MILLION), output_tokens=0, rate=rate), cost_of(
+        input_tokens=0, output_tokens=int(MILLION), rate=rate
+    )
+
+
 def credits_for_usd(amount_usd: Decimal, *, credits_per_usd: int) -> int:
     """Return the whole credits bought with `amount_usd` (a fraction of a credit is never sold)."""
     return int((amount_usd * credits_per_usd).to_integral_value(rounding=ROUND_FLOOR))

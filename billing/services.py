@@ -27,7 +27,9 @@ from billing.models import (
     TopUp,
     Wallet,
 )
-from billing.pricing import Rate, cents, cost_of, credits_for_usd
+from billing.pricing import cents, cost_of, credits_for_usd
+from billing.rates import hold_rate, rate_for
+from catalog.models import AIModel
 
 
 @dataclass(frozen=True)
@@ -35,7 +37,7 @@ class HoldRequest:
     """One call to reserve credits for: which model, how much input, and the output budget."""
 
     reference: str  # names the call, e.g. "message:42"; a repeated reference returns the same hold
-    model: object  # chat.models.AIModel
+    model: AIModel
     estimated_input_tokens: int
     max_output_tokens: int
 
@@ -54,35 +56,6 @@ def wallet_for(user) -> Wallet:
     """Return the user's wallet, creating an empty one on first use."""
     wallet, _ = Wallet.objects.get_or_create(user=user)
     return wallet
-
-
-def rate_for(price: Price, billing: BillingSettings) -> Rate:
-    """Return the rate a call is charged at now: the price, its markup (or the global one), the exchange rate."""
-    markup = price.markup_percent if price.markup_percent is not None else billing.markup_percent
-    return Rate(
-        input_usd_per_m=price.input_usd_per_m,
-        output_usd_per_m=price.output_usd_per_m,
-        cached_input_usd_per_m=price.cached_input_usd_per_m,
-        markup_percent=markup,
-        credits_per_usd=billing.credits_per_usd,
-    )
-
-
-def current_rate(model, billing: BillingSettings | None = None) -> Rate | None:
-    """Return the rate a call on `model` would be charged at now, or None while the model has no price."""
-    price = model.current_price()
-    return None if price is None else rate_for(price, billing or BillingSettings.load())
-
-
-def hold_rate(hold: Hold) -> Rate:
-    """Return the rate captured on a hold (price changes after it was placed do not apply)."""
-    return Rate(
-        input_usd_per_m=hold.price.input_usd_per_m,
-        output_usd_per_m=hold.price.output_usd_per_m,
-        cached_input_usd_per_m=hold.price.cached_input_usd_per_m,
-        markup_percent=hold.markup_percent,
-        credits_per_usd=hold.credits_per_usd,
-    )
 
 
 def post_entry(*, wallet_id: int, kind: str, amount: int, key: str, debt_change: int = 0, **details) -> LedgerEntry:
@@ -114,6 +87,29 @@ def post_entry(*, wallet_id: int, kind: str, amount: int, key: str, debt_change:
             raise  # a broken invariant (CHECK constraint), not a replay
         return existing
     return entry
+
+
+@transaction.atomic
+def add_price(*, price: Price, by) -> Price:
+    """Record a new price for a model, stamped with the admin who set it; a price on record is never edited.
+
+    Charges already made keep the price they were made at (holds capture it), so re-pricing is always a new row.
+    """
+    if price.pk is not None:
+        raise ValueError("A price on record is never edited; add a new one.")
+    price.created_by = by
+    price.save()
+    return price
+
+
+def change_billing_settings(*, billing: BillingSettings, by) -> BillingSettings:
+    """Save the money settings (exchange rate, markup, grant, top-up limits, hold time), stamped with who changed them.
+
+    They apply to calls admitted from now on: a hold keeps the rate it was placed at.
+    """
+    billing.updated_by = by
+    billing.save()
+    return billing
 
 
 def set_auto_ceiling(*, user, credits: int | None) -> Wallet:

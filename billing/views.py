@@ -12,7 +12,8 @@ from django.views.decorators.http import require_GET
 from accounts.decorators import api_login_required
 from billing.forms import EstimateForm
 from billing.models import BillingSettings, CreditPack
-from billing.pricing import cost_of, usd_for_credits, usd_string
+from billing.pricing import usd_for_credits, usd_string
+from billing.rates import current_cost
 from billing.selectors import (
     ledger_for,
     pending_holds_for,
@@ -20,7 +21,6 @@ from billing.selectors import (
     usage_for,
     wallet_of,
 )
-from billing.services import current_rate
 from catalog.selectors import catalog_models
 
 
@@ -63,10 +63,11 @@ def api_estimate(request):
     billing = BillingSettings.load()
     rows = []
     for model in models:
-        rate = current_rate(model, billing)
-        if rate is None:
+        one_call = current_cost(
+            model, input_tokens=query["input_tokens"], output_tokens=query["output_tokens"], billing=billing
+        )
+        if one_call is None:
             continue
-        one_call = cost_of(input_tokens=query["input_tokens"], output_tokens=query["output_tokens"], rate=rate)
         rows.append(
             {
                 "slug": model.slug,

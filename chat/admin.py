@@ -7,6 +7,7 @@ from django.contrib import admin
 
 from billing.admin import PriceInline, ReadOnlyAdmin, format_usd
 from billing.models import Price
+from billing.services import add_price
 from chat.exceptions import ModelUnavailable
 from chat.models import AIModel, Provider, ProviderChange, RouteRule
 from chat.providers.changes import ROUTE_FIELDS, change_provider, key_move
@@ -151,8 +152,7 @@ class AIModelAdmin(admin.ModelAdmin):
             super().save_formset(request, form, formset, change)
             return
         for price in formset.save(commit=False):
-            price.created_by = request.user
-            price.save()
+            add_price(price=price, by=request.user)
 
     @admin.display(description="price now, $/1M in / out / cached")
     def price(self, model):

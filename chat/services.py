@@ -15,9 +15,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from billing.models import Hold
-from billing.pricing import cost_of
+from billing.rates import current_cost
 from billing.selectors import auto_ceiling_for
-from billing.services import ChargedUsage, HoldRequest, current_rate, place_holds, release, settle
+from billing.services import ChargedUsage, HoldRequest, place_holds, release, settle
 from chat.budget import fit_history, history_tokens, max_output_tokens_for
 from chat.exceptions import InvalidRequest, ModelUnavailable, StillStreaming, TooManyInFlight
 from chat.models import AIModel, Conversation, Message, Turn, hold_reference
@@ -329,15 +329,13 @@ def finish_reply(*, message_id: int, outcome: ReplyOutcome, estimated_input_toke
 
 def credits_on(model: AIModel, usage: ChargedUsage) -> int | None:
     """Return what `usage` would cost on `model` at its current price (None while it has none)."""
-    rate = current_rate(model)
-    if rate is None:
-        return None
-    return cost_of(
+    cost = current_cost(
+        model,
         input_tokens=usage.input_tokens,
         output_tokens=usage.output_tokens,
         cached_input_tokens=usage.cached_input_tokens,
-        rate=rate,
-    ).credits
+    )
+    return None if cost is None else cost.credits
 
 
 def message_done_frame(message: Message) -> MessageDone:

@@ -12,8 +12,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.decorators import api_login_required
 from billing.models import BillingSettings
-from billing.pricing import MILLION, cost_of, usd_string
-from billing.services import current_rate
+from billing.pricing import per_million, usd_string
+from billing.rates import current_rate
 from chat.budget import max_output_tokens_for
 from chat.exceptions import InvalidRequest, NotFound, StillStreaming
 from chat.models import AIModel, Conversation, Message
@@ -38,8 +38,7 @@ def model_entry(model: AIModel, billing: BillingSettings) -> dict:
     available, reason = availability(model)
     prices = dict.fromkeys(PRICE_FIELDS)  # null until the model has a price
     if (rate := current_rate(model, billing)) is not None:
-        per_million_in = cost_of(input_tokens=int(MILLION), output_tokens=0, rate=rate)
-        per_million_out = cost_of(input_tokens=0, output_tokens=int(MILLION), rate=rate)
+        per_million_in, per_million_out = per_million(rate)
         prices = {
             "input_usd_per_m": usd_string(per_million_in.exact_usd),
             "output_usd_per_m": usd_string(per_million_out.exact_usd),

@@ -16,7 +16,7 @@ from enum import Enum
 
 from billing.models import BillingSettings
 from billing.pricing import cost_of
-from billing.services import current_rate
+from billing.rates import current_rate
 from chat.budget import max_output_tokens_for
 from chat.exceptions import ContextTooLong, ModelUnavailable, UnknownModel
 from chat.models import AIModel, Message, RouteRule

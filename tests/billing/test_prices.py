@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from billing.admin import format_usd
 from billing.models import Price
+from billing.services import add_price
 from chat.models import AIModel, Provider
 from chat.selectors import catalog_models
 
@@ -134,3 +135,16 @@ def test_the_price_admin_shows_history_read_only(admin_client):
     assert admin_client.post(f"/admin/billing/price/{launch.pk}/delete/", {"post": "yes"}).status_code == 403
     launch.refresh_from_db()
     assert launch.input_usd_per_m == Decimal("2.50")
+
+
+def test_adding_a_price_stamps_who_set_it_and_a_price_on_record_is_never_edited(model, django_user_model):
+    admin = django_user_model.objects.create_user(email="pricer@example.com", password="pw-123456789")
+    added = add_price(price=Price(model=model, input_usd_per_m=Decimal("0.15"), output_usd_per_m=Decimal("0.6"),
+                                  effective_from=timezone.now()), by=admin)  # fmt: skip
+    assert Price.objects.get(pk=added.pk).created_by == admin
+    assert model.current_price() == added
+
+    added.input_usd_per_m = Decimal("0.01")
+    with pytest.raises(ValueError, match="never edited"):
+        add_price(price=added, by=admin)
+    assert Price.objects.get(pk=added.pk).input_usd_per_m == Decimal("0.15")

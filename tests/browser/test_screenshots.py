@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 
 from billing.models import BillingSettings
 from billing.pricing import cost_of
-from billing.services import rate_for
+from billing.rates import rate_for
 from chat.models import AIModel, Conversation, Message, Turn
 from tests.browser.conftest import DESKTOP, PHONE
 from tests.conftest import ROOT, fund

@@ -7,7 +7,7 @@ from django.test import Client
 
 from billing.models import BillingSettings
 from billing.pricing import cost_of
-from billing.services import rate_for
+from billing.rates import rate_for
 from chat.exceptions import ContextTooLong, ModelUnavailable, UnknownModel
 from chat.models import AIModel, RouteRule
 from chat.routing.classify import Task, classify
