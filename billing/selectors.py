@@ -1,4 +1,4 @@
-"""Read paths of billing, always scoped to one person."""
+"""Read paths of billing: a person's wallet, ledger and spending (always scoped to them), and what is on offer."""
 
 from dataclasses import dataclass
 from datetime import datetime
@@ -9,7 +9,7 @@ from operator import itemgetter
 from allauth.account.models import EmailAddress
 from django.db.models import Count, QuerySet, Sum
 
-from billing.models import BillingSettings, Hold, LedgerEntry, Wallet
+from billing.models import BillingSettings, CreditPack, Hold, LedgerEntry, Wallet
 from billing.pricing import usd_for_credits
 
 
@@ -119,3 +119,8 @@ def hold_minutes() -> int:
     """
     minutes = BillingSettings.objects.filter(pk=1).values_list("hold_minutes", flat=True).first()
     return minutes if minutes is not None else BillingSettings._meta.get_field("hold_minutes").default
+
+
+def credit_packs_offered() -> QuerySet[CreditPack]:
+    """Return the credit packs people may buy now, in the order the wallet page shows them."""
+    return CreditPack.objects.filter(active=True)

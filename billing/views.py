@@ -11,10 +11,11 @@ from django.views.decorators.http import require_GET
 
 from accounts.decorators import api_login_required
 from billing.forms import EstimateForm
-from billing.models import BillingSettings, CreditPack
+from billing.models import BillingSettings
 from billing.pricing import usd_for_credits, usd_string
 from billing.rates import current_cost
 from billing.selectors import (
+    credit_packs_offered,
     ledger_for,
     pending_holds_for,
     signup_credits_awaiting_verification_for,
@@ -105,7 +106,7 @@ def wallet_page(request):
             "balance_usd": usd_string(usd_for_credits(wallet.balance_credits, credits_per_usd=billing.credits_per_usd)),
             "holds": pending_holds_for(request.user),
             "entries": entries,
-            "packs": CreditPack.objects.filter(active=True),
+            "packs": credit_packs_offered(),
             "billing": billing,
             "signup_credits_awaiting_verification": signup_credits_awaiting_verification_for(request.user),
         },
