@@ -28,14 +28,14 @@ import django
 django.setup()
 
 from django.db import connections  # noqa: E402
-from django.test import Client  # noqa: E402
 from django.test.utils import setup_databases, teardown_databases  # noqa: E402
 from websockets.asyncio.client import connect  # noqa: E402
 
+from bench.stack import funded_users  # noqa: E402
 from chat.providers.base import CallRequest, ChatMessage, Delta, ProviderConfig  # noqa: E402
 from chat.providers.openai import OpenAIAdapter  # noqa: E402
 from standins.providers import SimulatorThread  # noqa: E402
-from tests.conftest import DaphneServer, fund, output_of  # noqa: E402
+from standins.servers import DaphneServer, output_of  # noqa: E402
 
 FIRST_TOKEN_MS = 200
 TOKENS_PER_SECOND = 100
@@ -148,7 +148,6 @@ def main():
     parser.add_argument("--streams", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=10)
     options = parser.parse_args()
-    from django.contrib.auth import get_user_model
 
     old = setup_databases(verbosity=0, interactive=False, keepdb=False, serialized_aliases=[])
     simulator = SimulatorThread(
@@ -156,13 +155,8 @@ def main():
     ).start()
     server = None
     try:
-        cookies = []
-        for i in range(max(1, options.streams // 3 + 1)):  # at most 3 turns in flight per person
-            user = get_user_model().objects.create_user(email=f"bench{i}@example.com", password="bench-pass-9")  # noqa: S106
-            fund(user, 10**9)
-            client = Client()
-            client.force_login(user)
-            cookies.append(f"sessionid={client.cookies['sessionid'].value}")
+        people = max(1, options.streams // 3 + 1)  # at most 3 turns in flight per person
+        cookies = [account.cookie for account in funded_users(people, credits=10**9, prefix="bench")]
         url = simulator.base_url_openai
         server = DaphneServer(
             OPENAI_BASE_URL=url,

@@ -5,7 +5,8 @@ Pieces, each started, killed and restarted on demand (nothing here imports `test
 - `RedisServer`: a `redis-server` on a free port without persistence, so a restart loses everything as in
   production without AOF/RDB;
 - `Simulator`, `Daphne`, `CeleryWorker`, `CeleryBeat`: `manage.py simulate_providers`, `daphne`, and Celery's
-  worker and beat as processes, with the production environment (`server_environment`);
+  worker and beat as processes, with the production environment (`server_environment`, from
+  standins/servers.py, which starts the tests' servers too);
 - `use_database_here` and `funded_users`: Django in the harness process on the same database, to make users
   with funded wallets and session cookies.
 
@@ -21,36 +22,20 @@ import resource
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-ROOT = Path(__file__).resolve().parent.parent
+from standins.servers import ROOT, answers, daphne_command, free_port, port_open, redis_command, server_environment
+
 PYTHON = sys.executable
 DEFAULT_ADMIN_DATABASE_URL = "postgres://panels:panels@127.0.0.1:5432/panels"
 PR_SET_PDEATHSIG = 1
-
-
-def free_port() -> int:
-    """Return a TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def port_open(port: int) -> bool:
-    """Return whether something accepts TCP connections on 127.0.0.1:`port`."""
-    with socket.socket() as probe:
-        probe.settimeout(1)
-        return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
 def raise_file_limit() -> None:
@@ -208,21 +193,7 @@ class RedisServer(ManagedProcess):
         super().__init__(logs, dict(os.environ))
 
     def command(self) -> list[str]:
-        return [
-            "redis-server",
-            "--port",
-            str(self.port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(self.dir),
-            "--maxclients",
-            "20000",
-        ]
+        return [*redis_command(self.port), "--dir", str(self.dir), "--maxclients", "20000"]
 
     def ready(self) -> bool:
         return port_open(self.port)
@@ -289,15 +260,10 @@ class Daphne(ManagedProcess):
         super().__init__(logs, env)
 
     def command(self) -> list[str]:
-        address = ["-b", "127.0.0.1", "-p", str(self.port)]
-        return [PYTHON, "-m", "panels.serve", *address]  # Daphne as the Dockerfile runs it
+        return daphne_command(self.port)
 
     def ready(self) -> bool:
-        try:
-            with urllib.request.urlopen(f"{self.url}/healthz", timeout=2) as response:  # noqa: S310 (loopback)
-                return response.status == 200
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            return False
+        return answers(f"{self.url}/healthz")
 
 
 class CeleryWorker(ManagedProcess):
@@ -401,24 +367,6 @@ class SoakDatabase:
             self.created = False
 
 
-def server_environment(*, database_url: str, redis_url: str, secret_key: str, **extra: str) -> dict[str, str]:
-    """Return a server process's environment: production settings on loopback, plain HTTP."""
-    return {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "panels.settings",
-        "DEBUG": "false",
-        "SECRET_KEY": secret_key,
-        "DATABASE_URL": database_url,
-        "REDIS_URL": redis_url,
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "SECURE_SSL_REDIRECT": "false",
-        "SECURE_COOKIES": "false",
-        "STATIC_COLLECTED": "false",
-        "PYTHONUNBUFFERED": "1",
-        **extra,
-    }
-
-
 @dataclass
 class StackOptions:
     daphnes: int = 2
@@ -445,7 +393,12 @@ class Stack:
         admin_url = admin_database_url or os.environ.get("DATABASE_URL") or DEFAULT_ADMIN_DATABASE_URL
         self.database = SoakDatabase(admin_url)
         self.redis = RedisServer(self.logs)
-        base = server_environment(database_url=self.database.url, redis_url=self.redis.url, secret_key=self.secret_key)
+        base = server_environment(
+            database_url=self.database.url,
+            DJANGO_SETTINGS_MODULE="panels.settings",
+            SECRET_KEY=self.secret_key,
+            REDIS_URL=self.redis.url,
+        )
         self.simulator = Simulator(
             self.logs,
             base,

@@ -1,16 +1,30 @@
-"""Helpers shared by tests of several packages: real requests through the real views, no mocks."""
+"""Test data made as the product makes it: real requests through the real views, the real services, no mocks.
+
+Accounts are signed up through allauth's pages, wallets funded and turns answered through the services, and
+Stripe's events signed with the webhook secret and posted to the webhook, as Stripe does.
+"""
 
 import re
+import secrets
+import uuid
 
 from allauth.account.models import EmailAddress
 from allauth.account.signals import email_confirmed
 from allauth.core import ratelimit
-from django.test import RequestFactory
+from django.http import HttpResponse
+from django.test import Client, RequestFactory
 
 from accounts.forms import ACCOUNTS_CREATED
 from accounts.rate_limits import forget
+from billing.models import LedgerEntry, StripeDispute, StripeEvent, TopUp, Wallet
+from billing.services import grant_credits, wallet_for
+from chat.models import Message
+from chat.services import ReplyOutcome, finish_reply, start_turn
+from standins.stripe import signed_event
 
 SIGNUP_PASSWORD = "correct-horse-battery"
+WEBHOOK_SECRET = "whsec_test_panels"
+WEBHOOK_URL = "/billing/stripe/webhook/"
 
 
 def sign_up(client, email: str, *, address: str = "127.0.0.1", password: str = SIGNUP_PASSWORD, **headers):
@@ -47,3 +61,108 @@ def verify_email(user) -> None:
     address, _ = EmailAddress.objects.get_or_create(user=user, email=user.email, defaults={"primary": True})
     address.set_verified()
     email_confirmed.send(sender=EmailAddress, request=None, email_address=address)
+
+
+def fund(user, credits: int):
+    """Set the user's wallet to exactly `credits` through an admin grant; return the wallet."""
+    wallet = wallet_for(user)
+    difference = credits - wallet.balance_credits
+    if difference:
+        grant_credits(user=user, credits=difference, reason="test funding", key=f"test-fund:{user.pk}:{credits}")
+    return Wallet.objects.get(pk=wallet.pk)
+
+
+def balance(user) -> int:
+    return Wallet.objects.get(user=user).balance_credits
+
+
+def money_state(user) -> tuple:
+    """Return everything a refused request must leave as it was: wallet, ledger, top-ups, events, disputes."""
+    wallet = Wallet.objects.get(user=user)
+    return (
+        wallet.balance_credits,
+        wallet.debt_credits,
+        wallet.restriction,
+        list(LedgerEntry.objects.order_by("id").values_list("id", "idempotency_key")),
+        list(TopUp.objects.order_by("id").values_list("id", "status", "checkout_session_id", "refunded_cents")),
+        StripeEvent.objects.count(),
+        list(StripeDispute.objects.values_list("dispute_id", "status")),
+    )
+
+
+def answer_turn(user, models: list[str], content: str, *, usage) -> list:
+    """Start a turn through `start_turn` and finish each reply with `usage` (None: failed before any output).
+
+    Return the turn's messages, fresh from the database, in panel order.
+    """
+    started = start_turn(
+        user=user,
+        request_id=str(uuid.uuid4()),
+        conversation_id=None,
+        model_slugs=models,
+        content=content,
+    )
+    for reply in started.replies:
+        outcome = ReplyOutcome(
+            text="A reply." if usage else "", usage=usage, stopped=False, error_code="" if usage else "overloaded"
+        )
+        finish_reply(message_id=reply.message_id, outcome=outcome, estimated_input_tokens=reply.estimated_input_tokens)
+    return list(Message.objects.filter(turn_id=started.frame.turn_id).select_related("model").order_by("panel"))
+
+
+def post_event(type_: str, data_object: dict, **signing) -> HttpResponse:
+    """POST a Stripe event signed with the webhook secret (or `secret=`), as Stripe does: no CSRF token."""
+    signing.setdefault("secret", WEBHOOK_SECRET)
+    payload, header = signed_event(type_, data_object, **signing)
+    return post_signed(payload, header)
+
+
+def post_signed(payload: bytes, header: str | None) -> HttpResponse:
+    """POST a webhook body with the given `Stripe-Signature` header (None: without one)."""
+    extra = {} if header is None else {"HTTP_STRIPE_SIGNATURE": header}
+    return Client(enforce_csrf_checks=True).post(WEBHOOK_URL, payload, content_type="application/json", **extra)
+
+
+def refund_object(payment_intent: str, amount_cents: int, *, refund_id: str | None = None, status: str = "succeeded"):
+    """Return a Stripe Refund object."""
+    return {
+        "id": refund_id or f"re_{secrets.token_hex(12)}",
+        "object": "refund",
+        "amount": amount_cents,
+        "currency": "usd",
+        "charge": f"ch_for_{payment_intent}",
+        "payment_intent": payment_intent,
+        "status": status,
+        "metadata": {},
+    }
+
+
+def charge_object(payment_intent: str, amount_cents: int, refunds: list[dict] | None = None) -> dict:
+    """Return a Stripe Charge object; `refunds=None` omits the list, as API versions since 2022-11-15 do."""
+    charge = {
+        "id": f"ch_for_{payment_intent}",
+        "object": "charge",
+        "amount": amount_cents,
+        "amount_refunded": sum(refund["amount"] for refund in refunds or []),
+        "currency": "usd",
+        "payment_intent": payment_intent,
+        "refunded": sum(refund["amount"] for refund in refunds or []) == amount_cents,
+        "metadata": {},
+    }
+    if refunds is not None:
+        charge["refunds"] = {"object": "list", "data": refunds, "has_more": False}
+    return charge
+
+
+def dispute_object(payment_intent: str, amount_cents: int, *, dispute_id: str, status: str = "needs_response"):
+    """Return a Stripe Dispute object."""
+    return {
+        "id": dispute_id,
+        "object": "dispute",
+        "amount": amount_cents,
+        "currency": "usd",
+        "charge": f"ch_for_{payment_intent}",
+        "payment_intent": payment_intent,
+        "reason": "fraudulent",
+        "status": status,
+    }

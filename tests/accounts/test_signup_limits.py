@@ -10,7 +10,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
-from tests.conftest import ROOT
+from tests import ROOT
 from tests.factories import forget_signups, sign_up
 
 pytestmark = pytest.mark.django_db

@@ -12,7 +12,8 @@ from billing.exceptions import InsufficientCredits
 from billing.ledger import ledger_mismatches
 from billing.models import Hold, Wallet
 from billing.services import ChargedUsage, HoldRequest, place_holds, settle
-from tests.conftest import fund, run_at_once
+from standins.races import run_at_once
+from tests.factories import fund
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -7,8 +7,7 @@ import pytest
 
 from billing.models import BillingSettings, Wallet
 from billing.services import ChargedUsage, HoldRequest, place_holds, settle
-from tests.conftest import fund
-from tests.factories import verify_email
+from tests.factories import fund, verify_email
 
 pytestmark = pytest.mark.django_db
 

@@ -3,7 +3,7 @@
 import pytest
 
 from billing.models import BillingSettings, LedgerEntry, Wallet
-from tests.conftest import fund
+from tests.factories import fund
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,7 @@ from django.test import Client
 from billing import stripe_gateway
 from billing.models import BillingSettings, CreditPack, LedgerEntry, TopUp
 from standins.stripe import signed_event
-from tests.billing.conftest import WEBHOOK_SECRET, balance, money_state, post_event
+from tests.factories import WEBHOOK_SECRET, balance, money_state, post_event
 
 pytestmark = pytest.mark.django_db
 

@@ -16,18 +16,18 @@ from billing.ledger import ledger_mismatches
 from billing.models import BillingSettings, LedgerEntry, StripeDispute, StripeEvent, TopUp, Wallet
 from billing.services import ChargedUsage, HoldRequest, place_holds, settle
 from standins.stripe import signature_header, signed_event
-from tests.billing.conftest import (
+from tests.factories import (
     WEBHOOK_SECRET,
     WEBHOOK_URL,
     balance,
     charge_object,
     dispute_object,
+    fund,
     money_state,
     post_event,
     post_signed,
     refund_object,
 )
-from tests.conftest import fund
 
 pytestmark = pytest.mark.django_db
 

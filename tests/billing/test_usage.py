@@ -13,7 +13,7 @@ from billing.selectors import ModelSpending, spending_by_model_for
 from chat import billing_pages
 from chat.providers.base import Usage
 from chat.selectors import TaskSpending, auto_spending_for
-from tests.conftest import answer_turn, fund
+from tests.factories import answer_turn, fund
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("openai_and_anthropic")]
 

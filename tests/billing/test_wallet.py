@@ -22,8 +22,7 @@ from billing.services import (
     settle,
 )
 from billing.tasks import release_expired_holds_task
-from tests.conftest import fund
-from tests.factories import verify_email
+from tests.factories import fund, verify_email
 
 pytestmark = pytest.mark.django_db
 

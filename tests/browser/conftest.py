@@ -14,7 +14,7 @@ from django.test import Client
 
 from standins.providers import SimulatorThread
 from standins.stripe import StripeStandin
-from tests.conftest import DaphneServer
+from tests.browser.site import DESKTOP, STRIPE_KEY, WEBHOOK_SECRET, start_server
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -25,23 +25,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-STRIPE_KEY = "sk_test_browser"
-WEBHOOK_SECRET = "whsec_test_browser"
-PASSWORD = "correct-horse-battery"
-DESKTOP = {"width": 1440, "height": 900}
-PHONE = {"width": 390, "height": 844}
 TIMEOUT_MS = 20_000
-
-
-def provider_environment(simulator: SimulatorThread) -> dict[str, str]:
-    """Point every provider of the seeded catalog at the simulator, with keys it accepts."""
-    env = {}
-    for provider in ("OPENAI", "GEMINI", "MISTRAL"):
-        env[f"{provider}_BASE_URL"] = simulator.base_url_openai
-        env[f"{provider}_API_KEY"] = "sim-key"
-    env["ANTHROPIC_BASE_URL"] = simulator.base_url_anthropic
-    env["ANTHROPIC_API_KEY"] = "sim-key"
-    return env
 
 
 @pytest.fixture(scope="module")
@@ -56,17 +40,6 @@ def stripe_standin():
     server = StripeStandin(api_key=STRIPE_KEY, webhook_secret=WEBHOOK_SECRET).start()
     yield server
     server.stop()
-
-
-def start_server(simulator, stripe_standin, **overrides: str) -> DaphneServer:
-    env = {
-        **provider_environment(simulator),
-        "STRIPE_SECRET_KEY": STRIPE_KEY,
-        "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
-        "STRIPE_API_BASE": stripe_standin.url,
-        "LOG_LEVEL": "WARNING",  # nobody reads the server's output unless it fails to start
-    }
-    return DaphneServer(**{**env, **overrides})
 
 
 @pytest.fixture(scope="module")

@@ -8,8 +8,10 @@ from playwright.sync_api import expect
 
 from billing.models import Hold, LedgerEntry, TopUp, Wallet
 from chat.models import Conversation, Message
-from tests.browser.conftest import PASSWORD, start_server
-from tests.conftest import fund, output_of
+from standins.servers import output_of
+from tests.browser.site import start_server
+from tests.factories import SIGNUP_PASSWORD as PASSWORD
+from tests.factories import fund
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

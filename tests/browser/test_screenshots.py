@@ -16,8 +16,9 @@ from billing.models import BillingSettings
 from billing.pricing import cost_of
 from billing.rates import rate_for
 from chat.models import AIModel, Conversation, Message, Turn
-from tests.browser.conftest import DESKTOP, PHONE
-from tests.conftest import ROOT, fund
+from tests import ROOT
+from tests.browser.site import DESKTOP, PHONE
+from tests.factories import fund
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -10,7 +10,7 @@ from chat.protocol import Comparison
 from chat.providers.base import Usage
 from chat.routing.table import choose_model
 from chat.services import credits_on, message_done_frame, start_turn
-from tests.conftest import answer_turn, fund
+from tests.factories import answer_turn, fund
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("openai_and_anthropic")]
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 from billing.models import LedgerEntry
 from billing.services import ChargedUsage, HoldRequest, place_holds, settle
 from chat.models import Conversation, Message, Turn
-from tests.conftest import fund
+from tests.factories import fund
 
 pytestmark = pytest.mark.django_db
 

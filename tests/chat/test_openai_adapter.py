@@ -17,7 +17,7 @@ from chat.providers.errors import (
     RateLimited,
 )
 from chat.providers.openai import OpenAIAdapter
-from tests.conftest import free_port
+from standins.servers import free_port
 
 adapter = OpenAIAdapter()
 

@@ -9,7 +9,7 @@ from django.test import Client
 
 from billing.models import BillingSettings
 from chat.models import AIModel, Conversation, Turn
-from tests.conftest import fund
+from tests.factories import fund
 
 pytestmark = pytest.mark.django_db
 

@@ -14,7 +14,7 @@ from chat.protocol import (
     Send,
     parse_client_frame,
 )
-from tests.conftest import ROOT
+from tests import ROOT
 
 DOC = (ROOT / "docs" / "websocket-protocol.md").read_text()
 

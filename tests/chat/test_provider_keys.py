@@ -25,7 +25,7 @@ from chat.providers.changes import change_provider
 from chat.providers.registry import adapter_for, provider_config_for
 from chat.services import start_turn
 from standins.providers import SimulatorThread
-from tests.conftest import fund
+from tests.factories import fund
 
 pytestmark = pytest.mark.django_db
 

@@ -17,7 +17,8 @@ from chat.selectors import thread_for
 from chat.services import ReplyOutcome, charged_usage, start_turn
 from chat.titles import title_conversation, title_from
 from chat.tokens import estimate_tokens
-from tests.conftest import answer_turn, fund, run_at_once
+from standins.races import run_at_once
+from tests.factories import answer_turn, fund
 
 pytestmark = pytest.mark.django_db
 

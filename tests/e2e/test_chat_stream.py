@@ -14,8 +14,9 @@ import pytest
 from billing.models import Hold, LedgerEntry, Wallet
 from chat.models import Conversation, Message, Turn
 from standins.providers import SimulatorThread
-from tests.conftest import DaphneServer, fund
+from standins.servers import DaphneServer
 from tests.e2e.sockets import Socket, provider_environment
+from tests.factories import fund
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

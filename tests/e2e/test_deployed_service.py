@@ -14,8 +14,10 @@ from billing.models import Hold, Wallet
 from chat.models import Message, Turn
 from chat.protocol import SERVER_READ_LIMIT_BYTES
 from standins.providers import SimulatorThread
-from tests.conftest import DaphneServer, fund, run_at_once
+from standins.races import run_at_once
+from standins.servers import DaphneServer
 from tests.e2e.sockets import Socket, provider_environment
+from tests.factories import fund
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 from billing.models import Hold, LedgerEntry, Wallet
 from chat.models import Conversation, Turn
 from chat.protocol import SERVER_FRAMES
-from tests.conftest import fund
 from tests.e2e.sockets import Socket
+from tests.factories import fund
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

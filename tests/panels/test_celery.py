@@ -29,7 +29,7 @@ def test_the_beat_sweep_on_a_real_worker_finishes_a_reply_whose_process_died(cel
     from chat.models import Conversation, Message, ServerProcess, Turn
     from chat.reply_log import reply_log
     from chat.tasks import finish_abandoned_replies_task
-    from tests.conftest import fund
+    from tests.factories import fund
 
     queue, _ = celery_worker
     fund(user, 1_000_000)

@@ -16,7 +16,7 @@ from django.core.management import get_commands
 from chat.protocol import MAX_FRAME_BYTES
 from panels.environment import NAMES
 from panels.serve import daphne_arguments
-from tests.conftest import ROOT
+from tests import ROOT
 
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]

@@ -3,7 +3,7 @@
 import re
 
 from panels.environment import NAMES
-from tests.conftest import ROOT
+from tests import ROOT
 
 
 def readme_table_names() -> set[str]:

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from tests.conftest import ROOT
+from tests import ROOT
 
 # Print the settings that decide the mode, as JSON, from a fresh interpreter.
 PROBE = """

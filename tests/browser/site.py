@@ -1,0 +1,32 @@
+"""The site a browser test opens: Panels in a real Daphne, pointed at the provider simulator and the Stripe stand-in."""
+
+from standins.providers import SimulatorThread
+from standins.servers import DaphneServer
+
+STRIPE_KEY = "sk_test_browser"
+WEBHOOK_SECRET = "whsec_test_browser"
+DESKTOP = {"width": 1440, "height": 900}
+PHONE = {"width": 390, "height": 844}
+
+
+def provider_environment(simulator: SimulatorThread) -> dict[str, str]:
+    """Point every provider of the seeded catalog at the simulator, with keys it accepts."""
+    env = {}
+    for provider in ("OPENAI", "GEMINI", "MISTRAL"):
+        env[f"{provider}_BASE_URL"] = simulator.base_url_openai
+        env[f"{provider}_API_KEY"] = "sim-key"
+    env["ANTHROPIC_BASE_URL"] = simulator.base_url_anthropic
+    env["ANTHROPIC_API_KEY"] = "sim-key"
+    return env
+
+
+def start_server(simulator, stripe_standin, **overrides: str) -> DaphneServer:
+    """Start Panels on the test database, with the simulated providers and the Stripe stand-in; wait until it serves."""
+    env = {
+        **provider_environment(simulator),
+        "STRIPE_SECRET_KEY": STRIPE_KEY,
+        "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
+        "STRIPE_API_BASE": stripe_standin.url,
+        "LOG_LEVEL": "WARNING",  # nobody reads the server's output unless it fails to start
+    }
+    return DaphneServer(**{**env, **overrides})
