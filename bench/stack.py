@@ -31,7 +31,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from standins.servers import ROOT, answers, daphne_command, free_port, port_open, redis_command, server_environment
+from standins.servers import (
+    ROOT,
+    answers,
+    daphne_command,
+    free_port,
+    port_open,
+    provider_environment,
+    redis_command,
+    server_environment,
+)
 
 PYTHON = sys.executable
 DEFAULT_ADMIN_DATABASE_URL = "postgres://panels:panels@127.0.0.1:5432/panels"
@@ -215,6 +224,14 @@ class Simulator(ManagedProcess):
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    @property
+    def base_url_openai(self) -> str:
+        return f"{self.base_url}/v1"
+
+    @property
+    def base_url_anthropic(self) -> str:
+        return self.base_url  # the Anthropic SDK appends /v1/messages itself
+
     def command(self) -> list[str]:
         return [
             PYTHON,
@@ -232,21 +249,6 @@ class Simulator(ManagedProcess):
 
     def ready(self) -> bool:
         return port_open(self.port)
-
-
-def provider_environment(simulator_url: str) -> dict[str, str]:
-    """Point all four providers at the simulator (OpenAI-compatible ones at /v1, Anthropic at the root)."""
-    openai_url = f"{simulator_url}/v1"
-    return {
-        "OPENAI_BASE_URL": openai_url,
-        "ANTHROPIC_BASE_URL": simulator_url,
-        "GEMINI_BASE_URL": openai_url,
-        "MISTRAL_BASE_URL": openai_url,
-        "OPENAI_API_KEY": "sim-key",
-        "ANTHROPIC_API_KEY": "sim-key",
-        "GEMINI_API_KEY": "sim-key",
-        "MISTRAL_API_KEY": "sim-key",
-    }
 
 
 class Daphne(ManagedProcess):
@@ -408,7 +410,7 @@ class Stack:
         )
         self.env = {
             **base,
-            **provider_environment(self.simulator.base_url),
+            **provider_environment(self.simulator),
             "CHAT_MAX_STREAMS_PER_PROCESS": str(options.max_streams_per_process),
             "DATABASE_POOL_SIZE": str(options.database_pool_size),
         }

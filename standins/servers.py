@@ -70,6 +70,24 @@ def server_environment(*, database_url: str | None = None, **overrides: str) -> 
     }
 
 
+def provider_environment(simulator, **overrides: str) -> dict[str, str]:
+    """Point all four providers at the provider simulator, with a key it accepts.
+
+    `simulator` is anything with the simulator's `base_url_openai` and `base_url_anthropic`.
+    """
+    env = {
+        "OPENAI_BASE_URL": simulator.base_url_openai,
+        "ANTHROPIC_BASE_URL": simulator.base_url_anthropic,
+        "GEMINI_BASE_URL": simulator.base_url_openai,
+        "MISTRAL_BASE_URL": simulator.base_url_openai,
+        "OPENAI_API_KEY": "sim-key",
+        "ANTHROPIC_API_KEY": "sim-key",
+        "GEMINI_API_KEY": "sim-key",
+        "MISTRAL_API_KEY": "sim-key",
+    }
+    return {**env, **overrides}
+
+
 def daphne_command(port: int) -> list[str]:
     """Return the command that serves Panels on 127.0.0.1:`port`, as the Dockerfile runs it."""
     return [sys.executable, "-m", "panels.serve", "-b", "127.0.0.1", "-p", str(port)]

@@ -1,23 +1,11 @@
 """The site a browser test opens: Panels in a real Daphne, pointed at the provider simulator and the Stripe stand-in."""
 
-from standins.providers import SimulatorThread
-from standins.servers import DaphneServer
+from standins.servers import DaphneServer, provider_environment
 
 STRIPE_KEY = "sk_test_browser"
 WEBHOOK_SECRET = "whsec_test_browser"
 DESKTOP = {"width": 1440, "height": 900}
 PHONE = {"width": 390, "height": 844}
-
-
-def provider_environment(simulator: SimulatorThread) -> dict[str, str]:
-    """Point every provider of the seeded catalog at the simulator, with keys it accepts."""
-    env = {}
-    for provider in ("OPENAI", "GEMINI", "MISTRAL"):
-        env[f"{provider}_BASE_URL"] = simulator.base_url_openai
-        env[f"{provider}_API_KEY"] = "sim-key"
-    env["ANTHROPIC_BASE_URL"] = simulator.base_url_anthropic
-    env["ANTHROPIC_API_KEY"] = "sim-key"
-    return env
 
 
 def start_server(simulator, stripe_standin, **overrides: str) -> DaphneServer:

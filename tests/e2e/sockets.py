@@ -1,4 +1,4 @@
-"""A browser tab's websocket for end-to-end tests, and the environment that points a server at the simulator."""
+"""A browser tab's websocket for end-to-end tests."""
 
 import contextlib
 import json
@@ -7,20 +7,6 @@ import uuid
 
 from django.test import Client
 from websockets.sync.client import connect
-
-
-def provider_environment(simulator, **overrides) -> dict[str, str]:
-    env = {
-        "OPENAI_BASE_URL": simulator.base_url_openai,
-        "ANTHROPIC_BASE_URL": simulator.base_url_anthropic,
-        "GEMINI_BASE_URL": simulator.base_url_openai,
-        "MISTRAL_BASE_URL": simulator.base_url_openai,
-        "OPENAI_API_KEY": "sim-key",
-        "ANTHROPIC_API_KEY": "sim-key",
-        "GEMINI_API_KEY": "sim-key",
-        "MISTRAL_API_KEY": "sim-key",
-    }
-    return {**env, **overrides}
 
 
 class Socket:

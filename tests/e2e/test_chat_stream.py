@@ -14,8 +14,8 @@ import pytest
 from billing.models import Hold, LedgerEntry, Wallet
 from chat.models import Conversation, Message, Turn
 from standins.providers import SimulatorThread
-from standins.servers import DaphneServer
-from tests.e2e.sockets import Socket, provider_environment
+from standins.servers import DaphneServer, provider_environment
+from tests.e2e.sockets import Socket
 from tests.factories import fund
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -15,8 +15,8 @@ from chat.models import Message, Turn
 from chat.protocol import SERVER_READ_LIMIT_BYTES
 from standins.providers import SimulatorThread
 from standins.races import run_at_once
-from standins.servers import DaphneServer
-from tests.e2e.sockets import Socket, provider_environment
+from standins.servers import DaphneServer, provider_environment
+from tests.e2e.sockets import Socket
 from tests.factories import fund
 
 pytestmark = pytest.mark.django_db(transaction=True)
