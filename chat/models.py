@@ -129,7 +129,7 @@ class Message(models.Model):
 
 def route_task_choices() -> list[tuple[str, str]]:
     """Return the tasks Auto tells apart, as choices (read on use: the routing table imports this module)."""
-    from chat.routing.table import TABLE
+    from chat.router.table import TABLE
 
     return [(route.task.value, route.label) for route in TABLE]
 

@@ -68,7 +68,7 @@ def choose_panels(model_slugs: list[str], *, content: str, conversation: Convers
     ceiling = auto_ceiling_for(conversation.user) if AUTO in model_slugs else None
     for slug in model_slugs:
         if slug == AUTO:
-            from chat.routing.table import choose_model  # the router loads its table from the database
+            from chat.router.table import choose_model  # the router loads its table from the database
 
             routed = choose_model(prompt=content, history_tokens=history_tokens(conversation), ceiling_credits=ceiling)
             route = Route(task=routed.task, reason=routed.reason)

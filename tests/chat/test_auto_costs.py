@@ -8,7 +8,7 @@ from chat.exceptions import ModelUnavailable
 from chat.models import AIModel, Conversation, Message, RouteRule, Turn
 from chat.protocol import Comparison
 from chat.providers.base import Usage
-from chat.routing.table import choose_model
+from chat.router.table import choose_model
 from chat.services import credits_on, message_done_frame, start_turn
 from tests.conftest import answer_turn, fund
 

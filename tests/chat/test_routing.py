@@ -10,9 +10,9 @@ from billing.pricing import cost_of
 from billing.rates import rate_for
 from chat.exceptions import ContextTooLong, ModelUnavailable, UnknownModel
 from chat.models import AIModel, RouteRule
-from chat.routing.classify import Task, classify
-from chat.routing.features import count_directives, extract, request_of
-from chat.routing.table import ROUTES, choose_model
+from chat.router.classify import Task, classify
+from chat.router.features import count_directives, extract, request_of
+from chat.router.table import ROUTES, choose_model
 from chat.tokens import estimate_message_tokens
 
 CODE_PROMPT = """Can you review this function? I think there's a bug.

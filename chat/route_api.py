@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from accounts.rate_limits import over_limits
 from chat.exceptions import ContextTooLong, ModelUnavailable, UnknownModel
 from chat.protocol import MAX_CONTENT_CHARS, MAX_ID, Text
-from chat.routing.table import choose_model
+from chat.router.table import choose_model
 
 MAX_HISTORY_TOKENS = 10_000_000
 MAX_CANDIDATES = 50

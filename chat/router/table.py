@@ -21,7 +21,7 @@ from chat.budget import max_output_tokens_for
 from chat.exceptions import ContextTooLong, ModelUnavailable, UnknownModel
 from chat.models import AIModel, Message, RouteRule
 from chat.providers.registry import availability
-from chat.routing.classify import Task, classify
+from chat.router.classify import Task, classify
 from chat.selectors import catalog_models
 from chat.tokens import estimate_message_tokens
 
