@@ -8,11 +8,12 @@ from django.test import Client
 from billing.models import BillingSettings
 from billing.pricing import cost_of
 from billing.rates import rate_for
+from chat.auto import choose_model
 from chat.exceptions import ContextTooLong, ModelUnavailable, UnknownModel
 from chat.models import AIModel, RouteRule
 from chat.router.classify import Task, classify
 from chat.router.features import count_directives, extract, request_of
-from chat.router.table import ROUTES, choose_model
+from chat.router.table import ROUTES
 from chat.tokens import estimate_message_tokens
 
 CODE_PROMPT = """Can you review this function? I think there's a bug.
