@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from chat.protocol import MAX_CONTENT_CHARS  # noqa: E402
-from chat.routing.classify import classify  # noqa: E402
+from chat.router.classify import classify  # noqa: E402
 
 EVAL_SET = ROOT / "tests" / "data" / "routing_eval.jsonl"
 ROUNDS = 20

@@ -19,7 +19,8 @@ from billing.models import BillingSettings
 from billing.pricing import usd_for_credits
 from billing.selectors import spending_by_model_for, wallet_of
 from billing.services import set_auto_ceiling
-from chat.routing.table import TYPICAL_PROMPT_TOKENS, typical_reply_costs
+from chat.auto import typical_reply_costs
+from chat.router.table import TYPICAL_PROMPT_TOKENS
 from chat.selectors import auto_spending_for
 from chat.services import AUTO
 from chat.views import catalog_json

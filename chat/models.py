@@ -20,6 +20,7 @@ from catalog.models import (  # noqa: F401
     origin_of,
     validate_plain_origin,
 )
+from chat.router.table import REASON_MAX_CHARS, TABLE
 
 
 class Conversation(models.Model):
@@ -76,7 +77,7 @@ class Message(models.Model):
     model = models.ForeignKey(AIModel, on_delete=models.PROTECT, related_name="+")
     requested_model = models.CharField(max_length=64, help_text="What the person picked: a slug, or auto.")
     route_task = models.CharField(max_length=64, blank=True, help_text="The task Auto recognised, if Auto chose.")
-    route_reason = models.CharField(max_length=300, blank=True)
+    route_reason = models.CharField(max_length=REASON_MAX_CHARS, blank=True)  # the router clips to it
     comparison_model = models.ForeignKey(
         AIModel,
         on_delete=models.PROTECT,
@@ -128,16 +129,14 @@ class Message(models.Model):
 
 
 def route_task_choices() -> list[tuple[str, str]]:
-    """Return the tasks Auto tells apart, as choices (read on use: the routing table imports this module)."""
-    from chat.routing.table import TABLE
-
+    """Return the tasks Auto tells apart, as choices."""
     return [(route.task.value, route.label) for route in TABLE]
 
 
 class RouteRule(models.Model):
     """One row of Auto's routing table as an admin set it: the model a task goes to, and why.
 
-    A task without an enabled rule goes to its built-in default (chat/routing/table.py). A model that is off,
+    A task without an enabled rule goes to its built-in default (chat/router/table.py). A model that is off,
     unconfigured, too small for the prompt or over the person's ceiling is passed over for the next in line.
     """
 

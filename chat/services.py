@@ -18,6 +18,7 @@ from billing.models import Hold
 from billing.rates import current_cost
 from billing.selectors import auto_ceiling_for
 from billing.services import ChargedUsage, HoldRequest, place_holds, release, settle
+from chat.auto import choose_model
 from chat.budget import fit_history, history_tokens, max_output_tokens_for
 from chat.exceptions import InvalidRequest, ModelUnavailable, StillStreaming, TooManyInFlight
 from chat.models import AIModel, Conversation, Message, Turn, hold_reference
@@ -68,8 +69,6 @@ def choose_panels(model_slugs: list[str], *, content: str, conversation: Convers
     ceiling = auto_ceiling_for(conversation.user) if AUTO in model_slugs else None
     for slug in model_slugs:
         if slug == AUTO:
-            from chat.routing.table import choose_model  # the router loads its table from the database
-
             routed = choose_model(prompt=content, history_tokens=history_tokens(conversation), ceiling_credits=ceiling)
             route = Route(task=routed.task, reason=routed.reason)
             choices.append(PanelChoice(AUTO, routed.model, route, comparison_model=routed.comparison))

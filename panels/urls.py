@@ -5,8 +5,7 @@ from django.urls import include, path
 
 from billing.urls import api_urlpatterns as billing_api
 from billing.urls import urlpatterns as billing_urls
-from chat import billing_pages
-from chat.routing import views as routing_views
+from chat import billing_pages, route_api
 from chat.urls import api_urlpatterns as chat_api
 from panels import views
 
@@ -18,7 +17,7 @@ urlpatterns = [
     path("pricing/", billing_pages.pricing_page, name="pricing"),
     path("billing/", include((billing_urls + billing_pages.billing_urlpatterns, "billing"))),
     path("api/", include((billing_api, "billing_api"))),
-    path("api/route", routing_views.route, name="api_route"),
+    path("api/route", route_api.route, name="api_route"),
     path("api/", include((chat_api, "chat_api"))),
     path("admin/", admin.site.urls),
 ]

@@ -8,11 +8,12 @@ from django.test import Client
 from billing.models import BillingSettings
 from billing.pricing import cost_of
 from billing.rates import rate_for
+from chat.auto import choose_model
 from chat.exceptions import ContextTooLong, ModelUnavailable, UnknownModel
 from chat.models import AIModel, RouteRule
-from chat.routing.classify import Task, classify
-from chat.routing.features import count_directives, extract, request_of
-from chat.routing.table import ROUTES, choose_model
+from chat.router.classify import Task, classify
+from chat.router.features import count_directives, extract, request_of
+from chat.router.table import ROUTES, Candidate, choose
 from chat.tokens import estimate_message_tokens
 
 CODE_PROMPT = """Can you review this function? I think there's a bug.
@@ -260,6 +261,60 @@ def test_a_long_reason_is_cut_to_fit_the_message_column():
 
     assert len(reason) == 300
     assert reason.endswith("…")
+
+
+# --- The router alone: hand-made candidates, rules and prices; no database (these tests have no db mark) -----
+
+CREDITS_PER_TOKEN = {"gpt-4o-mini": 1, "claude-3-5-haiku": 5}
+
+
+def candidate(slug: str, name: str, *, context_window: int) -> Candidate:
+    return Candidate(
+        slug=slug,
+        name=name,
+        context_window=context_window,
+        max_output_tokens=8_192,
+        reply_budget=4_096,
+        offered=True,
+        available=True,
+    )
+
+
+def per_token(slug: str, *, input_tokens: int, output_tokens: int) -> int:
+    return CREDITS_PER_TOKEN[slug] * (input_tokens + output_tokens)
+
+
+CATALOG = [
+    candidate("gpt-4o-mini", "Small", context_window=8_000),
+    candidate("claude-3-5-haiku", "Large", context_window=200_000),
+]
+
+
+def test_the_router_alone_passes_over_a_candidate_whose_window_is_too_small_and_names_it():
+    choice = choose(prompt=QUESTION, history_tokens=5_000, catalog=CATALOG, rules={}, estimate=per_token)
+
+    input_tokens = estimate_message_tokens([QUESTION]) + 5_000  # and 4,096 for the reply: over Small's 8,000
+    assert (choice.task, choice.model.slug) == (Task.GENERAL_CHAT, "claude-3-5-haiku")
+    assert choice.reason == (
+        f"General chat: {classify(QUESTION).reason}. Small does not fit: about {input_tokens:,} tokens against a "
+        "8,000-token window, so Large, next in line."
+    )
+    assert choice.estimated_credits == 5 * (input_tokens + ROUTES[Task.GENERAL_CHAT].reply_tokens)
+    assert (choice.alternatives, choice.comparison) == ((), None)  # Small could not have answered
+
+
+def test_the_router_alone_follows_the_admin_s_rule_and_compares_with_the_other_candidate():
+    rules = {Task.GENERAL_CHAT.value: ("claude-3-5-haiku", "the house style")}
+
+    choice = choose(prompt=QUESTION, catalog=CATALOG, rules=rules, estimate=per_token)
+
+    tokens = estimate_message_tokens([QUESTION]) + ROUTES[Task.GENERAL_CHAT].reply_tokens
+    assert (choice.model.slug, choice.estimated_credits) == ("claude-3-5-haiku", 5 * tokens)
+    assert choice.reason.endswith("Large: the house style.")
+    assert [(alternative.model.slug, alternative.estimated_credits) for alternative in choice.alternatives] == [
+        ("gpt-4o-mini", tokens)
+    ]
+    assert choice.comparison.slug == "gpt-4o-mini"
 
 
 # --- POST /api/route -------------------------------------------------------------------------------------

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from chat.routing.classify import Task, classify
-from chat.routing.table import ROUTES
+from chat.router.classify import Task, classify
+from chat.router.table import ROUTES
 
 EVAL_SET = Path(__file__).resolve().parent.parent / "data" / "routing_eval.jsonl"
 

@@ -17,9 +17,9 @@ from django.views.decorators.http import require_POST
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from accounts.rate_limits import over_limits
+from chat.auto import choose_model
 from chat.exceptions import ContextTooLong, ModelUnavailable, UnknownModel
 from chat.protocol import MAX_CONTENT_CHARS, MAX_ID, Text
-from chat.routing.table import choose_model
 
 MAX_HISTORY_TOKENS = 10_000_000
 MAX_CANDIDATES = 50

@@ -8,7 +8,7 @@ plain general chat; the reason names the winning signals, so a person can see wh
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from chat.routing.features import Features, extract
+from chat.router.features import Features, extract
 
 
 class Task(StrEnum):

@@ -1,33 +1,30 @@
-"""Auto's routing table and the rules that pick one model per prompt from it.
+"""Auto's routing table and the rules that pick one model per prompt from it: pure, no database.
 
 The table says, for each task, which model suits it and why; the defaults are here, and an admin overrides a
-task's model and reason with a `RouteRule` row. Choosing then applies three rules, in order, down the task's
-line of models (its table model, its default, its fallbacks, then every other available model by price): a
-prompt and its history that do not fit a model's context window beside a full reply (the budget
-`chat.services.fit_history` enforces) never go to it; a model that is turned off or whose provider is not
+task's model and reason with a `RouteRule` row (given here as `rules`). Choosing then applies three rules, in
+order, down the task's line of models (its table model, its default, its fallbacks, then every other available
+model by price): a prompt and its history that do not fit a model's context window beside a full reply (the
+budget `chat.services.fit_history` enforces) never go to it; a model that is turned off or whose provider is not
 configured is skipped; a model whose estimated cost (the task's typical reply) is above the ceiling is skipped.
 Each choice also names the model its cost is compared with after the reply: the dearest other model the table
 routes some task to that could have taken the prompt.
+
+The caller loads what the rules read (chat/auto.py): every catalog model as a `Candidate`, the admin's rules
+and the prices (an `Estimate`). A choice names the candidates it chose; the caller maps them back to its models.
 """
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from enum import Enum
+from typing import Generic, Protocol, TypeVar
 
-from billing.models import BillingSettings
-from billing.pricing import cost_of
-from billing.rates import current_rate
-from chat.budget import max_output_tokens_for
 from chat.exceptions import ContextTooLong, ModelUnavailable, UnknownModel
-from chat.models import AIModel, Message, RouteRule
-from chat.providers.registry import availability
-from chat.routing.classify import Task, classify
-from chat.selectors import catalog_models
+from chat.router.classify import Task, classify
 from chat.tokens import estimate_message_tokens
 
 MAX_ALTERNATIVES = 3
 TYPICAL_PROMPT_TOKENS = 200  # a short prompt, for the typical costs shown beside the price ceiling
-REASON_MAX_CHARS = Message._meta.get_field("route_reason").max_length
+REASON_MAX_CHARS = 300  # the length of `Message.route_reason`, which is declared with this constant
 
 # Fallback lines: models of a similar price and strength first, then the other tier of the table.
 CHEAP_LINE = ("gemini-2.0-flash", "mistral-small", "claude-3-5-haiku")
@@ -79,6 +76,27 @@ TABLE: tuple[TaskRoute, ...] = (
 ROUTES = {route.task: route for route in TABLE}
 
 
+Rules = Mapping[str, tuple[str, str]]  # the admin's enabled rules: task -> (model slug, why)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A catalog model as the rules see it: its window, its reply, and whether it may be named and called now."""
+
+    slug: str
+    name: str
+    context_window: int
+    max_output_tokens: int  # the model's own limit, which caps the typical reply a cost is estimated for
+    reply_budget: int  # the output budget of one reply, kept free in the window beside the prompt and history
+    offered: bool  # the model and its provider are turned on: a request may name it
+    available: bool  # people can call it now (turned on, its provider configured, priced)
+
+
+class Estimate(Protocol):
+    def __call__(self, slug: str, *, input_tokens: int, output_tokens: int) -> int | None:
+        """Return what one call of this size would cost on the model `slug` now, in credits; None with no price."""
+
+
 class Skip(Enum):
     """Why a model in a task's line was passed over: one per rule."""
 
@@ -87,108 +105,122 @@ class Skip(Enum):
     OVER_CEILING = "price ceiling"
 
 
+M = TypeVar("M")  # what a choice names models by: a `Candidate` here, the caller's own model once mapped back
+N = TypeVar("N")
+
+
 @dataclass(frozen=True)
-class Alternative:
-    model: AIModel
+class Alternative(Generic[M]):
+    model: M
     estimated_credits: int
 
 
 @dataclass(frozen=True)
-class RouteChoice:
+class RouteChoice(Generic[M]):
     task: Task
     task_label: str
-    model: AIModel
+    model: M
     reason: str  # at most REASON_MAX_CHARS, so it fits `Message.route_reason`
     estimated_credits: int
-    alternatives: tuple[Alternative, ...]
-    comparison: AIModel | None = None  # the other candidate, to price the same reply on (see `comparison_for`)
+    alternatives: tuple[Alternative[M], ...]
+    comparison: M | None = None  # the other candidate, to price the same reply on (see `comparison_for`)
+
+    def with_models(self, model_of: Callable[[M], N]) -> "RouteChoice[N]":
+        """Return this choice with every model it names replaced by `model_of(model)`."""
+        return RouteChoice(
+            task=self.task,
+            task_label=self.task_label,
+            model=model_of(self.model),
+            reason=self.reason,
+            estimated_credits=self.estimated_credits,
+            alternatives=tuple(Alternative(model_of(a.model), a.estimated_credits) for a in self.alternatives),
+            comparison=None if self.comparison is None else model_of(self.comparison),
+        )
 
 
-def table_rule(task: Task) -> tuple[str, str]:
+def table_rule(task: Task, rules: Rules) -> tuple[str, str]:
     """Return (model slug, why) for `task`: the admin's enabled rule if there is one, else the default."""
-    rule = RouteRule.objects.filter(task=task, enabled=True).select_related("model").first()
-    if rule is not None:
-        return rule.model.slug, rule.reason
-    return ROUTES[task].model, ROUTES[task].why
+    return rules.get(task, (ROUTES[task].model, ROUTES[task].why))
 
 
-def table_slugs() -> dict[Task, str]:
+def table_slugs(rules: Rules) -> dict[Task, str]:
     """Return the model slug the table sends each task to: the admin's enabled rule, else the default."""
-    ruled = dict(RouteRule.objects.filter(enabled=True).values_list("task", "model__slug"))
-    return {route.task: ruled.get(route.task, route.model) for route in TABLE}
+    return {route.task: table_rule(route.task, rules)[0] for route in TABLE}
 
 
-def comparison_for(chosen: AIModel, *, could_answer: dict[str, AIModel], costs: dict[str, int]) -> AIModel | None:
+def comparison_for(
+    chosen: Candidate, *, could_answer: dict[str, Candidate], costs: dict[str, int], rules: Rules
+) -> Candidate | None:
     """Return the candidate to compare a reply of `chosen` with: the dearest other table model that could answer.
 
     "Dearest" is by the estimate for this prompt; a model the prompt does not fit, or that is unavailable, could
     not have answered and is left out; one over the person's ceiling could have, and stays in.
     """
-    candidates = set(table_slugs().values())  # Auto's candidates: in practice gpt-4o-mini and claude-3-5-haiku
+    candidates = set(table_slugs(rules).values())  # Auto's candidates: in practice gpt-4o-mini and claude-3-5-haiku
     rivals = [could_answer[slug] for slug in candidates & could_answer.keys() if slug != chosen.slug]
     return max(rivals, key=lambda model: (costs[model.slug], model.slug), default=None)
 
 
-def estimated_credits(model: AIModel, *, input_tokens: int, output_tokens: int, billing: BillingSettings) -> int:
-    """Return what one call of this size would cost on `model` now, in credits (0 while it has no price)."""
-    rate = current_rate(model, billing)
-    return 0 if rate is None else cost_of(input_tokens=input_tokens, output_tokens=output_tokens, rate=rate).credits
+def typical_reply_cost(model: Candidate, route: TaskRoute, *, input_tokens: int, estimate: Estimate) -> int | None:
+    """Return the estimate for `input_tokens` and the task's typical reply (capped by the model's limit) on `model`."""
+    output_tokens = min(route.reply_tokens, model.max_output_tokens)
+    return estimate(model.slug, input_tokens=input_tokens, output_tokens=output_tokens)
 
 
-def typical_reply_costs(*, prompt_tokens: int = TYPICAL_PROMPT_TOKENS) -> list[tuple[TaskRoute, AIModel, int]]:
+def typical_costs(
+    *, catalog: Iterable[Candidate], rules: Rules, estimate: Estimate, prompt_tokens: int = TYPICAL_PROMPT_TOKENS
+) -> list[tuple[TaskRoute, Candidate, int]]:
     """Return each task, the model the table sends it to, and the estimate the ceiling is checked against there.
 
     The estimate is for a short prompt (`prompt_tokens`, no history) and the task's typical reply; a model not
     in the catalog or with no price is left out.
     """
-    slugs = table_slugs()
-    models = {model.slug: model for model in catalog_models(include_disabled=True)}
-    billing = BillingSettings.load()
+    slugs = table_slugs(rules)
+    models = {model.slug: model for model in catalog}
     rows = []
     for route in TABLE:
         model = models.get(slugs[route.task])
-        if model is None or model.current_price() is None:
+        if model is None:
             continue
-        output_tokens = min(route.reply_tokens, model.max_output_tokens)
-        cost = estimated_credits(model, input_tokens=prompt_tokens, output_tokens=output_tokens, billing=billing)
-        rows.append((route, model, cost))
+        cost = typical_reply_cost(model, route, input_tokens=prompt_tokens, estimate=estimate)
+        if cost is not None:
+            rows.append((route, model, cost))
     return rows
 
 
-def choose_model(
+def choose(
     *,
     prompt: str,
+    catalog: Iterable[Candidate],
+    rules: Rules,
+    estimate: Estimate,
     history_tokens: int = 0,
-    candidates: Collection[str] | None = None,
+    allowed: Collection[str] | None = None,
     ceiling_credits: int | None = None,
-) -> RouteChoice:
+) -> RouteChoice[Candidate]:
     """Return the model Auto sends `prompt` to, why, and the next-best models that also qualify.
 
-    `candidates` restricts the choice to those model slugs (UnknownModel names any that is not an enabled
-    catalog model); `ceiling_credits` is the most one Auto turn may cost. When no model qualifies, raise
-    ContextTooLong if the prompt fits none, else ModelUnavailable (none available, or none within the ceiling).
+    `catalog` is every model, turned off or not; `allowed` restricts the choice to those model slugs
+    (UnknownModel names any that is not offered); `ceiling_credits` is the most one Auto turn may cost. When no
+    model qualifies, raise ContextTooLong if the prompt fits none, else ModelUnavailable (none available, or none
+    within the ceiling).
     """
     classification = classify(prompt)
     route = ROUTES[classification.task]
-    wanted_slug, why = table_rule(classification.task)
+    wanted_slug, why = table_rule(classification.task, rules)
 
-    pool = {model.slug: model for model in catalog_models(include_disabled=True)}  # turned-off ones are skipped
-    if candidates is not None:
-        offered = {slug for slug, model in pool.items() if model.enabled and model.provider.enabled}
-        unknown = sorted(set(candidates) - offered)
+    pool = {model.slug: model for model in catalog}  # turned-off ones are skipped
+    if allowed is not None:
+        offered = {slug for slug, model in pool.items() if model.offered}
+        unknown = sorted(set(allowed) - offered)
         if unknown:
             raise UnknownModel(f"Unknown model: {', '.join(unknown)}.")
-        pool = {slug: model for slug, model in pool.items() if slug in candidates}
+        pool = {slug: model for slug, model in pool.items() if slug in allowed}
 
     input_tokens = estimate_message_tokens([prompt]) + history_tokens
-    billing = BillingSettings.load()
+    # A model with no price counts 0: it is unavailable, so the 0 only gives it its place in line.
     costs = {
-        slug: estimated_credits(
-            model,
-            input_tokens=input_tokens,
-            output_tokens=min(route.reply_tokens, model.max_output_tokens),
-            billing=billing,
-        )
+        slug: typical_reply_cost(model, route, input_tokens=input_tokens, estimate=estimate) or 0
         for slug, model in pool.items()
     }
     named = [slug for slug in dict.fromkeys((wanted_slug, route.model, *route.fallbacks)) if slug in pool]
@@ -197,12 +229,12 @@ def choose_model(
     qualified, skipped = [], {}
     for slug in line:
         model = pool[slug]
-        if input_tokens + max_output_tokens_for(model) > model.context_window:
+        if input_tokens + model.reply_budget > model.context_window:
             skipped[slug] = (
                 Skip.TOO_LONG,
                 f"does not fit: about {input_tokens:,} tokens against a {model.context_window:,}-token window",
             )
-        elif not availability(model).available:
+        elif not model.available:
             skipped[slug] = (Skip.UNAVAILABLE, "is unavailable")
         elif ceiling_credits is not None and costs[slug] > ceiling_credits:
             skipped[slug] = (
@@ -237,12 +269,13 @@ def choose_model(
                 if slug not in skipped or skipped[slug][0] is Skip.OVER_CEILING
             },
             costs=costs,
+            rules=rules,
         ),
     )
 
 
 def no_route(
-    pool: dict[str, AIModel], skipped: dict[str, tuple[Skip, str]], input_tokens: int, ceiling: int | None
+    pool: dict[str, Candidate], skipped: dict[str, tuple[Skip, str]], input_tokens: int, ceiling: int | None
 ) -> ContextTooLong | ModelUnavailable:
     """Return the error that says why no model qualified, in words a person can act on."""
     kinds = {kind for kind, _ in skipped.values()}
