@@ -1,14 +1,12 @@
 """Errors of the billing app; each carries a stable code and a sentence a person can act on."""
 
+from errors import PanelsError
 
-class BillingError(Exception):
-    """Base of every billing error; `code` is stable (it goes on the wire), `detail` is for people."""
+
+class BillingError(PanelsError):
+    """Base of every billing error."""
 
     code = "billing_error"
-
-    def __init__(self, detail: str):
-        super().__init__(detail)
-        self.detail = detail
 
 
 class InsufficientCredits(BillingError):
@@ -34,13 +32,13 @@ class WalletRestricted(BillingError):
 class PriceMissing(BillingError):
     """A model has no price in effect, so its cost cannot be bounded: it may not be called."""
 
-    code = "model_unavailable"
+    code = "price_missing"
 
 
 class InvalidTopUp(BillingError):
     """A top-up amount or pack that cannot be bought."""
 
-    code = "invalid_request"
+    code = "invalid_top_up"
 
 
 class PaymentProviderError(BillingError):

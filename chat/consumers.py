@@ -14,10 +14,9 @@ from autobahn.exception import Disconnected
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
-from billing.exceptions import BillingError
 from chat.capacity import stream_slots
 from chat.database import in_thread_pool
-from chat.exceptions import Busy, ChatError, NotFound, ServerFault
+from chat.exceptions import Busy, NotFound, ServerFault, TooManyFrames
 from chat.liveness import PROCESS_ID
 from chat.protocol import (
     ConversationUpdated,
@@ -39,6 +38,7 @@ from chat.reply_log import reply_log
 from chat.selectors import conversation_for, message_for, streaming_messages_in, turn_messages_for
 from chat.services import message_done_frame, start_turn
 from chat.tabs import tabs_of
+from errors import PanelsError
 
 logger = logging.getLogger(__name__)
 
@@ -106,7 +106,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     async def receive(self, text_data=None, bytes_data=None):
         if not self.budget.take():
-            await self.send_frame(Error(code="rate_limited", detail="Too many frames; slow down a little."))
+            await self.send_frame(error_frame(TooManyFrames("Too many frames; slow down a little.")))
             return
         frame = None
         try:
@@ -121,15 +121,12 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 await self.send_frame(Pong())
         except ProtocolError as error:
             await self.send_frame(error.frame)
-        except (ChatError, BillingError) as error:
-            retry_after = error.retry_after_seconds if isinstance(error, Busy) else None
-            await self.send_frame(
-                Error(code=error.code, detail=error.detail, request_id=_request_id(frame), retry_after=retry_after)
-            )
+        except PanelsError as error:
+            await self.send_frame(error_frame(error, request_id=_request_id(frame)))
         except Exception:  # any frame, however malformed, is answered; the socket stays open
             logger.exception("frame %s of user %s failed", type(frame).__name__, self.user.pk)
             fault = ServerFault("Something went wrong on our side; it has been logged. Please try again.")
-            await self.send_frame(Error(code=fault.code, detail=fault.detail, request_id=_request_id(frame)))
+            await self.send_frame(error_frame(fault, request_id=_request_id(frame)))
 
     async def send_turn(self, frame: Send):
         slots = stream_slots()
@@ -236,6 +233,12 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     async def conversation_updated(self, event):
         await self.send_frame(ConversationUpdated(conversation_id=event["conversation_id"], title=event["title"]))
+
+
+def error_frame(error: PanelsError, *, request_id: str | None = None) -> Error:
+    """Return the `error` frame that tells the client about `error` (with the wait `busy` asks for)."""
+    retry_after = error.retry_after_seconds if isinstance(error, Busy) else None
+    return Error(code=error.code, detail=error.detail, request_id=request_id, retry_after=retry_after)
 
 
 def _request_id(frame) -> str | None:

@@ -1,14 +1,12 @@
 """Errors of the chat app; each carries a stable code and a sentence a person can act on."""
 
+from errors import PanelsError
 
-class ChatError(Exception):
-    """Base of every chat error; `code` is stable (it goes on the wire), `detail` is for people."""
+
+class ChatError(PanelsError):
+    """Base of every chat error."""
 
     code = "chat_error"
-
-    def __init__(self, detail: str):
-        super().__init__(detail)
-        self.detail = detail
 
 
 class UnknownModel(ChatError):
@@ -33,27 +31,29 @@ class NotFound(ChatError):
     code = "not_found"
 
 
-class InvalidRequest(ChatError):
-    """A request that breaks a rule of the product (too many models, a duplicate slug, ...)."""
-
-    code = "invalid_request"
-
-
-class KeyNotConfirmed(InvalidRequest):
+class KeyNotConfirmed(ChatError):
     """A change would send a provider's key somewhere new, and the admin did not type its setting's name again.
 
-    A kind of invalid request (same code), raised by chat.providers.changes; the admin shows it on the form.
+    Raised by chat.providers.changes; the admin shows it on the form.
     """
+
+    code = "key_not_confirmed"
 
 
 class TooManyInFlight(ChatError):
     """The person already has as many turns streaming as allowed."""
 
-    code = "rate_limited"
+    code = "too_many_in_flight"
+
+
+class TooManyFrames(ChatError):
+    """A socket sent more frames a second than it may; the frame was dropped."""
+
+    code = "too_many_frames"
 
 
 class ContextTooLong(ChatError):
-    """The prompt alone, with the system prompt, does not fit the model's context window."""
+    """The prompt does not fit the model's context window (the provider saying so is ConversationTooLong)."""
 
     code = "context_too_long"
 

@@ -10,6 +10,12 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+import billing.exceptions
+import chat.exceptions
+import chat.providers.errors
+import errors
+from errors import InvalidRequest, PanelsError
+
 MAX_FRAME_BYTES = 2 * 1024 * 1024  # room for a long pasted document
 # What the server reads of one message before closing the socket (panels/serve.py): larger than the
 # protocol's limit, so a frame between the two is answered with an `error` frame instead of a closed socket.
@@ -38,18 +44,16 @@ def storable_text(text: str) -> str:
 Text = Annotated[str, AfterValidator(storable_text)]
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 
-ErrorCode = Literal[
-    "invalid_request",
-    "not_found",
-    "unknown_model",
-    "model_unavailable",
-    "insufficient_credits",
-    "wallet_restricted",
-    "context_too_long",
-    "rate_limited",
-    "busy",
-    "server_error",
-]
+# Every error a person can be shown, each with a code of its own: the codes an `error` frame may carry are
+# read from these classes, never listed by hand beside them. The modules are named, so the list does not
+# depend on what else happens to be imported.
+ERROR_CLASSES: tuple[type[PanelsError], ...] = tuple(
+    value
+    for module in (errors, chat.exceptions, chat.providers.errors, billing.exceptions)
+    for value in vars(module).values()
+    if isinstance(value, type) and issubclass(value, PanelsError) and value.__module__ == module.__name__
+)
+ErrorCode = Literal[tuple(error.code for error in ERROR_CLASSES)]
 Status = Literal["complete", "stopped", "error"]
 
 
@@ -206,11 +210,11 @@ _CLIENT_FRAME_BY_TYPE = {frame.model_fields["type"].default: frame for frame in 
 
 
 class ProtocolError(Exception):
-    """A client frame that cannot be accepted; carries the `error` frame to send back."""
+    """A client frame that cannot be accepted; carries the `error` frame (an invalid request) to send back."""
 
-    def __init__(self, detail: str, *, code: ErrorCode = "invalid_request", request_id: str | None = None):
+    def __init__(self, detail: str, *, request_id: str | None = None):
         super().__init__(detail)
-        self.frame = Error(code=code, detail=detail, request_id=request_id)
+        self.frame = Error(code=InvalidRequest.code, detail=detail, request_id=request_id)
 
 
 def parse_client_frame(raw: str | bytes | None) -> ClientFrame:

@@ -19,7 +19,7 @@ from chat.capacity import stream_slots
 from chat.database import in_thread_pool
 from chat.protocol import MessageDelta, MessageDone
 from chat.providers.base import Delta, Finished
-from chat.providers.errors import ContentRefused, ProviderError, ProviderTimeout
+from chat.providers.errors import ContentRefused, ProviderError, ProviderFailed, ProviderTimeout
 from chat.providers.registry import adapter_for
 from chat.reply_log import ReplyLog, reply_log
 from chat.services import PreparedReply, ReplyOutcome, finish_reply
@@ -67,7 +67,7 @@ async def run_reply(reply: PreparedReply, log: ReplyLog | None = None) -> None:
             text=writer.text,
             usage=None,
             stopped=False,
-            error_code=ProviderError.code,
+            error_code=ProviderFailed.code,
             error_detail="Something went wrong while streaming this reply.",
         )
     finally:

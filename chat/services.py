@@ -20,7 +20,7 @@ from billing.selectors import auto_ceiling_for
 from billing.services import ChargedUsage, HoldRequest, place_holds, release, settle
 from chat.auto import choose_model
 from chat.budget import fit_history, history_tokens, max_output_tokens_for
-from chat.exceptions import InvalidRequest, ModelUnavailable, StillStreaming, TooManyInFlight
+from chat.exceptions import ModelUnavailable, StillStreaming, TooManyInFlight
 from chat.models import AIModel, Conversation, Message, Turn, hold_reference
 from chat.protocol import MAX_CONTENT_CHARS, Comparison, ErrorInfo, MessageDone, Route, TurnMessage, TurnStarted
 from chat.providers.base import CallRequest, ProviderConfig, Usage
@@ -28,6 +28,7 @@ from chat.providers.registry import availability, provider_config_for
 from chat.selectors import catalog_model, conversation_for, streaming_messages, thread_for
 from chat.titles import title_conversation
 from chat.tokens import estimate_tokens
+from errors import InvalidRequest
 
 AUTO = "auto"
 MAX_TITLE_CHARS = Conversation._meta.get_field("title").max_length

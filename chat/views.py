@@ -15,12 +15,13 @@ from billing.models import BillingSettings
 from billing.pricing import per_million, usd_string
 from billing.rates import current_rate
 from chat.budget import max_output_tokens_for
-from chat.exceptions import InvalidRequest, NotFound, StillStreaming
+from chat.exceptions import NotFound, StillStreaming
 from chat.models import AIModel, Conversation, Message
 from chat.protocol import MAX_MODELS_PER_TURN, storable_text
 from chat.providers.registry import availability
 from chat.selectors import catalog_models, conversation_for, conversations_for
 from chat.services import AUTO, delete_conversation, update_conversation
+from errors import InvalidRequest
 
 PAGE_SIZE = 50
 PRICE_FIELDS = ("input_usd_per_m", "output_usd_per_m", "input_credits_per_m", "output_credits_per_m")

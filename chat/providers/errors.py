@@ -14,7 +14,7 @@ import anyio
 import httpx2
 import openai
 
-from chat.exceptions import ChatError
+from chat.exceptions import ChatError, ContextTooLong
 from chat.providers.base import Usage
 
 CONTEXT_TOO_LONG = re.compile(
@@ -25,14 +25,20 @@ CONTEXT_TOO_LONG = re.compile(
 
 
 class ProviderError(ChatError):
-    code = "provider_error"
+    """Base of every failure of a provider's API; the subclass's code says which failure."""
+
+    code = "provider_fault"
 
 
 class BadKey(ProviderError):
+    """The provider rejected the API key (HTTP 401 or 403): an operator must fix it."""
+
     code = "bad_key"
 
 
 class RateLimited(ProviderError):
+    """The provider is rate limiting Panels' requests; `retry_after_seconds` is its wait, when it gave one."""
+
     code = "rate_limited"
 
     def __init__(self, detail: str, *, retry_after_seconds: int | None = None):
@@ -41,14 +47,20 @@ class RateLimited(ProviderError):
 
 
 class Overloaded(ProviderError):
+    """The provider is overloaded or failing on its side (HTTP 5xx)."""
+
     code = "overloaded"
 
 
-class ContextTooLong(ProviderError):
-    code = "context_too_long"
+class ConversationTooLong(ProviderError, ContextTooLong):
+    """The provider refused the conversation as longer than the model's context window."""
+
+    code = "conversation_too_long"
 
 
 class ContentRefused(ProviderError):
+    """The provider stopped the reply on its content policy; `usage` is what it billed, if anything."""
+
     code = "content_refused"
 
     def __init__(self, detail: str, *, usage: Usage | None = None):
@@ -57,20 +69,26 @@ class ContentRefused(ProviderError):
 
 
 class ProviderTimeout(ProviderError):
+    """The provider went silent for longer than the timeout, or the reply ran for as long as a reply may."""
+
     code = "timeout"
 
 
 class ConnectionDropped(ProviderError):
+    """The stream ended before the provider finished the reply."""
+
     code = "connection_dropped"
 
 
 class ProviderFailed(ProviderError):
+    """The provider could not answer for a reason none of the others names (no quota, an unexpected status)."""
+
     code = "provider_error"
 
 
-def too_long(provider: str) -> ContextTooLong:
+def too_long(provider: str) -> ConversationTooLong:
     """Return the error for a conversation over the model's context window."""
-    return ContextTooLong(f"This conversation is too long for the model at {provider}. Start a new conversation.")
+    return ConversationTooLong(f"This conversation is too long for the model at {provider}. Start a new conversation.")
 
 
 def timed_out(provider: str) -> ProviderTimeout:

@@ -12,7 +12,7 @@ from chat.providers.errors import (
     BadKey,
     ConnectionDropped,
     ContentRefused,
-    ContextTooLong,
+    ConversationTooLong,
     Overloaded,
     ProviderTimeout,
     RateLimited,
@@ -95,7 +95,7 @@ async def test_max_output_tokens_caps_the_reply_with_stop_reason_max_tokens(simu
     [
         ("[[sim:status=500]]", Overloaded),
         ("[[sim:status=529]]", Overloaded),
-        ("[[sim:context_too_long]]", ContextTooLong),
+        ("[[sim:context_too_long]]", ConversationTooLong),
     ],
 )
 async def test_refused_request_raises_typed_error_before_any_text(anthropic_request, stream, directive, error_class):

@@ -10,7 +10,7 @@ from chat.providers.errors import (
     BadKey,
     ConnectionDropped,
     ContentRefused,
-    ContextTooLong,
+    ConversationTooLong,
     Overloaded,
     ProviderFailed,
     ProviderTimeout,
@@ -79,7 +79,7 @@ async def test_max_output_tokens_caps_the_reply_with_finish_reason_length(simula
         ("[[sim:status=500]]", Overloaded),
         ("[[sim:status=503]]", Overloaded),
         ("[[sim:status=529]]", Overloaded),
-        ("[[sim:context_too_long]]", ContextTooLong),
+        ("[[sim:context_too_long]]", ConversationTooLong),
         ("[[sim:status=404]]", ProviderFailed),
     ],
 )

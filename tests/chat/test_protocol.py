@@ -2,18 +2,23 @@
 
 import json
 import re
+from typing import get_args
 
 import pytest
 
 from chat.protocol import (
     CLIENT_FRAMES,
+    ERROR_CLASSES,
     MAX_FRAME_BYTES,
     SERVER_FRAMES,
+    Error,
+    ErrorCode,
     Ping,
     ProtocolError,
     Send,
     parse_client_frame,
 )
+from errors import InvalidRequest
 from tests import ROOT
 
 DOC = (ROOT / "docs" / "websocket-protocol.md").read_text()
@@ -42,6 +47,27 @@ def test_every_documented_frame_exists_in_code():
     assert set(documented_examples()) == in_code
 
 
+def documented_error_codes() -> list[str]:
+    """Return the codes in the table of the protocol doc's Errors section, in order."""
+    section = re.search(r"^## Errors\n(.*?)^## ", DOC, flags=re.M | re.S).group(1)
+    return re.findall(r"^\| `([a-z_]+)` \|", section, flags=re.M)
+
+
+def test_the_protocol_doc_lists_exactly_the_error_codes():
+    documented = documented_error_codes()
+    assert len(documented) == len(set(documented)), "a code is documented twice"
+    assert set(documented) == set(get_args(ErrorCode))
+
+
+def test_the_error_codes_are_the_codes_of_the_error_classes():
+    assert sorted(get_args(ErrorCode)) == sorted(error_class.code for error_class in ERROR_CLASSES)
+
+
+def test_an_error_frame_refuses_a_code_no_error_class_has():
+    with pytest.raises(ValueError, match="code"):
+        Error(code="something_else", detail="A sentence.")
+
+
 def test_a_valid_frame_is_parsed_to_its_class():
     assert parse_client_frame('{"type": "ping"}') == Ping()
 
@@ -62,7 +88,7 @@ def test_a_valid_frame_is_parsed_to_its_class():
 def test_bad_frames_are_refused_with_a_reason(raw, says):
     with pytest.raises(ProtocolError) as refused:
         parse_client_frame(raw)
-    assert refused.value.frame.code == "invalid_request"
+    assert refused.value.frame.code == InvalidRequest.code == "invalid_request"
     assert says in refused.value.frame.detail
 
 

@@ -24,7 +24,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 SERVER_FRAME_BY_TYPE = {frame.model_fields["type"].default: frame for frame in SERVER_FRAMES}
 FIELDS = ["request_id", "conversation_id", "models", "content", "message_id", "turn_id", "after_seq"]
-FRAMES_PER_SOCKET = 8  # well inside a socket's burst allowance (20), so no answer is `rate_limited`
+FRAMES_PER_SOCKET = 8  # well inside a socket's burst allowance (20), so no answer is `too_many_frames`
 
 hostile_text = st.one_of(
     st.text(max_size=40),
