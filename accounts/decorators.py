@@ -2,7 +2,7 @@
 
 from functools import wraps
 
-from django.http import JsonResponse
+from errors.responses import error_response
 
 
 def api_login_required(view):
@@ -11,7 +11,7 @@ def api_login_required(view):
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         if not request.user.is_authenticated:
-            return JsonResponse({"error": "not_authenticated", "detail": "Log in first."}, status=401)
+            return error_response("not_authenticated", "Log in first.", status=401)
         return view(request, *args, **kwargs)
 
     return wrapper

@@ -23,6 +23,8 @@ from billing.selectors import (
     wallet_of,
 )
 from catalog.selectors import catalog_models
+from errors import InvalidRequest
+from errors.responses import error_response
 
 
 @require_GET
@@ -50,16 +52,14 @@ def api_estimate(request):
     form = EstimateForm(request.GET)
     if not form.is_valid():
         problems = "; ".join(f"{field}: {' '.join(errors)}" for field, errors in form.errors.items())
-        return JsonResponse({"error": "invalid_request", "detail": problems}, status=400)
+        return error_response(InvalidRequest(problems), status=400)
     query = form.cleaned_data
     models = list(catalog_models())
     if query["models"]:
         known = {model.slug for model in models}
         unknown = [slug for slug in query["models"] if slug not in known]
         if unknown:
-            return JsonResponse(
-                {"error": "unknown_model", "detail": f"Unknown model: {', '.join(unknown)}."}, status=400
-            )
+            return error_response("unknown_model", f"Unknown model: {', '.join(unknown)}.", status=400)
         models = [model for model in models if model.slug in query["models"]]
     billing = BillingSettings.load()
     rows = []

@@ -22,13 +22,10 @@ from chat.providers.registry import availability
 from chat.selectors import catalog_models, conversation_for, conversations_for
 from chat.services import AUTO, delete_conversation, update_conversation
 from errors import InvalidRequest
+from errors.responses import error_response
 
 PAGE_SIZE = 50
 PRICE_FIELDS = ("input_usd_per_m", "output_usd_per_m", "input_credits_per_m", "output_credits_per_m")
-
-
-def _error(code: str, detail: str, status: int) -> JsonResponse:
-    return JsonResponse({"error": code, "detail": detail}, status=status)
 
 
 def model_entry(model: AIModel, billing: BillingSettings) -> dict:
@@ -186,7 +183,7 @@ def with_conversation(view):
         try:
             conversation = conversation_for(request.user, conversation_id)
         except NotFound as missing:
-            return _error(missing.code, missing.detail, 404)
+            return error_response(missing, status=404)
         return view(request, conversation)
 
     return wrapper
@@ -203,7 +200,7 @@ def conversation_detail(request, conversation: Conversation):
         try:
             delete_conversation(conversation=conversation)
         except StillStreaming as streaming:
-            return _error(streaming.code, streaming.detail, 409)
+            return error_response(streaming, status=409)
         return HttpResponse(status=204)
     return rename(request, conversation)
 
@@ -213,24 +210,24 @@ def rename(request, conversation: Conversation) -> JsonResponse:
     try:
         changes = json.loads(request.body or b"{}")
     except (ValueError, RecursionError):  # RecursionError: nested too deep to be what we ask for
-        return _error("invalid_request", "Send a JSON object.", 400)
+        return error_response(InvalidRequest("Send a JSON object."), status=400)
     if not isinstance(changes, dict) or not changes or set(changes) - {"title", "system_prompt"}:
-        return _error("invalid_request", "Send a JSON object with 'title' and/or 'system_prompt'.", 400)
+        return error_response(InvalidRequest("Send a JSON object with 'title' and/or 'system_prompt'."), status=400)
     for field in ("title", "system_prompt"):
         if field not in changes:
             continue
         if not isinstance(changes[field], str):
-            return _error("invalid_request", f"'{field}' must be text.", 400)
+            return error_response(InvalidRequest(f"'{field}' must be text."), status=400)
         try:
             storable_text(changes[field])
         except ValueError as error:
-            return _error("invalid_request", f"'{field}': {error}.", 400)
+            return error_response(InvalidRequest(f"'{field}': {error}."), status=400)
     try:
         update_conversation(
             conversation=conversation, title=changes.get("title"), system_prompt=changes.get("system_prompt")
         )
     except InvalidRequest as invalid:
-        return _error(invalid.code, invalid.detail, 400)
+        return error_response(invalid, status=400)
     return JsonResponse(conversation_summary(conversation))
 
 
@@ -241,7 +238,7 @@ def conversation_export(request, conversation: Conversation):
     """Download a conversation as Markdown (`format=md`, the default) or JSON (`format=json`)."""
     kind = request.GET.get("format", "md")
     if kind not in ("md", "json"):
-        return _error("invalid_request", "format must be md or json.", 400)
+        return error_response(InvalidRequest("format must be md or json."), status=400)
     data = conversation_json(conversation)
     name = f"panels-conversation-{conversation.pk}.{kind}"
     if kind == "json":

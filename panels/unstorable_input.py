@@ -5,7 +5,10 @@ parameter is used in a lookup: search, the Checkout return page, the admin's sea
 No legitimate client sends one; one check here covers every page, Django's and ours.
 """
 
-from django.http import HttpResponseBadRequest, JsonResponse
+from django.http import HttpResponseBadRequest
+
+from errors import InvalidRequest
+from errors.responses import error_response
 
 DETAIL = "The request's address or cookies contain a NUL character, which no field here can hold."
 
@@ -17,7 +20,7 @@ class RejectNulCharactersMiddleware:
     def __call__(self, request):
         if _has_nul(request):
             if request.path.startswith("/api/"):
-                return JsonResponse({"error": "invalid_request", "detail": DETAIL}, status=400)
+                return error_response(InvalidRequest(DETAIL), status=400)
             return HttpResponseBadRequest(DETAIL, content_type="text/plain; charset=utf-8")
         return self.get_response(request)
 
