@@ -3,7 +3,7 @@
 Catalog rows are edited in the admin, so adding, disabling or re-pricing a model needs no deploy. Keys never
 live in the database: a provider names the setting or environment variable that holds its key, and
 chat/providers/registry.py resolves that name when a call is made, sending the key only to the origin an
-admin confirmed for it (`Provider.key_bound_origin`, moved by chat/providers/changes.py, each move recorded
+admin confirmed for it (`Provider.key_bound_origin`, moved by catalog/services.py, each move recorded
 as a `ProviderChange`). Prices live in billing (`Price`).
 """
 
@@ -91,7 +91,7 @@ class Provider(models.Model):
         blank=True,
         editable=False,
         help_text="The origin (scheme://host:port) an admin confirmed this provider's key may be sent to; a "
-        "stored base URL elsewhere gets no key. Moved only by chat.providers.changes.",
+        "stored base URL elsewhere gets no key. Moved only by catalog.services.",
     )
 
     class Meta:
@@ -120,7 +120,7 @@ class Provider(models.Model):
         return self.name
 
     def save(self, *args, **kwargs):
-        # A new provider's key is confirmed for the address it is created with (see chat.providers.changes).
+        # A new provider's key is confirmed for the address it is created with (see catalog.services).
         if self._state.adding and not self.key_bound_origin:
             self.key_bound_origin = origin_of(self.base_url)
         super().save(*args, **kwargs)
@@ -140,7 +140,7 @@ class ProviderChangeField(models.TextChoices):
 class ProviderChange(models.Model):
     """One change of where a provider's requests and key go: who, when, which field, from what, to what.
 
-    Append-only (also in PostgreSQL, by a trigger): written by chat.providers.changes in the transaction
+    Append-only (also in PostgreSQL, by a trigger): written by catalog.services in the transaction
     that saves the provider, never edited or deleted.
     """
 

@@ -8,9 +8,9 @@ from django.contrib import admin
 from billing.admin import PriceInline, ReadOnlyAdmin, format_usd
 from billing.models import Price
 from billing.services import add_price
+from catalog.services import ROUTE_FIELDS, change_provider, key_move
 from chat.exceptions import ModelUnavailable
 from chat.models import AIModel, Provider, ProviderChange, RouteRule
-from chat.providers.changes import ROUTE_FIELDS, change_provider, key_move
 from chat.providers.registry import availability, provider_config_for
 from chat.selectors import catalog_models
 
@@ -49,7 +49,7 @@ class ProviderAdmin(admin.ModelAdmin):
     """Providers, with whether each is configured; keys stay in the environment, never in these rows.
 
     Only superusers change where a provider's requests and key go, and a change that moves the key needs
-    its setting's name typed again. Saves go through chat.providers.changes, which records them.
+    its setting's name typed again. Saves go through catalog.services, which records them.
     """
 
     form = ProviderForm

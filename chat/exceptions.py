@@ -31,15 +31,6 @@ class NotFound(ChatError):
     code = "not_found"
 
 
-class KeyNotConfirmed(ChatError):
-    """A change would send a provider's key somewhere new, and the admin did not type its setting's name again.
-
-    Raised by chat.providers.changes; the admin shows it on the form.
-    """
-
-    code = "key_not_confirmed"
-
-
 class TooManyInFlight(ChatError):
     """The person already has as many turns streaming as allowed."""
 
@@ -78,3 +69,9 @@ class StillStreaming(ChatError):
     """The conversation has replies still streaming (being paid for), so it cannot be deleted yet."""
 
     code = "conflict"
+
+
+class Interrupted(ChatError):
+    """The reply's server process died mid-reply; another process finished it with what had arrived."""
+
+    code = "interrupted"

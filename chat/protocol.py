@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 import billing.exceptions
+import catalog.exceptions
 import chat.exceptions
 import chat.providers.errors
 import errors
@@ -49,7 +50,7 @@ Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 # depend on what else happens to be imported.
 ERROR_CLASSES: tuple[type[PanelsError], ...] = tuple(
     value
-    for module in (errors, chat.exceptions, chat.providers.errors, billing.exceptions)
+    for module in (errors, catalog.exceptions, billing.exceptions, chat.exceptions, chat.providers.errors)
     for value in vars(module).values()
     if isinstance(value, type) and issubclass(value, PanelsError) and value.__module__ == module.__name__
 )

@@ -20,6 +20,7 @@ from accounts.rate_limits import over_limits
 from chat.auto import choose_model
 from chat.exceptions import ContextTooLong, ModelUnavailable, UnknownModel
 from chat.protocol import MAX_CONTENT_CHARS, MAX_ID, Text
+from errors.responses import error_response
 
 MAX_HISTORY_TOKENS = 10_000_000
 MAX_CANDIDATES = 50
@@ -43,18 +44,13 @@ class RouteRequest(BaseModel):
         return prompt
 
 
-def bad_request(code: str, detail: str, status: int = 400) -> JsonResponse:
-    """Return the error shape of the JSON API: a stable code and a sentence."""
-    return JsonResponse({"error": code, "detail": detail}, status=status)
-
-
 def too_many_requests(request) -> JsonResponse | None:
     """Return a 429 when this client (or its network) is over its share of requests a minute, else None."""
     per_minute = settings.ROUTE_REQUESTS_PER_MINUTE
     wait = over_limits(request, action="route", per_address=per_minute, per_network=4 * per_minute, seconds=60)
     if wait is None:
         return None
-    response = bad_request(
+    response = error_response(
         "rate_limited", f"Too many requests: {per_minute} a minute; try again in {wait} seconds.", status=429
     )
     response["Retry-After"] = str(wait)
@@ -70,18 +66,20 @@ def route(request):
     try:
         payload = json.loads(request.body)
     except RequestDataTooBig:
-        return bad_request(
-            "invalid_request", f"The request is too large; a prompt may have {MAX_CONTENT_CHARS:,} characters."
+        return error_response(
+            "invalid_request",
+            f"The request is too large; a prompt may have {MAX_CONTENT_CHARS:,} characters.",
+            status=400,
         )
     except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: JSON nested too deep
-        return bad_request("invalid_json", 'Send a JSON object, e.g. {"prompt": "Summarize this..."}.')
+        return error_response("invalid_json", 'Send a JSON object, e.g. {"prompt": "Summarize this..."}.', status=400)
     if not isinstance(payload, dict):
-        return bad_request("invalid_json", 'Send a JSON object, e.g. {"prompt": "Summarize this..."}.')
+        return error_response("invalid_json", 'Send a JSON object, e.g. {"prompt": "Summarize this..."}.', status=400)
     try:
         query = RouteRequest.model_validate(payload)
     except ValidationError as error:
         problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'request'}: {e['msg']}" for e in error.errors())
-        return bad_request("invalid_request", f"{problems}.")
+        return error_response("invalid_request", f"{problems}.", status=400)
     try:
         choice = choose_model(
             prompt=query.prompt,
@@ -90,9 +88,9 @@ def route(request):
             ceiling_credits=query.ceiling_credits,
         )
     except UnknownModel as error:
-        return bad_request(error.code, error.detail)
+        return error_response(error, status=400)
     except (ContextTooLong, ModelUnavailable) as error:  # well formed, but no model can take it
-        return bad_request(error.code, error.detail, status=422)
+        return error_response(error, status=422)
     return JsonResponse(
         {
             "task": choice.task.value,

@@ -20,7 +20,7 @@ from billing.selectors import auto_ceiling_for
 from billing.services import ChargedUsage, HoldRequest, place_holds, release, settle
 from chat.auto import choose_model
 from chat.budget import fit_history, history_tokens, max_output_tokens_for
-from chat.exceptions import ModelUnavailable, StillStreaming, TooManyInFlight
+from chat.exceptions import Interrupted, ModelUnavailable, StillStreaming, TooManyInFlight
 from chat.models import AIModel, Conversation, Message, Turn, hold_reference
 from chat.protocol import MAX_CONTENT_CHARS, Comparison, ErrorInfo, MessageDone, Route, TurnMessage, TurnStarted
 from chat.providers.base import CallRequest, ProviderConfig, Usage
@@ -102,7 +102,7 @@ def finish_abandoned_reply(*, message_id: int, text: str) -> MessageDone | None:
         text=text,
         usage=None,
         stopped=False,
-        error_code="interrupted",
+        error_code=Interrupted.code,
         error_detail="This reply was interrupted by a server restart; what had arrived is kept.",
     )
     return finish_reply(

@@ -35,7 +35,7 @@ class Migration(migrations.Migration):
                         ('base_url_setting', models.CharField(blank=True, help_text='Optional name of a setting or environment variable (ending in _BASE_URL) that overrides the base URL when it is set.', max_length=100, validators=[django.core.validators.RegexValidator('^[A-Z][A-Z0-9_]*_BASE_URL$', 'Use a name like OPENROUTER_BASE_URL.')], verbose_name='base URL setting')),
                         ('api_key_setting', models.CharField(blank=True, help_text='Name of the setting or environment variable (ending in _API_KEY) that holds the key; the key itself is never stored here. Blank: no key needed (local servers).', max_length=100, validators=[django.core.validators.RegexValidator('^[A-Z][A-Z0-9_]*_API_KEY$', 'Use a name like OPENROUTER_API_KEY.')], verbose_name='API key setting')),
                         ('enabled', models.BooleanField(default=True, help_text='Off: every model of this provider is hidden.')),
-                        ('key_bound_origin', models.CharField(blank=True, editable=False, help_text="The origin (scheme://host:port) an admin confirmed this provider's key may be sent to; a stored base URL elsewhere gets no key. Moved only by chat.providers.changes.", max_length=300, verbose_name='key confirmed for')),
+                        ('key_bound_origin', models.CharField(blank=True, editable=False, help_text="The origin (scheme://host:port) an admin confirmed this provider's key may be sent to; a stored base URL elsewhere gets no key. Moved only by catalog.services.", max_length=300, verbose_name='key confirmed for')),
                     ],
                     options={
                         'db_table': 'chat_provider',

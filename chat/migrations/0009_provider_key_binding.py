@@ -62,7 +62,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='provider',
             name='key_bound_origin',
-            field=models.CharField(blank=True, editable=False, help_text="The origin (scheme://host:port) an admin confirmed this provider's key may be sent to; a stored base URL elsewhere gets no key. Moved only by chat.providers.changes.", max_length=300, verbose_name='key confirmed for'),
+            field=models.CharField(blank=True, editable=False, help_text="The origin (scheme://host:port) an admin confirmed this provider's key may be sent to; a stored base URL elsewhere gets no key. Moved only by catalog.services.", max_length=300, verbose_name='key confirmed for'),
         ),
         migrations.AlterField(
             model_name='provider',

@@ -1,46 +1,24 @@
 """Turn catalog rows into provider configurations and adapters; keys are read here and never stored or shown.
 
-A provider names settings rather than holding values: `api_key_setting` and `base_url_setting` are read as
-a Django setting when the settings define that name, else as an environment variable. A provider whose key
+A provider names settings rather than holding values (read by catalog/endpoints.py). A provider whose key
 setting is named but empty is not configured: its models are unavailable, with the setting to fix.
 
 A key goes only to the origin it was confirmed for (`Provider.key_bound_origin`, moved by an admin through
-chat/providers/changes.py), so editing a provider's base URL cannot send its key to a new host. A base URL
+catalog/services.py), so editing a provider's base URL cannot send its key to a new host. A base URL
 read from the environment is the operator's choice and is trusted.
 """
 
-import os
 from typing import NamedTuple
 
-from django.conf import settings
-
+from catalog.endpoints import base_url_for, setting_value
+from catalog.models import AIModel, Provider, origin_of
 from chat.exceptions import ModelUnavailable
-from chat.models import AIModel, Provider, origin_of
 from chat.providers.base import ProviderAdapter, ProviderConfig, WireFormat
 
 
 class Availability(NamedTuple):
     available: bool
     reason: str  # empty when available; otherwise a sentence an operator can act on, never a secret
-
-
-def setting_value(name: str) -> str:
-    """Return the value of the Django setting `name`, or of the environment variable when no setting has it."""
-    value = getattr(settings, name, None)
-    if value is None:
-        value = os.environ.get(name, "")
-    return str(value).strip()
-
-
-class BaseUrl(NamedTuple):
-    url: str
-    from_environment: bool  # read from `base_url_setting`: the operator's choice, trusted with the key
-
-
-def base_url_for(provider: Provider) -> BaseUrl:
-    """Return the base URL requests to `provider` go to ("" when none is set) and whether the environment set it."""
-    configured = setting_value(provider.base_url_setting) if provider.base_url_setting else ""
-    return BaseUrl(configured, True) if configured else BaseUrl(provider.base_url, False)
 
 
 def provider_config_for(provider: Provider) -> ProviderConfig:

@@ -19,9 +19,10 @@ from django.db.migrations.executor import MigrationExecutor
 from django.utils.html import escape
 
 from billing.models import Price
-from chat.exceptions import KeyNotConfirmed, ModelUnavailable
+from catalog.exceptions import KeyNotConfirmed
+from catalog.services import change_provider
+from chat.exceptions import ModelUnavailable
 from chat.models import AIModel, Provider, ProviderChange, ProviderChangeIsAppendOnly
-from chat.providers.changes import change_provider
 from chat.providers.registry import adapter_for, provider_config_for
 from chat.services import start_turn
 from standins.providers import SimulatorThread

@@ -1,4 +1,4 @@
-"""Change where a provider's requests and key go: a key moves only when an admin confirms it, and it is recorded.
+"""Write paths of the catalog: where a provider's requests and key go, moved only with an admin's confirmation.
 
 A provider's key is bound to an origin (`Provider.key_bound_origin`, checked by the registry before every
 call). Giving a provider that sends a key another key setting, another base URL setting, or a base URL on
@@ -12,9 +12,9 @@ from typing import NamedTuple
 
 from django.db import transaction
 
-from chat.exceptions import KeyNotConfirmed
-from chat.models import Provider, ProviderChange, origin_of
-from chat.providers.registry import base_url_for
+from catalog.endpoints import base_url_for
+from catalog.exceptions import KeyNotConfirmed
+from catalog.models import Provider, ProviderChange, origin_of
 
 ROUTE_FIELDS = ("base_url", "base_url_setting", "api_key_setting")
 RECORDED_FIELDS = (*ROUTE_FIELDS, "key_bound_origin")
