@@ -949,7 +949,7 @@ def print_evidence(soak: Soak) -> None:
 
 def catalog_models() -> list[str]:
     """Return gpt-4o-mini, claude-3-5-haiku and the enabled Gemini and Mistral models that can be called."""
-    from chat.models import AIModel
+    from catalog.models import AIModel
     from chat.providers.registry import availability
 
     models = AIModel.objects.filter(enabled=True, provider__enabled=True).select_related("provider")

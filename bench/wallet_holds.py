@@ -48,7 +48,7 @@ def main():
     from billing.exceptions import InsufficientCredits
     from billing.models import Price, Wallet
     from billing.services import ChargedUsage, HoldRequest, grant_credits, place_holds, settle
-    from chat.models import AIModel, Provider
+    from catalog.models import AIModel, Provider
 
     provider = Provider.objects.create(slug="bench", name="Bench", wire_format="openai", base_url="http://127.0.0.1:9")
     model = AIModel.objects.create(

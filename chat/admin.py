@@ -8,9 +8,10 @@ from django.contrib import admin
 from billing.admin import PriceInline, ReadOnlyAdmin, format_usd
 from billing.models import Price
 from billing.services import add_price
+from catalog.models import AIModel, Provider, ProviderChange
 from catalog.services import ROUTE_FIELDS, change_provider, key_move
 from chat.exceptions import ModelUnavailable
-from chat.models import AIModel, Provider, ProviderChange, RouteRule
+from chat.models import RouteRule
 from chat.providers.registry import availability, provider_config_for
 from chat.selectors import catalog_models
 

@@ -9,9 +9,10 @@ from collections.abc import Collection
 
 from billing.models import BillingSettings
 from billing.rates import current_cost
+from catalog.models import AIModel
 from catalog.selectors import catalog_models
 from chat.budget import max_output_tokens_for
-from chat.models import AIModel, RouteRule
+from chat.models import RouteRule
 from chat.providers.registry import availability
 from chat.router.table import (
     TYPICAL_PROMPT_TOKENS,

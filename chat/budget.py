@@ -6,8 +6,9 @@ turn sends and whether Auto may route a prompt to a model, so a model is never c
 
 from django.conf import settings
 
+from catalog.models import AIModel
 from chat.exceptions import ContextTooLong
-from chat.models import AIModel, Conversation
+from chat.models import Conversation
 from chat.providers.base import ChatMessage
 from chat.tokens import estimate_message_tokens
 

@@ -9,17 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-# Re-exported while callers move to catalog.models; chat/migrations/0009 names validate_plain_origin here.
-from catalog.models import (  # noqa: F401
-    AIModel,
-    Provider,
-    ProviderChange,
-    ProviderChangeField,
-    ProviderChangeIsAppendOnly,
-    WireFormat,
-    origin_of,
-    validate_plain_origin,
-)
+from catalog.models import AIModel
 from chat.router.table import REASON_MAX_CHARS, TABLE
 
 

@@ -18,10 +18,11 @@ from billing.models import Hold
 from billing.rates import current_cost
 from billing.selectors import auto_ceiling_for
 from billing.services import ChargedUsage, HoldRequest, place_holds, release, settle
+from catalog.models import AIModel
 from chat.auto import choose_model
 from chat.budget import fit_history, history_tokens, max_output_tokens_for
 from chat.exceptions import Interrupted, ModelUnavailable, StillStreaming, TooManyInFlight
-from chat.models import AIModel, Conversation, Message, Turn, hold_reference
+from chat.models import Conversation, Message, Turn, hold_reference
 from chat.protocol import MAX_CONTENT_CHARS, Comparison, ErrorInfo, MessageDone, Route, TurnMessage, TurnStarted
 from chat.providers.base import CallRequest, ProviderConfig, Usage
 from chat.providers.registry import availability, provider_config_for

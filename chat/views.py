@@ -14,9 +14,10 @@ from accounts.decorators import api_login_required
 from billing.models import BillingSettings
 from billing.pricing import per_million, usd_string
 from billing.rates import current_rate
+from catalog.models import AIModel
 from chat.budget import max_output_tokens_for
 from chat.exceptions import NotFound, StillStreaming
-from chat.models import AIModel, Conversation, Message
+from chat.models import Conversation, Message
 from chat.protocol import MAX_MODELS_PER_TURN, storable_text
 from chat.providers.registry import availability
 from chat.selectors import catalog_models, conversation_for, conversations_for

@@ -86,7 +86,7 @@ def priced_model(db):
     from decimal import Decimal
 
     from billing.models import Price
-    from chat.models import AIModel, Provider
+    from catalog.models import AIModel, Provider
 
     provider, _ = Provider.objects.get_or_create(
         slug="test-provider",

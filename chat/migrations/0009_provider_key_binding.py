@@ -5,7 +5,7 @@ is recorded as a change by nobody (this migration). Providers whose base URL com
 built-in ones) need no binding: an address from the environment is trusted.
 """
 
-import chat.models
+import catalog.models
 import django.core.validators
 import django.db.models.deletion
 import django.utils.timezone
@@ -33,7 +33,7 @@ def bind_keys_where_they_go_today(apps, schema_editor):
     Provider = apps.get_model("chat", "Provider")
     ProviderChange = apps.get_model("chat", "ProviderChange")
     for provider in Provider.objects.filter(key_bound_origin=""):
-        origin = chat.models.origin_of(provider.base_url)
+        origin = catalog.models.origin_of(provider.base_url)
         if origin:
             Provider.objects.filter(pk=provider.pk).update(key_bound_origin=origin)
             ProviderChange.objects.create(
@@ -67,7 +67,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='provider',
             name='base_url',
-            field=models.CharField(blank=True, help_text='e.g. https://openrouter.ai/api/v1 or http://localhost:11434/v1. May be blank when the base URL setting supplies it.', max_length=500, validators=[django.core.validators.RegexValidator('^https?://[^/\\s]+\\S*$', 'Enter an http:// or https:// URL.'), chat.models.validate_plain_origin], verbose_name='base URL'),
+            field=models.CharField(blank=True, help_text='e.g. https://openrouter.ai/api/v1 or http://localhost:11434/v1. May be blank when the base URL setting supplies it.', max_length=500, validators=[django.core.validators.RegexValidator('^https?://[^/\\s]+\\S*$', 'Enter an http:// or https:// URL.'), catalog.models.validate_plain_origin], verbose_name='base URL'),
         ),
         migrations.CreateModel(
             name='ProviderChange',

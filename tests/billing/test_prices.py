@@ -10,7 +10,7 @@ from django.utils import timezone
 from billing.admin import format_usd
 from billing.models import Price
 from billing.services import add_price
-from chat.models import AIModel, Provider
+from catalog.models import AIModel, Provider
 from chat.selectors import catalog_models
 
 pytestmark = pytest.mark.django_db

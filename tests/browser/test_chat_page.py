@@ -496,7 +496,7 @@ def test_a_reload_mid_stream_picks_the_reply_up_from_the_start(new_page, user):
 
 
 def test_a_panel_says_when_old_turns_were_left_out_to_fit_the_context_window(new_page, user):
-    from chat.models import AIModel
+    from catalog.models import AIModel
 
     fund(user, 2_000_000)
     # A small window: 1,500 tokens, 800 of them kept for the reply, so ~700 tokens of history fit.

@@ -7,7 +7,7 @@ refusal as a `securitypolicyviolation` event, which these tests collect and expe
 import pytest
 from playwright.sync_api import expect
 
-from chat.models import AIModel
+from catalog.models import AIModel
 
 COLLECT_VIOLATIONS = """
 window.__violations = [];

@@ -15,7 +15,8 @@ from playwright.sync_api import expect
 from billing.models import BillingSettings
 from billing.pricing import cost_of
 from billing.rates import rate_for
-from chat.models import AIModel, Conversation, Message, Turn
+from catalog.models import AIModel
+from chat.models import Conversation, Message, Turn
 from tests import ROOT
 from tests.browser.site import DESKTOP, PHONE
 from tests.factories import fund

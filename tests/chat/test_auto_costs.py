@@ -4,9 +4,10 @@ import pytest
 
 from billing.models import Hold, LedgerEntry, Wallet
 from billing.services import ChargedUsage, set_auto_ceiling
+from catalog.models import AIModel
 from chat.auto import choose_model
 from chat.exceptions import ModelUnavailable
-from chat.models import AIModel, Conversation, Message, RouteRule, Turn
+from chat.models import Conversation, Message, RouteRule, Turn
 from chat.protocol import Comparison
 from chat.providers.base import Usage
 from chat.services import credits_on, message_done_frame, start_turn

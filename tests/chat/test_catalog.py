@@ -8,8 +8,8 @@ from django.db.models import ProtectedError
 from django.forms import CheckboxInput
 
 from billing.models import Price
+from catalog.models import AIModel, Provider
 from chat.exceptions import UnknownModel
-from chat.models import AIModel, Provider
 from chat.selectors import catalog_model, catalog_models
 
 pytestmark = pytest.mark.django_db

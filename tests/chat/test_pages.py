@@ -8,7 +8,8 @@ import pytest
 from django.test import Client
 
 from billing.models import BillingSettings
-from chat.models import AIModel, Conversation, Turn
+from catalog.models import AIModel
+from chat.models import Conversation, Turn
 from tests.factories import fund
 
 pytestmark = pytest.mark.django_db

@@ -20,9 +20,9 @@ from django.utils.html import escape
 
 from billing.models import Price
 from catalog.exceptions import KeyNotConfirmed
+from catalog.models import AIModel, Provider, ProviderChange, ProviderChangeIsAppendOnly
 from catalog.services import change_provider
 from chat.exceptions import ModelUnavailable
-from chat.models import AIModel, Provider, ProviderChange, ProviderChangeIsAppendOnly
 from chat.providers.registry import adapter_for, provider_config_for
 from chat.services import start_turn
 from standins.providers import SimulatorThread

@@ -9,8 +9,8 @@ import pytest
 from django.utils import timezone
 
 from billing.models import Price
+from catalog.models import AIModel, Provider, origin_of
 from chat.exceptions import ModelUnavailable
-from chat.models import AIModel, Provider, origin_of
 from chat.providers.registry import adapter_for, availability, provider_config_for
 
 pytestmark = pytest.mark.django_db

@@ -8,9 +8,10 @@ from django.test import Client
 from billing.models import BillingSettings
 from billing.pricing import cost_of
 from billing.rates import rate_for
+from catalog.models import AIModel
 from chat.auto import choose_model
 from chat.exceptions import ContextTooLong, ModelUnavailable, UnknownModel
-from chat.models import AIModel, RouteRule
+from chat.models import RouteRule
 from chat.router.classify import Task, classify
 from chat.router.features import count_directives, extract, request_of
 from chat.router.table import ROUTES, Candidate, choose

@@ -36,7 +36,7 @@ def reply(turn, panel, model, text, status="complete"):
 
 
 def test_each_panel_continues_its_own_model_s_thread(user, priced_model):
-    from chat.models import AIModel
+    from catalog.models import AIModel
 
     other = AIModel.objects.get(slug="claude-3-5-haiku")
     conversation = Conversation.objects.create(user=user)
