@@ -124,3 +124,8 @@ def hold_minutes() -> int:
 def credit_packs_offered() -> QuerySet[CreditPack]:
     """Return the credit packs people may buy now, in the order the wallet page shows them."""
     return CreditPack.objects.filter(active=True)
+
+
+def credits_held_for(references: list[str]) -> int:
+    """Return the credits the holds with these references reserve (all of them, whatever their status now)."""
+    return sum(Hold.objects.filter(reference__in=references).values_list("amount_credits", flat=True))

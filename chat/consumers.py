@@ -17,6 +17,7 @@ from django.conf import settings
 from chat.capacity import stream_slots
 from chat.database import in_thread_pool
 from chat.exceptions import Busy, NotFound, ServerFault, TooManyFrames
+from chat.frames import message_done_frame, turn_started_frame
 from chat.liveness import PROCESS_ID
 from chat.protocol import (
     ConversationUpdated,
@@ -36,7 +37,7 @@ from chat.protocol import (
 from chat.relay import notify_wallet, start_replies
 from chat.reply_log import reply_log
 from chat.selectors import conversation_for, message_for, streaming_messages_in, turn_messages_for
-from chat.services import message_done_frame, start_turn
+from chat.services import start_turn
 from chat.tabs import tabs_of
 from errors import PanelsError
 
@@ -145,9 +146,11 @@ class ChatConsumer(AsyncWebsocketConsumer):
             raise
         slots.give_back(len(frame.models) - len(started.replies))  # a retried request starts nothing
         start_replies(started.replies)
-        await self.send_frame(started.frame)
-        for message in started.frame.messages:
-            self.follow(message.message_id, started.stream_keys[message.message_id], after_seq=0)
+        await self.send_frame(
+            turn_started_frame(started.turn, messages=started.messages, held_credits=started.held_credits)
+        )
+        for message in started.messages:
+            self.follow(message.pk, str(message.stream_key), after_seq=0)
         if started.replies:
             await notify_wallet(self.user.pk)
 

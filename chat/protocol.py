@@ -15,13 +15,13 @@ import catalog.exceptions
 import chat.exceptions
 import chat.providers.errors
 import errors
+from chat.limits import MAX_CONTENT_CHARS
 from errors import InvalidRequest, PanelsError
 
 MAX_FRAME_BYTES = 2 * 1024 * 1024  # room for a long pasted document
 # What the server reads of one message before closing the socket (panels/serve.py): larger than the
 # protocol's limit, so a frame between the two is answered with an `error` frame instead of a closed socket.
 SERVER_READ_LIMIT_BYTES = 2 * MAX_FRAME_BYTES
-MAX_CONTENT_CHARS = 400_000
 MAX_MODELS_PER_TURN = 4
 MAX_REQUEST_ID_CHARS = 64
 MAX_ID = 2**63 - 1  # ids are 64-bit in both databases; a larger number cannot name anything

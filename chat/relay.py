@@ -17,6 +17,7 @@ from django.utils import timezone
 from billing.selectors import balance_and_held_of
 from chat.capacity import stream_slots
 from chat.database import in_thread_pool
+from chat.frames import message_done_frame
 from chat.protocol import MessageDelta, MessageDone
 from chat.providers.base import Delta, Finished
 from chat.providers.errors import ContentRefused, ProviderError, ProviderFailed, ProviderTimeout
@@ -123,9 +124,10 @@ async def _finish(reply: PreparedReply, outcome: ReplyOutcome) -> MessageDone:
     attempt = 0
     while True:
         try:
-            return await in_thread_pool(finish_reply)(
+            message = await in_thread_pool(finish_reply)(
                 message_id=reply.message_id, outcome=outcome, estimated_input_tokens=reply.estimated_input_tokens
             )
+            return message_done_frame(message)
         except DatabaseError as error:
             logger.warning("reply %s: could not save it (%s); retrying", reply.message_id, error)
             await asyncio.sleep(FINISH_RETRY_SECONDS[min(attempt, len(FINISH_RETRY_SECONDS) - 1)])

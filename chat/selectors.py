@@ -59,7 +59,7 @@ def conversation_for(user, conversation_id) -> Conversation:
 def message_for(user, message_id) -> Message:
     """Return the user's reply `message_id`; raise `NotFound` for any other id."""
     try:
-        return Message.objects.select_related("turn", "model").get(pk=message_id, turn__user=user)
+        return Message.objects.select_related("turn", "model", "comparison_model").get(pk=message_id, turn__user=user)
     except (Message.DoesNotExist, ValueError, TypeError):
         raise NotFound("There is no such reply.") from None
 

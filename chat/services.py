@@ -16,14 +16,14 @@ from django.utils import timezone
 
 from billing.models import Hold
 from billing.rates import current_cost
-from billing.selectors import auto_ceiling_for
+from billing.selectors import auto_ceiling_for, credits_held_for
 from billing.services import ChargedUsage, HoldRequest, place_holds, release, settle
 from catalog.models import AIModel
 from chat.auto import choose_model
 from chat.budget import fit_history, history_tokens, max_output_tokens_for
 from chat.exceptions import Interrupted, ModelUnavailable, StillStreaming, TooManyInFlight
+from chat.limits import MAX_CONTENT_CHARS
 from chat.models import Conversation, Message, Turn, hold_reference
-from chat.protocol import MAX_CONTENT_CHARS, Comparison, ErrorInfo, MessageDone, Route, TurnMessage, TurnStarted
 from chat.providers.base import CallRequest, ProviderConfig, Usage
 from chat.providers.registry import availability, provider_config_for
 from chat.selectors import catalog_model, conversation_for, streaming_messages, thread_for
@@ -41,7 +41,8 @@ class PanelChoice:
 
     requested: str
     model: AIModel
-    route: Route | None = None
+    route_task: str = ""  # for Auto: the task it saw in the prompt, and why it chose this model
+    route_reason: str = ""
     comparison_model: AIModel | None = None  # for Auto: the other candidate the reply's cost is compared with
 
 
@@ -60,8 +61,11 @@ class PreparedReply:
 
 @dataclass(frozen=True)
 class StartedTurn:
-    frame: TurnStarted
-    stream_keys: dict[int, str]  # message id -> the name of its reply log
+    """A turn as written: its replies (one per panel, models loaded), what they hold, and the calls to make."""
+
+    turn: Turn
+    messages: list[Message]
+    held_credits: int
     replies: list[PreparedReply]  # empty when the request was a retry of a turn already started
 
 
@@ -72,8 +76,9 @@ def choose_panels(model_slugs: list[str], *, content: str, conversation: Convers
     for slug in model_slugs:
         if slug == AUTO:
             routed = choose_model(prompt=content, history_tokens=history_tokens(conversation), ceiling_credits=ceiling)
-            route = Route(task=routed.task, reason=routed.reason)
-            choices.append(PanelChoice(AUTO, routed.model, route, comparison_model=routed.comparison))
+            choices.append(
+                PanelChoice(AUTO, routed.model, routed.task, routed.reason, comparison_model=routed.comparison)
+            )
             continue
         model = catalog_model(slug)
         available, reason = availability(model)
@@ -89,8 +94,8 @@ def turns_in_flight(user) -> int:
 
 
 @transaction.atomic
-def finish_abandoned_reply(*, message_id: int, text: str) -> MessageDone | None:
-    """Finish a reply whose process died, with the text its log holds; return its `message.done`.
+def finish_abandoned_reply(*, message_id: int, text: str) -> Message | None:
+    """Finish a reply whose process died, with the text its log holds; return it finished.
 
     The reply ends as an error (`interrupted`); its input and the text it delivered are charged as
     estimated, like a cut stream. Return None when it was finished meanwhile (by its process or another).
@@ -173,8 +178,8 @@ def _write_turn(*, user, request_id, conversation_id, model_slugs, content, proc
             panel=panel,
             model=choice.model,
             requested_model=choice.requested,
-            route_task=choice.route.task if choice.route else "",
-            route_reason=choice.route.reason if choice.route else "",
+            route_task=choice.route_task,
+            route_reason=choice.route_reason,
             comparison_model=choice.comparison_model,
             dropped_turns=dropped,
             streamed_by=process_id,
@@ -218,47 +223,14 @@ def _write_turn(*, user, request_id, conversation_id, model_slugs, content, proc
         )
         for (message, choice, messages, estimated_input), config, hold in zip(plans, configs, holds, strict=True)
     ]
-    frame = turn_started_frame(
-        turn, messages=[m for m, *_ in plans], held_credits=sum(hold.amount_credits for hold in holds)
-    )
-    return StartedTurn(frame, {m.pk: str(m.stream_key) for m, *_ in plans}, replies)
+    return StartedTurn(turn, [m for m, *_ in plans], sum(hold.amount_credits for hold in holds), replies)
 
 
 def started_again(turn: Turn) -> StartedTurn:
     """Return a turn already started, to answer a retried request; it starts nothing new."""
-    keys = dict(turn.messages.values_list("pk", "stream_key"))
-    return StartedTurn(turn_started_frame(turn), {pk: str(key) for pk, key in keys.items()}, replies=[])
-
-
-def turn_started_frame(
-    turn: Turn, *, messages: list[Message] | None = None, held_credits: int | None = None
-) -> TurnStarted:
-    """Return the `turn.started` frame of a turn; what the caller already has in hand is not read again."""
-    if messages is None:
-        messages = list(turn.messages.select_related("model").order_by("panel"))
-    if held_credits is None:
-        held_credits = sum(
-            Hold.objects.filter(reference__in=[hold_reference(m.pk) for m in messages]).values_list(
-                "amount_credits", flat=True
-            )
-        )
-    return TurnStarted(
-        request_id=turn.request_id,
-        conversation_id=turn.conversation_id,
-        turn_id=turn.pk,
-        messages=[
-            TurnMessage(
-                message_id=m.pk,
-                model=m.model.slug,
-                panel=m.panel,
-                requested_model=m.requested_model,
-                route=Route(task=m.route_task, reason=m.route_reason) if m.route_task else None,
-                dropped_turns=m.dropped_turns,
-            )
-            for m in messages
-        ],
-        held_credits=held_credits,
-    )
+    messages = list(turn.messages.select_related("model").order_by("panel"))
+    held = credits_held_for([hold_reference(m.pk) for m in messages])
+    return StartedTurn(turn, messages, held, replies=[])
 
 
 @dataclass(frozen=True)
@@ -294,11 +266,15 @@ def charged_usage(outcome: ReplyOutcome, *, estimated_input_tokens: int) -> Char
 
 
 @transaction.atomic
-def finish_reply(*, message_id: int, outcome: ReplyOutcome, estimated_input_tokens: int) -> MessageDone:
-    """Settle a reply's hold and save it; return its `message.done` frame. Once per reply."""
-    message = Message.objects.select_for_update(no_key=True).get(pk=message_id)
+def finish_reply(*, message_id: int, outcome: ReplyOutcome, estimated_input_tokens: int) -> Message:
+    """Settle a reply's hold and save it; return it finished. Once per reply: a finished one is returned as is."""
+    message = (
+        Message.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("comparison_model")
+        .get(pk=message_id)
+    )
     if message.status != Message.Status.STREAMING:
-        return message_done_frame(message)
+        return message
     hold = Hold.objects.get(reference=hold_reference(message_id))
     usage = charged_usage(outcome, estimated_input_tokens=estimated_input_tokens)
     entry = settle(hold=hold, usage=usage) if usage is not None else None
@@ -325,7 +301,7 @@ def finish_reply(*, message_id: int, outcome: ReplyOutcome, estimated_input_toke
     message.provider_request_id = (outcome.usage.provider_request_id or "") if outcome.usage else ""
     message.finished_at = timezone.now()
     message.save()
-    return message_done_frame(message)
+    return message
 
 
 def credits_on(model: AIModel, usage: ChargedUsage) -> int | None:
@@ -337,25 +313,6 @@ def credits_on(model: AIModel, usage: ChargedUsage) -> int | None:
         cached_input_tokens=usage.cached_input_tokens,
     )
     return None if cost is None else cost.credits
-
-
-def message_done_frame(message: Message) -> MessageDone:
-    """Return the `message.done` frame of a finished reply."""
-    comparison = None
-    if message.comparison_credits is not None:
-        comparison = Comparison(model=message.comparison_model.slug, credits=message.comparison_credits)
-    return MessageDone(
-        message_id=message.pk,
-        status=message.status,
-        input_tokens=message.input_tokens,
-        output_tokens=message.output_tokens,
-        usage_estimated=message.usage_estimated,
-        credits=message.credits,
-        ttft_ms=message.ttft_ms,
-        duration_ms=message.duration_ms,
-        error=ErrorInfo(code=message.error_code, detail=message.error_detail) if message.error_code else None,
-        comparison=comparison,
-    )
 
 
 def _lock_account(user) -> None:

@@ -107,7 +107,7 @@ def answer_turn(user, models: list[str], content: str, *, usage) -> list:
             text="A reply." if usage else "", usage=usage, stopped=False, error_code="" if usage else "overloaded"
         )
         finish_reply(message_id=reply.message_id, outcome=outcome, estimated_input_tokens=reply.estimated_input_tokens)
-    return list(Message.objects.filter(turn_id=started.frame.turn_id).select_related("model").order_by("panel"))
+    return list(Message.objects.filter(turn_id=started.turn.pk).select_related("model").order_by("panel"))
 
 
 def post_event(type_: str, data_object: dict, **signing) -> HttpResponse:

@@ -7,10 +7,11 @@ from billing.services import ChargedUsage, set_auto_ceiling
 from catalog.models import AIModel
 from chat.auto import choose_model
 from chat.exceptions import ModelUnavailable
+from chat.frames import message_done_frame
 from chat.models import Conversation, Message, RouteRule, Turn
 from chat.protocol import Comparison
 from chat.providers.base import Usage
-from chat.services import credits_on, message_done_frame, start_turn
+from chat.services import credits_on, start_turn
 from tests.factories import answer_turn, fund
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("openai_and_anthropic")]
