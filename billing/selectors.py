@@ -129,3 +129,8 @@ def credit_packs_offered() -> QuerySet[CreditPack]:
 def credits_held_for(references: list[str]) -> int:
     """Return the credits the holds with these references reserve (all of them, whatever their status now)."""
     return sum(Hold.objects.filter(reference__in=references).values_list("amount_credits", flat=True))
+
+
+def hold_named(reference: str) -> Hold | None:
+    """Return the hold placed under `reference` (see `HoldRequest.reference`), or None if there is none."""
+    return Hold.objects.filter(reference=reference).first()

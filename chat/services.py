@@ -14,9 +14,8 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from billing.models import Hold
 from billing.rates import current_cost
-from billing.selectors import auto_ceiling_for, credits_held_for
+from billing.selectors import auto_ceiling_for, credits_held_for, hold_named
 from billing.services import ChargedUsage, HoldRequest, place_holds, release, settle
 from catalog.models import AIModel
 from chat.auto import choose_model
@@ -103,7 +102,7 @@ def finish_abandoned_reply(*, message_id: int, text: str) -> Message | None:
     message = Message.objects.select_for_update(no_key=True).get(pk=message_id)
     if message.status != Message.Status.STREAMING:
         return None
-    hold = Hold.objects.filter(reference=hold_reference(message.pk)).first()
+    hold = hold_named(hold_reference(message.pk))
     outcome = ReplyOutcome(
         text=text,
         usage=None,
@@ -275,7 +274,7 @@ def finish_reply(*, message_id: int, outcome: ReplyOutcome, estimated_input_toke
     )
     if message.status != Message.Status.STREAMING:
         return message
-    hold = Hold.objects.get(reference=hold_reference(message_id))
+    hold = hold_named(hold_reference(message_id))  # placed in the transaction that wrote the message
     usage = charged_usage(outcome, estimated_input_tokens=estimated_input_tokens)
     entry = settle(hold=hold, usage=usage) if usage is not None else None
     if usage is None:
