@@ -1,6 +1,6 @@
 """Read paths of the chat app, each scoped to its owner: the catalog, conversations, replies, threads."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -37,10 +37,17 @@ class TaskSpending:
 
 def catalog_model(slug: str) -> AIModel:
     """Return the enabled model called `slug`; raise `UnknownModel` for any other slug."""
-    try:
-        return catalog_models().get(slug=slug)
-    except AIModel.DoesNotExist:
-        raise UnknownModel(f"There is no model called {slug!r}.") from None
+    return catalog_models_named([slug])[slug]
+
+
+def catalog_models_named(slugs: Iterable[str]) -> dict[str, AIModel]:
+    """Return the enabled models called `slugs`, by slug, in one read; raise `UnknownModel` naming the first other."""
+    wanted = list(dict.fromkeys(slugs))
+    models = {model.slug: model for model in catalog_models().filter(slug__in=wanted)}
+    for slug in wanted:
+        if slug not in models:
+            raise UnknownModel(f"There is no model called {slug!r}.")
+    return models
 
 
 def conversations_for(user) -> QuerySet[Conversation]:
@@ -118,21 +125,31 @@ def streaming_messages_in(conversation: Conversation) -> list[Message]:
 
 
 def thread_for(conversation: Conversation, *, model: AIModel, panel: int) -> list[tuple[str, str]]:
-    """Return the earlier turns as (prompt, reply) pairs for one panel's model, oldest first.
+    """Return the earlier turns as (prompt, reply) pairs for one panel's model, oldest first (see `threads_for`)."""
+    return threads_for(conversation, [(model, panel)])[0]
+
+
+def threads_for(conversation: Conversation, panels: Sequence[tuple[AIModel, int]]) -> list[list[tuple[str, str]]]:
+    """Return, for each (model, panel), the earlier turns as (prompt, reply) pairs, oldest first, in one read.
 
     A panel continues its own thread: each turn contributes this model's reply, else the reply in the same
     panel, else the prompt alone is left out (there is no answer to pair it with).
     """
-    pairs = []
-    turns = conversation.turns.prefetch_related("messages").order_by("created_at", "id")
-    for turn in turns:
-        replies = [m for m in turn.messages.all() if m.text and m.status != Message.Status.STREAMING]
-        chosen = next((m for m in replies if m.model_id == model.pk), None) or next(
-            (m for m in replies if m.panel == panel), None
-        )
-        if chosen is not None:
-            pairs.append((turn.content, chosen.text))
-    return pairs
+    turns = [
+        (turn.content, [m for m in turn.messages.all() if m.text and m.status != Message.Status.STREAMING])
+        for turn in conversation.turns.prefetch_related("messages").order_by("created_at", "id")
+    ]
+    threads = []
+    for model, panel in panels:
+        pairs = []
+        for content, replies in turns:
+            chosen = next((m for m in replies if m.model_id == model.pk), None) or next(
+                (m for m in replies if m.panel == panel), None
+            )
+            if chosen is not None:
+                pairs.append((content, chosen.text))
+        threads.append(pairs)
+    return threads
 
 
 def auto_spending_for(user, *, since: datetime | None = None) -> list[TaskSpending]:

@@ -25,7 +25,7 @@ from chat.limits import MAX_CONTENT_CHARS
 from chat.models import Conversation, Message, Turn, hold_reference
 from chat.providers.base import CallRequest, ProviderConfig, Usage
 from chat.providers.registry import availability, provider_config_for
-from chat.selectors import catalog_model, conversation_for, streaming_messages, thread_for
+from chat.selectors import catalog_models_named, conversation_for, streaming_messages, threads_for
 from chat.titles import title_conversation
 from chat.tokens import estimate_tokens
 from errors import InvalidRequest
@@ -72,6 +72,7 @@ def choose_panels(model_slugs: list[str], *, content: str, conversation: Convers
     """Resolve the requested slugs to callable models; `auto` asks the router, within the person's price ceiling."""
     choices = []
     ceiling = auto_ceiling_for(conversation.user) if AUTO in model_slugs else None
+    named = catalog_models_named(slug for slug in model_slugs if slug != AUTO)
     for slug in model_slugs:
         if slug == AUTO:
             routed = choose_model(prompt=content, history_tokens=history_tokens(conversation), ceiling_credits=ceiling)
@@ -79,7 +80,7 @@ def choose_panels(model_slugs: list[str], *, content: str, conversation: Convers
                 PanelChoice(AUTO, routed.model, routed.task, routed.reason, comparison_model=routed.comparison)
             )
             continue
-        model = catalog_model(slug)
+        model = named[slug]
         available, reason = availability(model)
         if not available:
             raise ModelUnavailable(reason)
@@ -167,8 +168,9 @@ def _write_turn(*, user, request_id, conversation_id, model_slugs, content, proc
     turn = Turn.objects.create(conversation=conversation, user=user, request_id=request_id, content=content)
 
     plans = []
-    for panel, choice in enumerate(panels):
-        pairs = [] if is_first_turn else thread_for(conversation, model=choice.model, panel=panel)
+    panel_models = [(choice.model, panel) for panel, choice in enumerate(panels)]
+    threads = [[] for _ in panels] if is_first_turn else threads_for(conversation, panel_models)
+    for panel, (choice, pairs) in enumerate(zip(panels, threads, strict=True)):
         messages, dropped, estimated_input = fit_history(
             system_prompt=conversation.system_prompt, pairs=pairs, content=content, model=choice.model
         )
@@ -199,7 +201,7 @@ def _write_turn(*, user, request_id, conversation_id, model_slugs, content, proc
     )
     for (message, _, _, _), hold in zip(plans, holds, strict=True):
         message.price_id = hold.price_id
-        message.save(update_fields=["price"])
+    Message.objects.bulk_update([message for message, *_ in plans], ["price"])  # one statement for every panel
 
     if is_first_turn:
         # Robust: the turn is committed by now, so a broker that is away must not fail it (the title can wait).

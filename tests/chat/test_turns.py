@@ -6,6 +6,8 @@ import uuid
 import pytest
 from asgiref.sync import async_to_sync, sync_to_async
 from channels.layers import get_channel_layer
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from billing.models import Hold, Wallet
@@ -306,3 +308,23 @@ def test_a_sweep_with_nothing_to_do_writes_nothing(user):
     BillingSettings.objects.all().delete()
     async_to_sync(sweep)(MemoryReplyLog())
     assert not BillingSettings.objects.exists()  # read with its defaults, not created
+
+
+@pytest.mark.django_db
+def test_a_turn_reads_the_catalog_and_the_conversation_once_however_many_panels(user, openai_and_anthropic, settings):
+    settings.CHAT_MAX_TURNS_IN_FLIGHT = 10
+    fund(user, 10_000_000)
+    earlier = answer_turn(user, ["gpt-4o-mini", "claude-3-5-haiku"], "First question", usage=Usage(10, 10))
+    conversation_id = earlier[0].turn.conversation_id
+
+    def statements(request_id: str, models: list[str]) -> int:
+        with CaptureQueriesContext(connection) as queries:
+            start_turn(user=user, request_id=request_id, conversation_id=conversation_id, model_slugs=models,
+                       content="And then?")  # fmt: skip
+        return len(queries)
+
+    one = statements("one-panel", ["gpt-4o-mini"])
+    four = statements("four-panels", ["gpt-4o-mini", "claude-3-5-haiku", "gpt-4o-mini", "claude-3-5-haiku"])
+
+    # Each more panel writes its message and its hold; the catalog, the thread and the prices are read once.
+    assert four - one <= 3 * 2
