@@ -1,6 +1,7 @@
 """One SDK client per provider and event loop: calls reuse its connections, and a changed key gets a new one."""
 
 import asyncio
+from dataclasses import replace
 
 import pytest
 
@@ -52,9 +53,9 @@ async def test_calls_to_one_provider_on_one_loop_share_one_client_and_leave_it_o
 @pytest.mark.parametrize(
     "change", [{"api_key": "key-2"}, {"base_url": "http://127.0.0.1:10/v1"}, {"timeout_seconds": 5.0}]
 )
-async def test_a_changed_key_or_address_gets_a_new_client_and_the_idle_old_one_is_closed(change):
+async def test_a_changed_key_address_or_timeout_gets_a_new_client_and_the_idle_old_one_is_closed(change):
     old = await borrow()
-    new = await borrow(ProviderConfig(**{**PROVIDER.__dict__, **change}))
+    new = await borrow(replace(PROVIDER, **change))
 
     assert new is not old
     assert (old.closed, new.closed) == (True, False)
@@ -63,14 +64,14 @@ async def test_a_changed_key_or_address_gets_a_new_client_and_the_idle_old_one_i
 
 async def test_a_client_replaced_during_a_call_closes_when_that_call_ends():
     async with client_for(PROVIDER, RecordingClient) as old:
-        new = await borrow(ProviderConfig(**{**PROVIDER.__dict__, "api_key": "key-2"}))
+        new = await borrow(replace(PROVIDER, api_key="key-2"))
         assert not old.closed  # the call still reads through it
 
     assert (old.closed, new.closed) == (True, False)
 
 
 async def test_other_providers_get_clients_of_their_own():
-    other = ProviderConfig(**{**PROVIDER.__dict__, "name": "Another"})
+    other = replace(PROVIDER, name="Another")
 
     assert await borrow(other) is not await borrow()
 
