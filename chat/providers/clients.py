@@ -42,18 +42,20 @@ class LoopClients:
         self.current: dict[tuple[str, str], Lent] = {}
         self.shutdown: AsyncIterator[None] | None = None  # parked until the loop shuts down
 
-    async def lend(self, provider: ProviderConfig, build: Callable[[ProviderConfig], Client]) -> Lent:
-        """Return the provider's client, built anew when it has none or its settings changed, counted as in use."""
+    def lend(self, provider: ProviderConfig, build: Callable[[ProviderConfig], Client]) -> tuple[Lent, Lent | None]:
+        """Return the provider's client, counted as in use, and the one it replaced if nobody uses that (to close).
+
+        The client is built anew when the provider has none or its settings changed.
+        """
         slot = (provider.wire_format, provider.name)
         settings = (provider.base_url, provider.api_key, provider.timeout_seconds, provider.max_retries)
-        lent = self.current.get(slot)
+        lent, idle = self.current.get(slot), None
         if lent is None or lent.settings != settings:
             replaced, lent = lent, Lent(build(provider), settings)
             self.current[slot] = lent
-            if replaced is not None and replaced.calls == 0:
-                await replaced.client.close()
-        lent.calls += 1
-        return lent
+            idle = replaced if replaced is not None and replaced.calls == 0 else None
+        lent.calls += 1  # before any await, so nothing replacing it meanwhile can close it under this call
+        return lent, idle
 
     async def give_back(self, lent: Lent) -> None:
         """Count one call fewer on `lent`; close it if it was replaced and this was its last call."""
@@ -104,8 +106,10 @@ async def client_for(provider: ProviderConfig, build: Callable[[ProviderConfig],
     The client stays open after the call: a call closes its own response, never the client.
     """
     clients = await _clients_of_this_loop()
-    lent = await clients.lend(provider, build)
+    lent, idle = clients.lend(provider, build)
     try:
+        if idle is not None:
+            await idle.client.close()
         yield lent.client
     finally:
         await clients.give_back(lent)
