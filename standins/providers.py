@@ -36,6 +36,10 @@ An unknown directive gets a 400, so a typo does not pass silently.
 
 Every request served is appended to `ProviderSimulator.records` (a `RequestRecord`), with the usage it
 reported, so a test can compare an adapter's numbers with the simulator's and see whether the client hung up.
+
+Each response closes its connection (`connection: close`), unless the simulator is made with `keep_alive=True`:
+then a connection answered to its end waits for the client's next request, as a real provider's does, and
+`RequestRecord.connection` says which accepted connection served a request (to see a client reuse one).
 """
 
 import asyncio
@@ -170,6 +174,7 @@ class RequestRecord:
     finish_reason: str | None = None  # in the provider's own words
     deltas_sent: int = 0
     text_sent: str = ""
+    connection: int = 0  # which accepted connection served it, counting from 1
     completed: bool = False  # the response went out as planned, to its end
     client_disconnected: bool = False  # the client hung up before the end
 
@@ -187,9 +192,9 @@ class HttpRequest:
         return bearer.removeprefix("Bearer ").strip() if bearer else self.headers.get("x-api-key", "")
 
 
-async def read_request(reader: asyncio.StreamReader) -> HttpRequest:
-    """Read one HTTP/1.1 request with a Content-Length body (what both SDKs send)."""
-    head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1")
+async def read_request(reader: asyncio.StreamReader, start: bytes = b"") -> HttpRequest:
+    """Read one HTTP/1.1 request with a Content-Length body (what both SDKs send), after its first `start` bytes."""
+    head = (start + await reader.readuntil(b"\r\n\r\n")).decode("latin-1")
     request_line, *header_lines = head.split("\r\n")
     method, target, _version = request_line.split(" ", 2)
     headers = {}
@@ -208,8 +213,9 @@ class ClientGone(Exception):
 class Connection:
     """One client connection: write a response, notice when the client hangs up, or cut it."""
 
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter):
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, *, keep_alive: bool = False):
         self._writer = writer
+        self.keep_alive = keep_alive
         # Flush every write to the socket, so a cut really happens after the deltas already sent.
         writer.transport.set_write_buffer_limits(high=0)
         # The client sends nothing after its request, so the end of its side means it hung up.
@@ -245,7 +251,9 @@ class Connection:
         except ValueError:
             phrase = "Overloaded" if status == 529 else "Error"
         lines = [f"HTTP/1.1 {status} {phrase}", *(f"{name}: {value}" for name, value in headers.items())]
-        await self.write(("\r\n".join([*lines, "connection: close", "", ""])).encode("latin-1"))
+        if not self.keep_alive:
+            lines.append("connection: close")
+        await self.write(("\r\n".join([*lines, "", ""])).encode("latin-1"))
 
     async def send_json(self, status: int, body: dict, headers: dict[str, str]) -> None:
         data = json.dumps(body).encode()
@@ -256,6 +264,20 @@ class Connection:
         # The final event and the end of the body go out together, so a client that hangs up as soon as it
         # has read the final event is not mistaken for one that left early.
         await self.write(f"{len(data):x}\r\n".encode() + data + b"\r\n" + (b"0\r\n\r\n" if last else b""))
+
+    async def next_request_start(self) -> bytes | None:
+        """Stop watching for a hang-up; return what of the next request it read (b"" if none), or None if gone.
+
+        A client sends its next request on a kept-alive connection only once it has read the whole response,
+        so the watch may have read that request's first byte.
+        """
+        self._hangup.cancel()
+        await asyncio.wait({self._hangup})
+        if self._hangup.cancelled():
+            return b""
+        if self._hangup.exception() is not None or not self._hangup.result():
+            return None
+        return self._hangup.result()
 
     def cut(self) -> None:
         """Drop the connection without ending the body, as a failing network or provider does."""
@@ -536,12 +558,15 @@ class ProviderSimulator:
         reply_tokens: int = DEFAULT_REPLY_TOKENS,
         first_token_ms: int = 0,
         context_window: int = DEFAULT_CONTEXT_WINDOW,
+        keep_alive: bool = False,
     ):
         self.host, self.port = host, port
         self.tokens_per_second = tokens_per_second  # 0 sends as fast as the socket takes it
         self.reply_tokens = reply_tokens
         self.first_token_ms = first_token_ms
         self.context_window = context_window
+        self.keep_alive = keep_alive  # then `wait_until_idle` also waits for clients to close their idle connections
+        self.connections_accepted = 0
         self.records: list[RequestRecord] = []
         self._server: asyncio.Server | None = None
         self._handlers: set[asyncio.Task] = set()
@@ -600,28 +625,35 @@ class ProviderSimulator:
 
     async def _serve_connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self._handlers.add(asyncio.current_task())
+        self.connections_accepted += 1
         try:
-            await self._answer(reader, writer)
+            await self._answer(reader, writer, self.connections_accepted)
         except asyncio.CancelledError:
             pass  # `stop()` dropped the connection; ending cancelled would make Python 3.11 log a bogus error
         finally:
             writer.close()
             self._handlers.discard(asyncio.current_task())
 
-    async def _answer(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            request = await read_request(reader)
-        except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError, ConnectionError):
-            return  # not an HTTP request, or the client left before sending one
-        record = RequestRecord(request_id=f"req_sim_{uuid.uuid4().hex[:24]}", path=request.path)
-        self.records.append(record)
-        exchange = Exchange(self, request, Connection(reader, writer), record)
-        try:
-            await exchange.answer()
-        except ClientGone:
-            record.client_disconnected = True
-        finally:
-            await exchange.connection.close()
+    async def _answer(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, number: int) -> None:
+        start = b""
+        while start is not None:
+            try:
+                request = await read_request(reader, start)
+            except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError, ConnectionError):
+                return  # not an HTTP request, or the client left before sending one
+            record = RequestRecord(request_id=f"req_sim_{uuid.uuid4().hex[:24]}", path=request.path, connection=number)
+            self.records.append(record)
+            connection = Connection(reader, writer, keep_alive=self.keep_alive)
+            start = None
+            try:
+                await Exchange(self, request, connection, record).answer()
+                if self.keep_alive and record.completed:
+                    start = await connection.next_request_start()
+            except ClientGone:
+                record.client_disconnected = True
+            finally:
+                if start is None:
+                    await connection.close()
 
 
 class Exchange:

@@ -11,7 +11,17 @@ import anthropic
 import anyio
 import httpx2
 
-from chat.providers.base import CallRequest, ChatMessage, Delta, Finished, StreamEvent, Usage, unless_cancelled
+from chat.providers.base import (
+    CallRequest,
+    ChatMessage,
+    Delta,
+    Finished,
+    ProviderConfig,
+    StreamEvent,
+    Usage,
+    unless_cancelled,
+)
+from chat.providers.clients import client_for
 from chat.providers.errors import dropped, from_anthropic_error, refused
 
 
@@ -36,6 +46,16 @@ def alternating_turns(messages: Iterable[ChatMessage]) -> list[dict[str, str]]:
     return turns
 
 
+def new_client(provider: ProviderConfig) -> anthropic.AsyncAnthropic:
+    """Return a client for `provider`; chat/providers/clients.py keeps it for the calls that follow."""
+    return anthropic.AsyncAnthropic(
+        api_key=provider.api_key,
+        base_url=provider.base_url,
+        max_retries=provider.max_retries,
+        timeout=provider.timeout_seconds,
+    )
+
+
 class AnthropicAdapter:
     """Call `/v1/messages` with `stream=True` and report usage from `message_start` and `message_delta`."""
 
@@ -45,12 +65,7 @@ class AnthropicAdapter:
         system = system_prompt(request.messages)
         mid_stream = False
         try:
-            async with anthropic.AsyncAnthropic(
-                api_key=provider.api_key,
-                base_url=provider.base_url,
-                max_retries=provider.max_retries,
-                timeout=provider.timeout_seconds,
-            ) as client:
+            async with client_for(provider, new_client) as client:
                 stream = await unless_cancelled(
                     client.messages.create(
                         model=request.api_model_id,

@@ -10,8 +10,19 @@ import anyio
 import httpx2
 import openai
 
-from chat.providers.base import CallRequest, Delta, Finished, StreamEvent, Usage, unless_cancelled
+from chat.providers.base import CallRequest, Delta, Finished, ProviderConfig, StreamEvent, Usage, unless_cancelled
+from chat.providers.clients import client_for
 from chat.providers.errors import dropped, from_openai_error, refused
+
+
+def new_client(provider: ProviderConfig) -> openai.AsyncOpenAI:
+    """Return a client for `provider`; chat/providers/clients.py keeps it for the calls that follow."""
+    return openai.AsyncOpenAI(
+        api_key=provider.api_key,
+        base_url=provider.base_url,
+        max_retries=provider.max_retries,
+        timeout=provider.timeout_seconds,
+    )
 
 
 class OpenAIAdapter:
@@ -22,12 +33,7 @@ class OpenAIAdapter:
         provider = request.provider
         mid_stream = False
         try:
-            async with openai.AsyncOpenAI(
-                api_key=provider.api_key,
-                base_url=provider.base_url,
-                max_retries=provider.max_retries,
-                timeout=provider.timeout_seconds,
-            ) as client:
+            async with client_for(provider, new_client) as client:
                 stream = await unless_cancelled(
                     client.chat.completions.create(
                         model=request.api_model_id,

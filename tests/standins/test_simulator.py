@@ -7,7 +7,7 @@ import time
 import httpx2
 import pytest
 
-from standins.providers import SimulatorThread, count_tokens, input_tokens_for, reply_pieces
+from standins.providers import ProviderSimulator, SimulatorThread, count_tokens, input_tokens_for, reply_pieces
 
 OPENAI_HEADERS = {"authorization": "Bearer any-key"}
 ANTHROPIC_HEADERS = {"x-api-key": "any-key", "anthropic-version": "2023-06-01"}
@@ -195,6 +195,22 @@ async def test_delay_and_pause_stall_the_stream_then_let_it_finish(simulator):
     gaps = [later - earlier for earlier, later in itertools.pairwise(arrivals)]
     assert max(gaps) >= 1.0  # one silence of a second mid-reply
     assert simulator.records[-1].completed and simulator.records[-1].output_tokens == 20
+
+
+async def test_each_response_closes_its_connection_unless_kept_alive(simulator):
+    body = {"model": "m", "messages": [{"role": "user", "content": "Hi"}], "stream": True}
+    async with ProviderSimulator(reply_tokens=10, keep_alive=True) as kept_alive:
+        for sim in (simulator, kept_alive):
+            async with httpx2.AsyncClient() as client:
+                for _ in range(3):
+                    response = await client.post(
+                        f"{sim.base_url_openai}/chat/completions", headers=OPENAI_HEADERS, json=body
+                    )
+                    assert response.status_code == 200
+
+        assert [record.connection for record in simulator.records] == [1, 2, 3]
+        assert [record.connection for record in kept_alive.records] == [1, 1, 1]
+        assert all(record.completed for record in simulator.records + kept_alive.records)
 
 
 def test_simulator_runs_in_a_background_thread_for_sync_code():
