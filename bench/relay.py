@@ -37,7 +37,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from openai import AsyncOpenAI
+import httpx2
+from openai import AsyncOpenAI, DefaultAsyncHttpxClient
 from websockets.asyncio.client import connect
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -196,6 +197,7 @@ class PanelsClient:
                 proxy=None,
                 compression=None,
                 open_timeout=60,
+                ping_interval=None,  # a browser does not ping either; the server's pings are answered
                 max_queue=None,
             )
 
@@ -228,6 +230,17 @@ class PanelsClient:
         raise RuntimeError(f"socket closed ({self.ws.close_code}) before message.done")
 
 
+def sdk_client(base_url: str, api_key: str, streams: int) -> AsyncOpenAI:
+    """Return an SDK client that keeps a connection per concurrent stream, as Panels' sockets stay open.
+
+    The SDK's defaults keep 100 idle connections and give up connecting after 5 s: at 1,000 streams every
+    round would open 900 connections again, and a burst of them overflows the simulator's listen backlog.
+    """
+    limits = httpx2.Limits(max_connections=streams + 10, max_keepalive_connections=streams + 10)
+    http_client = DefaultAsyncHttpxClient(limits=limits, timeout=httpx2.Timeout(STREAM_TIMEOUT, connect=60))
+    return AsyncOpenAI(base_url=base_url, api_key=api_key, max_retries=0, http_client=http_client)
+
+
 async def run_turn(stream_once, clients: list, server: ManagedProcess | None) -> Turn:
     """Have every client stream `MIN_SAMPLES / len(clients)` times in turn (at least once), all at once."""
     turn = Turn()
@@ -250,19 +263,18 @@ async def run_turn(stream_once, clients: list, server: ManagedProcess | None) ->
 
 async def measure(stack: Stack, litellm: LiteLLMProxy | None, accounts: list, counts: list[int], rounds: int) -> dict:
     """Run the rounds; return {count: {way: [Turn per round]}}."""
-    direct_client = AsyncOpenAI(base_url=stack.simulator.base_url_openai, api_key="sim-key", max_retries=0)
-    proxy_client = (
-        AsyncOpenAI(base_url=f"{litellm.url}/v1", api_key=litellm.master_key, max_retries=0) if litellm else None
-    )
     daphne = stack.daphnes[0]
     results: dict[int, dict[str, list[Turn]]] = {}
     gate = asyncio.Semaphore(CONNECTS_AT_ONCE)
     for count in counts:
+        direct_client = sdk_client(stack.simulator.base_url_openai, "sim-key", count)
+        proxy_client = sdk_client(f"{litellm.url}/v1", litellm.master_key, count) if litellm else None
         sockets = [PanelsClient(daphne, account) for account in accounts[:count]]
         await asyncio.gather(*(s.open(gate) for s in sockets))
-        await openai_stream(direct_client)  # warm each way up (connections, imports, caches)
+        # Warm each way up untimed: the SDK clients open their `count` connections as the sockets are open.
+        await run_turn(openai_stream, [direct_client] * count, None)
         if proxy_client:
-            await openai_stream(proxy_client)
+            await run_turn(openai_stream, [proxy_client] * count, None)
         await sockets[0].stream()
         results[count] = {way: [] for way in WAYS}
         for number in range(1, rounds + 1):
@@ -278,9 +290,9 @@ async def measure(stack: Stack, litellm: LiteLLMProxy | None, accounts: list, co
                 flush=True,
             )
         await asyncio.gather(*(s.ws.close() for s in sockets), return_exceptions=True)
-    await direct_client.close()
-    if proxy_client:
-        await proxy_client.close()
+        await direct_client.close()
+        if proxy_client:
+            await proxy_client.close()
     return results
 
 
