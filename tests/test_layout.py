@@ -30,7 +30,9 @@ def names_conftest(module: str) -> bool:
 
 
 def python_files(folder: str) -> list[Path]:
-    return sorted((ROOT / folder).rglob("*.py"))
+    # Not under hidden folders: bench/.litellm-venv is a virtualenv of a benchmark's own, not project code.
+    files = (ROOT / folder).rglob("*.py")
+    return sorted(path for path in files if not any(part.startswith(".") for part in path.relative_to(ROOT).parts))
 
 
 @pytest.mark.parametrize("folder", ["bench", "standins"])
