@@ -241,10 +241,10 @@ def sdk_client(base_url: str, api_key: str, streams: int) -> AsyncOpenAI:
     return AsyncOpenAI(base_url=base_url, api_key=api_key, max_retries=0, http_client=http_client)
 
 
-async def run_turn(stream_once, clients: list, server: ManagedProcess | None) -> Turn:
-    """Have every client stream `MIN_SAMPLES / len(clients)` times in turn (at least once), all at once."""
+async def run_turn(stream_once, clients: list, server: ManagedProcess | None, samples: int) -> Turn:
+    """Have every client stream `samples / len(clients)` times in turn (at least once), all at once."""
     turn = Turn()
-    repeats = max(1, math.ceil(MIN_SAMPLES / len(clients)))
+    repeats = max(1, math.ceil(samples / len(clients)))
 
     async def one_client(client) -> None:
         for _ in range(repeats):
@@ -261,7 +261,9 @@ async def run_turn(stream_once, clients: list, server: ManagedProcess | None) ->
     return turn
 
 
-async def measure(stack: Stack, litellm: LiteLLMProxy | None, accounts: list, counts: list[int], rounds: int) -> dict:
+async def measure(
+    stack: Stack, litellm: LiteLLMProxy | None, accounts: list, counts: list[int], rounds: int, samples: int
+) -> dict:
     """Run the rounds; return {count: {way: [Turn per round]}}."""
     daphne = stack.daphnes[0]
     results: dict[int, dict[str, list[Turn]]] = {}
@@ -272,17 +274,18 @@ async def measure(stack: Stack, litellm: LiteLLMProxy | None, accounts: list, co
         sockets = [PanelsClient(daphne, account) for account in accounts[:count]]
         await asyncio.gather(*(s.open(gate) for s in sockets))
         # Warm each way up untimed: the SDK clients open their `count` connections as the sockets are open.
-        await run_turn(openai_stream, [direct_client] * count, None)
+        await run_turn(openai_stream, [direct_client] * count, None, samples)
         if proxy_client:
-            await run_turn(openai_stream, [proxy_client] * count, None)
+            await run_turn(openai_stream, [proxy_client] * count, None, samples)
         await sockets[0].stream()
         results[count] = {way: [] for way in WAYS}
         for number in range(1, rounds + 1):
             began = time.monotonic()
-            results[count]["direct"].append(await run_turn(openai_stream, [direct_client] * count, None))
+            ways = results[count]
+            ways["direct"].append(await run_turn(openai_stream, [direct_client] * count, None, samples))
             if proxy_client:
-                results[count]["litellm"].append(await run_turn(openai_stream, [proxy_client] * count, litellm))
-            results[count]["panels"].append(await run_turn(PanelsClient.stream, sockets, daphne))
+                ways["litellm"].append(await run_turn(openai_stream, [proxy_client] * count, litellm, samples))
+            ways["panels"].append(await run_turn(PanelsClient.stream, sockets, daphne, samples))
             failed = sum(len(turns[-1].failures) for turns in results[count].values() if turns)
             print(
                 f"{count} streams, round {number}/{rounds}: {time.monotonic() - began:.1f} s"
@@ -429,10 +432,9 @@ def main() -> int:
     parser.add_argument("--write-docs", action="store_true")
     parser.add_argument("--keep-logs", action="store_true")
     options = parser.parse_args()
+    samples = MIN_SAMPLES
     if options.smoke:
-        options.streams, options.rounds = "1,5", 1
-        global MIN_SAMPLES
-        MIN_SAMPLES = 3
+        options.streams, options.rounds, samples = "1,5", 1, 3
     use_litellm = options.litellm if options.litellm is not None else (litellm_installed() or not options.smoke)
     if use_litellm or options.write_docs:
         install_litellm()
@@ -462,7 +464,7 @@ def main() -> int:
             from django.db import connections
 
             connections.close_all()
-            results = asyncio.run(measure(stack, litellm, accounts, counts, options.rounds))
+            results = asyncio.run(measure(stack, litellm, accounts, counts, options.rounds, samples))
         finally:
             if litellm is not None:
                 litellm.stop()
