@@ -26,11 +26,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import redis
-from websockets.asyncio.client import connect
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.stack import Stack, StackOptions, funded_users, raise_file_limit, use_database_here
+from bench.stack import Stack, StackOptions, funded_users, open_socket, raise_file_limit, use_database_here
 
 REPLY_TOKENS = 300
 TOKENS_PER_SECOND = 30  # 300 tokens: about 10 s per reply, so the streams overlap
@@ -105,15 +104,7 @@ class Stream:
 
     async def open(self, gate: asyncio.Semaphore) -> None:
         async with gate:
-            self.ws = await connect(
-                self.daphne.ws_url,
-                origin=self.daphne.url,
-                additional_headers={"Cookie": self.account.cookie},
-                proxy=None,
-                compression=None,
-                ping_interval=None,
-                open_timeout=60,
-            )
+            self.ws = await open_socket(self.daphne, self.account)
 
     async def run(self) -> None:
         request_id = str(uuid.uuid4())

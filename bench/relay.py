@@ -39,11 +39,18 @@ from pathlib import Path
 
 import httpx2
 from openai import AsyncOpenAI, DefaultAsyncHttpxClient
-from websockets.asyncio.client import connect
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.stack import ManagedProcess, Stack, StackOptions, funded_users, raise_file_limit, use_database_here
+from bench.stack import (
+    ManagedProcess,
+    Stack,
+    StackOptions,
+    funded_users,
+    open_socket,
+    raise_file_limit,
+    use_database_here,
+)
 from standins.servers import ROOT, answers, free_port
 
 LITELLM_VERSION = "1.108.7"
@@ -190,16 +197,7 @@ class PanelsClient:
 
     async def open(self, gate: asyncio.Semaphore) -> None:
         async with gate:
-            self.ws = await connect(
-                self.daphne.ws_url,
-                origin=self.daphne.url,
-                additional_headers={"Cookie": self.account.cookie},
-                proxy=None,
-                compression=None,
-                open_timeout=60,
-                ping_interval=None,  # a browser does not ping either; the server's pings are answered
-                max_queue=None,
-            )
+            self.ws = await open_socket(self.daphne, self.account, max_queue=None)
 
     async def stream(self) -> Sample:
         """Send one turn to one model and read to its `message.done`."""

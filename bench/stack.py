@@ -31,6 +31,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from websockets.asyncio.client import ClientConnection, connect
+
 from standins.servers import (
     ROOT,
     answers,
@@ -507,3 +509,17 @@ def funded_users(count: int, *, credits: int, prefix: str = "soak") -> list[Acco
         client.force_login(user)
         accounts.append(Account(user.pk, email, client.cookies["sessionid"].value))
     return accounts
+
+
+async def open_socket(daphne, account, **options) -> ClientConnection:
+    """Open a logged-in socket to `daphne` as a browser tab of this site would (its Origin, no ping of its own)."""
+    return await connect(
+        daphne.ws_url,
+        origin=daphne.url,
+        additional_headers={"Cookie": account.cookie},
+        proxy=None,
+        compression=None,
+        open_timeout=60,
+        ping_interval=None,  # a browser does not ping either; the server's pings are answered
+        **options,
+    )
