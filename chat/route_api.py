@@ -20,6 +20,7 @@ from accounts.rate_limits import over_limits
 from chat.auto import choose_model
 from chat.exceptions import ContextTooLong, ModelUnavailable, UnknownModel
 from chat.protocol import MAX_CONTENT_CHARS, MAX_ID, Text
+from errors import InvalidRequest
 from errors.responses import error_response
 
 MAX_HISTORY_TOKENS = 10_000_000
@@ -67,9 +68,7 @@ def route(request):
         payload = json.loads(request.body)
     except RequestDataTooBig:
         return error_response(
-            "invalid_request",
-            f"The request is too large; a prompt may have {MAX_CONTENT_CHARS:,} characters.",
-            status=400,
+            InvalidRequest(f"The request is too large; a prompt may have {MAX_CONTENT_CHARS:,} characters."), status=400
         )
     except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: JSON nested too deep
         return error_response("invalid_json", 'Send a JSON object, e.g. {"prompt": "Summarize this..."}.', status=400)
@@ -79,7 +78,7 @@ def route(request):
         query = RouteRequest.model_validate(payload)
     except ValidationError as error:
         problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'request'}: {e['msg']}" for e in error.errors())
-        return error_response("invalid_request", f"{problems}.", status=400)
+        return error_response(InvalidRequest(f"{problems}."), status=400)
     try:
         choice = choose_model(
             prompt=query.prompt,

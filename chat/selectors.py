@@ -35,11 +35,6 @@ class TaskSpending:
     saved: int  # credits; see SAVED_BY_AUTO
 
 
-def catalog_model(slug: str) -> AIModel:
-    """Return the enabled model called `slug`; raise `UnknownModel` for any other slug."""
-    return catalog_models_named([slug])[slug]
-
-
 def catalog_models_named(slugs: Iterable[str]) -> dict[str, AIModel]:
     """Return the enabled models called `slugs`, by slug, in one read; raise `UnknownModel` naming the first other."""
     wanted = list(dict.fromkeys(slugs))
@@ -122,11 +117,6 @@ def streaming_messages_in(conversation: Conversation) -> list[Message]:
         .select_related("model")
         .order_by("turn_id", "panel")
     )
-
-
-def thread_for(conversation: Conversation, *, model: AIModel, panel: int) -> list[tuple[str, str]]:
-    """Return the earlier turns as (prompt, reply) pairs for one panel's model, oldest first (see `threads_for`)."""
-    return threads_for(conversation, [(model, panel)])[0]
 
 
 def threads_for(conversation: Conversation, panels: Sequence[tuple[AIModel, int]]) -> list[list[tuple[str, str]]]:

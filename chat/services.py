@@ -154,7 +154,7 @@ def start_turn(
 def _write_turn(*, user, request_id, conversation_id, model_slugs, content, process_id) -> StartedTurn:
     # One admission at a time per person: two turns started at once (from two tabs, on two processes) cannot
     # both see room under the limit.
-    _lock_account(user)
+    _lock_account(user.pk)
     if turns_in_flight(user) >= settings.CHAT_MAX_TURNS_IN_FLIGHT:
         raise TooManyInFlight(
             f"You already have {settings.CHAT_MAX_TURNS_IN_FLIGHT} turns answering; wait for one to finish."
@@ -316,9 +316,9 @@ def credits_on(model: AIModel, usage: ChargedUsage) -> int | None:
     return None if cost is None else cost.credits
 
 
-def _lock_account(user) -> None:
+def _lock_account(user_id: int) -> None:
     """Lock the person's account row until the transaction ends: one turn admission or deletion at a time."""
-    get_user_model().objects.select_for_update(no_key=True).filter(pk=user.pk).values_list("pk").get()
+    get_user_model().objects.select_for_update(no_key=True).filter(pk=user_id).values_list("pk").get()
 
 
 @transaction.atomic
@@ -328,7 +328,7 @@ def delete_conversation(*, conversation: Conversation) -> None:
     The ledger keeps its entries: they point at holds, not at messages. The account lock orders this against a
     turn being started in the same conversation, which then finds the conversation gone.
     """
-    _lock_account(conversation.user)
+    _lock_account(conversation.user_id)
     if streaming_messages().filter(turn__conversation=conversation).exists():
         raise StillStreaming("Replies are still streaming; stop them first.")
     conversation.delete()

@@ -10,7 +10,7 @@ from django.forms import CheckboxInput
 from billing.models import Price
 from catalog.models import AIModel, Provider
 from chat.exceptions import UnknownModel
-from chat.selectors import catalog_model, catalog_models
+from chat.selectors import catalog_models, catalog_models_named
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +32,7 @@ def gpt_4o_mini():
 
 @pytest.mark.parametrize(("slug", "provider", "api_model_id", "inp", "out", "cached", "context"), REQUIRED)
 def test_the_required_models_are_seeded_at_their_list_prices(slug, provider, api_model_id, inp, out, cached, context):
-    model = catalog_model(slug)
+    model = catalog_models_named([slug])[slug]
     price = model.current_price()
     assert (model.provider.slug, model.api_model_id, model.context_window) == (provider, api_model_id, context)
     assert price.input_usd_per_m == Decimal(inp)
@@ -89,7 +89,7 @@ def test_catalog_models_load_providers_and_prices_in_two_queries(django_assert_n
 @pytest.mark.parametrize("slug", ["no-such-model", "GPT-4O-MINI", ""])
 def test_an_unknown_slug_raises_unknown_model(slug):
     with pytest.raises(UnknownModel) as raised:
-        catalog_model(slug)
+        catalog_models_named([slug])[slug]
     assert raised.value.code == "unknown_model"
 
 
@@ -97,10 +97,10 @@ def test_a_disabled_model_or_provider_is_unknown_to_people(gpt_4o_mini):
     gpt_4o_mini.enabled = False
     gpt_4o_mini.save()
     with pytest.raises(UnknownModel):
-        catalog_model("gpt-4o-mini")
+        catalog_models_named(["gpt-4o-mini"])["gpt-4o-mini"]
     Provider.objects.filter(slug="anthropic").update(enabled=False)
     with pytest.raises(UnknownModel):
-        catalog_model("claude-sonnet")
+        catalog_models_named(["claude-sonnet"])["claude-sonnet"]
 
 
 @pytest.mark.parametrize(
@@ -237,7 +237,7 @@ def test_adding_an_openai_compatible_provider_and_model_in_the_admin(admin_clien
     response = admin_client.post("/admin/catalog/aimodel/add/", data)
 
     assert response.status_code == 302, response.context and response.context["errors"]
-    model = catalog_model("llama-3-3-70b")
+    model = catalog_models_named(["llama-3-3-70b"])["llama-3-3-70b"]
     price = model.current_price()
     assert (price.input_usd_per_m, price.output_usd_per_m, price.created_by) == (
         Decimal("0.13"),

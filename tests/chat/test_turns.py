@@ -15,7 +15,7 @@ from chat.budget import fit_history
 from chat.exceptions import ContextTooLong, TooManyInFlight
 from chat.models import Conversation, Message, Turn
 from chat.providers.base import Usage
-from chat.selectors import thread_for
+from chat.selectors import threads_for
 from chat.services import ReplyOutcome, charged_usage, start_turn
 from chat.titles import title_conversation, title_from
 from chat.tokens import estimate_tokens
@@ -47,13 +47,9 @@ def test_each_panel_continues_its_own_model_s_thread(user, priced_model):
     reply(first, 1, other, "claude says 1")
     second = Turn.objects.create(conversation=conversation, user=user, request_id="2", content="Q2")
     reply(second, 0, other, "claude says 2 in panel 0")
-    assert thread_for(conversation, model=priced_model, panel=0) == [
-        ("Q1", "mini says 1"),
-        ("Q2", "claude says 2 in panel 0"),
-    ]
-    assert thread_for(conversation, model=other, panel=1) == [
-        ("Q1", "claude says 1"),
-        ("Q2", "claude says 2 in panel 0"),
+    assert threads_for(conversation, [(priced_model, 0), (other, 1)]) == [
+        [("Q1", "mini says 1"), ("Q2", "claude says 2 in panel 0")],
+        [("Q1", "claude says 1"), ("Q2", "claude says 2 in panel 0")],
     ]
 
 
@@ -61,7 +57,7 @@ def test_a_reply_still_streaming_is_not_part_of_the_history(user, priced_model):
     conversation = Conversation.objects.create(user=user)
     turn = Turn.objects.create(conversation=conversation, user=user, request_id="1", content="Q1")
     reply(turn, 0, priced_model, "half a rep", status="streaming")
-    assert thread_for(conversation, model=priced_model, panel=0) == []
+    assert threads_for(conversation, [(priced_model, 0)]) == [[]]
 
 
 def test_history_is_trimmed_oldest_first_keeping_the_system_prompt(priced_model):
