@@ -34,7 +34,7 @@ from chat.protocol import (
     WalletUpdate,
     parse_client_frame,
 )
-from chat.relay import notify_wallet, start_replies
+from chat.relay import admitting, notify_wallet, start_replies
 from chat.reply_log import reply_log
 from chat.selectors import conversation_for, message_for, streaming_messages_in, turn_messages_for
 from chat.services import start_turn
@@ -132,20 +132,21 @@ class ChatConsumer(AsyncWebsocketConsumer):
     async def send_turn(self, frame: Send):
         slots = stream_slots()
         slots.take(len(frame.models))  # before anything is written or held: a full process refuses at once
-        try:
-            started = await in_thread_pool(start_turn)(
-                user=self.user,
-                request_id=frame.request_id,
-                conversation_id=frame.conversation_id,
-                model_slugs=frame.models,
-                content=frame.content,
-                process_id=PROCESS_ID,
-            )
-        except BaseException:
-            slots.give_back(len(frame.models))
-            raise
-        slots.give_back(len(frame.models) - len(started.replies))  # a retried request starts nothing
-        start_replies(started.replies)
+        with admitting():
+            try:
+                started = await in_thread_pool(start_turn)(
+                    user=self.user,
+                    request_id=frame.request_id,
+                    conversation_id=frame.conversation_id,
+                    model_slugs=frame.models,
+                    content=frame.content,
+                    process_id=PROCESS_ID,
+                )
+            except BaseException:
+                slots.give_back(len(frame.models))
+                raise
+            slots.give_back(len(frame.models) - len(started.replies))  # a retried request starts nothing
+            start_replies(started.replies)
         await self.send_frame(
             turn_started_frame(started.turn, messages=started.messages, held_credits=started.held_credits)
         )

@@ -18,7 +18,7 @@ from billing.services import release_expired_holds
 from chat.database import in_thread_pool
 from chat.frames import message_done_frame
 from chat.liveness import HEARTBEAT_SECONDS, PROCESS_ID, forget_dead_processes, record_heartbeat
-from chat.relay import notify_wallet, running_replies
+from chat.relay import RunningReplies, notify_wallet, running_replies
 from chat.reply_log import ReplyLog, reply_log
 from chat.selectors import abandoned_replies
 from chat.services import finish_abandoned_reply
@@ -61,8 +61,9 @@ async def finish_abandoned_replies(log: ReplyLog) -> int:
     return sum(result is True for result in results)
 
 
-def _abandoned(running: set[int]) -> list[tuple[int, str, int]]:
-    rows = abandoned_replies(this_process=PROCESS_ID, running=running).values_list("pk", "stream_key", "turn__user_id")
+def _abandoned(running: RunningReplies) -> list[tuple[int, str, int]]:
+    replies = abandoned_replies(this_process=PROCESS_ID, running=running.ids, known_before=running.known_before)
+    rows = replies.values_list("pk", "stream_key", "turn__user_id")
     return [(pk, str(key), user_id) for pk, key, user_id in rows]
 
 

@@ -7,8 +7,13 @@ process through the reply log. A reply always ends before its hold expires, so i
 """
 
 import asyncio
+import itertools
 import logging
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
 
 from django.conf import settings
 from django.db import DatabaseError
@@ -31,6 +36,35 @@ HOLD_MARGIN_SECONDS = 60  # a reply still running this long before its hold expi
 FINISH_RETRY_SECONDS = (0.5, 1, 2, 5, 10)  # waits between attempts to save a reply while the database is away
 
 _running: dict[int, asyncio.Task] = {}  # message id -> its task (a task nobody holds may be garbage collected)
+_admitting: dict[int, datetime] = {}  # turns being written and started here -> when each began
+_admission_numbers = itertools.count()
+
+
+@contextmanager
+def admitting() -> Iterator[None]:
+    """Mark a turn as being written and started in this process, from before it is written until its tasks run.
+
+    Under load the turn may be written long before its replies' tasks start (the database thread and the
+    event loop both queue), and a sweep in between must not take those replies for orphans.
+    """
+    number = next(_admission_numbers)
+    _admitting[number] = timezone.now()
+    try:
+        yield
+    finally:
+        del _admitting[number]
+
+
+@dataclass(frozen=True)
+class RunningReplies:
+    """The replies this process streams, and the moment before which it knows every reply it started.
+
+    Every reply of this process written before `known_before` that still streams is either in `ids` or
+    has no task (an orphan); one written since may belong to a turn whose tasks are about to start.
+    """
+
+    ids: frozenset[int]
+    known_before: datetime
 
 
 def start_replies(replies: list[PreparedReply]) -> list[asyncio.Task]:
@@ -44,9 +78,10 @@ def start_replies(replies: list[PreparedReply]) -> list[asyncio.Task]:
     return tasks
 
 
-def running_replies() -> set[int]:
-    """Return the ids of the replies this process is streaming."""
-    return set(_running)
+def running_replies() -> RunningReplies:
+    """Return the replies this process is streaming, taken at once on the event loop."""
+    now = timezone.now()
+    return RunningReplies(ids=frozenset(_running), known_before=min([now, *_admitting.values()]))
 
 
 def _finished(message_id: int, task: asyncio.Task) -> None:

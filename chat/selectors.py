@@ -96,14 +96,16 @@ def streaming_messages() -> QuerySet[Message]:
     return Message.objects.filter(status=Message.Status.STREAMING).exclude(_abandoned())
 
 
-def abandoned_replies(*, this_process: str, running: Iterable[int]) -> QuerySet[Message]:
+def abandoned_replies(*, this_process: str, running: Iterable[int], known_before: datetime) -> QuerySet[Message]:
     """Return the replies still marked streaming that nothing streams, oldest first.
 
     Those whose process died, and those of `this_process` that it does not run (`running` are the ones it
-    does), once they are a few seconds old: a turn written whose replies never started (a failure between
-    the two) must not stay streaming, its credits held, for as long as its process lives.
+    does, complete for the replies written before `known_before`), once they are a few seconds old: a turn
+    written whose replies never started (a failure between the two) must not stay streaming, its credits
+    held, for as long as its process lives.
     """
-    orphaned = Q(streamed_by=this_process, created_at__lt=timezone.now() - ORPHANED_AFTER) & ~Q(pk__in=list(running))
+    written_before = min(known_before, timezone.now()) - ORPHANED_AFTER
+    orphaned = Q(streamed_by=this_process, created_at__lt=written_before) & ~Q(pk__in=list(running))
     return Message.objects.filter(Q(status=Message.Status.STREAMING) & (_abandoned() | orphaned)).order_by(
         "created_at", "id"
     )

@@ -184,14 +184,14 @@ def test_the_title_task_titles_once_and_tells_the_owner_s_tabs(user):
     assert Conversation.objects.get(pk=conversation.pk).title == "Renamed by hand"
 
 
-def abandoned_reply(user, model, *, streamed_by=None):
+def abandoned_reply(user, model, *, streamed_by=None, request_id="1"):
     """Return a streaming reply with its hold placed and two deltas in a reply log, as a process left it."""
     from billing.services import HoldRequest, place_holds
     from chat.reply_log.in_memory import MemoryReplyLog
 
     fund(user, 1_000_000)
     conversation = Conversation.objects.create(user=user)
-    turn = Turn.objects.create(conversation=conversation, user=user, request_id="1", content="Q")
+    turn = Turn.objects.create(conversation=conversation, user=user, request_id=request_id, content="Q")
     message = reply(turn, 0, model, "", status="streaming")
     Message.objects.filter(pk=message.pk).update(streamed_by=streamed_by)
     place_holds(user=user, requests=[HoldRequest(f"message:{message.pk}", model, 1_000, 1_000)])
@@ -257,11 +257,54 @@ def test_a_reply_of_this_live_process_that_no_task_streams_is_finished(user, pri
     message, log = abandoned_reply(user, priced_model, streamed_by=PROCESS_ID)
     assert async_to_sync(finish_abandoned_replies)(log) == 0  # just written: its task may be about to start
     Message.objects.filter(pk=message.pk).update(created_at=timezone.now() - timedelta(seconds=11))
-    assert not abandoned_replies(this_process=PROCESS_ID, running={message.pk}).exists()  # a task streams it
+    streams_it = {"running": {message.pk}, "known_before": timezone.now()}
+    assert not abandoned_replies(this_process=PROCESS_ID, **streams_it).exists()  # a task streams it
     assert async_to_sync(finish_abandoned_replies)(log) == 1  # no task does
     message.refresh_from_db()
     assert (message.status, message.error_code) == ("error", "interrupted")
     assert Hold.objects.get(reference=f"message:{message.pk}").status != "pending"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_turn_whose_tasks_start_late_is_not_taken_for_an_orphan_however_long_the_wait(
+    user, priced_model, monkeypatch
+):
+    """Under load a turn is written long before its tasks start; a sweep in between leaves its replies alone."""
+    from datetime import timedelta
+
+    from chat import selectors
+    from chat.housekeeping import finish_abandoned_replies
+    from chat.liveness import PROCESS_ID, record_heartbeat
+    from chat.relay import admitting
+
+    monkeypatch.setattr(selectors, "ORPHANED_AFTER", timedelta(0))  # as if the loop lagged past the grace
+    record_heartbeat()
+    with admitting():  # the consumer is between writing the turn and starting its tasks
+        message, log = abandoned_reply(user, priced_model, streamed_by=PROCESS_ID)
+        assert async_to_sync(finish_abandoned_replies)(log) == 0
+        message.refresh_from_db()
+        assert message.status == "streaming"
+    assert async_to_sync(finish_abandoned_replies)(log) == 1  # the admission ended without starting it
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_reply_written_after_the_running_replies_were_read_is_not_an_orphan(user, priced_model, monkeypatch):
+    """The sweep reads what runs on the loop, then queries in a thread: a turn started in between is not taken."""
+    from datetime import timedelta
+
+    from chat import selectors
+    from chat.liveness import PROCESS_ID, record_heartbeat
+    from chat.relay import running_replies
+    from chat.selectors import abandoned_replies
+
+    monkeypatch.setattr(selectors, "ORPHANED_AFTER", timedelta(0))
+    record_heartbeat()
+    earlier, _ = abandoned_reply(user, priced_model, streamed_by=PROCESS_ID)
+    running = running_replies()
+    later, _ = abandoned_reply(user, priced_model, streamed_by=PROCESS_ID, request_id="2")
+    orphans = abandoned_replies(this_process=PROCESS_ID, running=running.ids, known_before=running.known_before)
+    assert later not in orphans  # its task may be running by now: a later sweep decides
+    assert list(orphans) == [earlier]
 
 
 @pytest.mark.django_db(transaction=True)
