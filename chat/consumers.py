@@ -34,11 +34,11 @@ from chat.protocol import (
     WalletUpdate,
     parse_client_frame,
 )
-from chat.relay import admitting, notify_wallet, start_replies
+from chat.relay import admitting, start_replies
 from chat.reply_log import reply_log
 from chat.selectors import conversation_for, message_for, streaming_messages_in, turn_messages_for
 from chat.services import start_turn
-from chat.tabs import tabs_of
+from chat.tabs import tabs_of, tell_title, tell_wallet
 from errors import PanelsError
 
 logger = logging.getLogger(__name__)
@@ -152,8 +152,10 @@ class ChatConsumer(AsyncWebsocketConsumer):
         )
         for message in started.messages:
             self.follow(message.pk, str(message.stream_key), after_seq=0)
-        if started.replies:
-            await notify_wallet(self.user.pk)
+        if started.wallet is not None:
+            await tell_wallet(self.user.pk, started.wallet)
+        if started.titled:
+            await tell_title(self.user.pk, started.turn.conversation_id, started.titled)
 
     async def stop(self, frame: Stop):
         if frame.message_id is not None:

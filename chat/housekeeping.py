@@ -18,10 +18,11 @@ from billing.services import release_expired_holds
 from chat.database import in_thread_pool
 from chat.frames import message_done_frame
 from chat.liveness import HEARTBEAT_SECONDS, PROCESS_ID, forget_dead_processes, record_heartbeat
-from chat.relay import RunningReplies, notify_wallet, running_replies
+from chat.relay import RunningReplies, running_replies
 from chat.reply_log import ReplyLog, reply_log
 from chat.selectors import abandoned_replies
 from chat.services import finish_abandoned_reply
+from chat.tabs import tell_wallet
 
 logger = logging.getLogger(__name__)
 SWEEP_SECONDS = 5
@@ -45,13 +46,13 @@ async def finish_abandoned_replies(log: ReplyLog) -> int:
             frames = await log.read(stream_key)
             deltas = [frame for frame in frames if frame["type"] == "message.delta"]
             text = "".join(frame["text"] for frame in deltas)
-            message = await in_thread_pool(finish_abandoned_reply)(message_id=message_id, text=text)
-            if message is None:
+            finished = await in_thread_pool(finish_abandoned_reply)(message_id=message_id, text=text)
+            if finished is None:
                 return False  # finished meanwhile, by its own process or by another sweeper
-            done = message_done_frame(message)
+            done = message_done_frame(finished.message)
             log.append(stream_key, (deltas[-1]["seq"] if deltas else 0) + 1, done.model_dump(mode="json"))
             await log.flush(stream_key, timeout=FLUSH_SECONDS)
-            await notify_wallet(user_id)
+            await tell_wallet(user_id, finished.wallet)
             return True
 
     results = await asyncio.gather(*(finish(*reply) for reply in replies), return_exceptions=True)

@@ -19,17 +19,16 @@ from django.conf import settings
 from django.db import DatabaseError
 from django.utils import timezone
 
-from billing.selectors import balance_and_held_of
 from chat.capacity import stream_slots
 from chat.database import in_thread_pool
 from chat.frames import message_done_frame
-from chat.protocol import MessageDelta, MessageDone
+from chat.protocol import MessageDelta
 from chat.providers.base import Delta, Finished
 from chat.providers.errors import ContentRefused, ProviderError, ProviderFailed, ProviderTimeout
 from chat.providers.registry import adapter_for
 from chat.reply_log import ReplyLog, reply_log
-from chat.services import PreparedReply, ReplyOutcome, finish_reply
-from chat.tabs import tell_tabs
+from chat.services import FinishedReply, PreparedReply, ReplyOutcome, finish_reply
+from chat.tabs import tell_wallet
 
 logger = logging.getLogger(__name__)
 HOLD_MARGIN_SECONDS = 60  # a reply still running this long before its hold expires is ended
@@ -92,7 +91,7 @@ def _finished(message_id: int, task: asyncio.Task) -> None:
 
 
 async def run_reply(reply: PreparedReply, log: ReplyLog | None = None) -> None:
-    """Stream one reply to its log and finish it (settle, save, `message.done`, `wallet`)."""
+    """Stream one reply to its log and finish it (settle, save, `message.done`, `wallet.changed`)."""
     log = log or reply_log()
     writer = DeltaWriter(reply.message_id, reply.stream_key, log)
     try:
@@ -108,9 +107,9 @@ async def run_reply(reply: PreparedReply, log: ReplyLog | None = None) -> None:
         )
     finally:
         log.forget_stops(reply.stream_key)
-    done = await _finish(reply, outcome)
-    log.append(reply.stream_key, writer.seq + 1, done.model_dump(mode="json"))
-    await notify_wallet(reply.user_id)
+    finished = await _finish(reply, outcome)
+    log.append(reply.stream_key, writer.seq + 1, message_done_frame(finished.message).model_dump(mode="json"))
+    await tell_wallet(reply.user_id, finished.wallet)
 
 
 async def _stream(reply: PreparedReply, log: ReplyLog, writer: "DeltaWriter") -> ReplyOutcome:
@@ -154,28 +153,18 @@ def _end(out_of_time: asyncio.Event, cancel: asyncio.Event) -> None:
     cancel.set()
 
 
-async def _finish(reply: PreparedReply, outcome: ReplyOutcome) -> MessageDone:
+async def _finish(reply: PreparedReply, outcome: ReplyOutcome) -> FinishedReply:
     """Settle and save the reply, waiting out a database that is briefly away (the reply is paid for)."""
     attempt = 0
     while True:
         try:
-            message = await in_thread_pool(finish_reply)(
+            return await in_thread_pool(finish_reply)(
                 message_id=reply.message_id, outcome=outcome, estimated_input_tokens=reply.estimated_input_tokens
             )
-            return message_done_frame(message)
         except DatabaseError as error:
             logger.warning("reply %s: could not save it (%s); retrying", reply.message_id, error)
             await asyncio.sleep(FINISH_RETRY_SECONDS[min(attempt, len(FINISH_RETRY_SECONDS) - 1)])
             attempt += 1
-
-
-async def notify_wallet(user_id: int) -> None:
-    """Tell every open tab of the user their balance and held credits (best effort: the next one heals)."""
-    try:
-        balance, held = await in_thread_pool(balance_and_held_of)(user_id)
-        await tell_tabs(user_id, {"type": "wallet.changed", "balance_credits": balance, "held_credits": held})
-    except Exception as error:  # Redis or the database away: the wallet frame is a snapshot, the next one heals
-        logger.warning("could not send user %s their wallet: %s", user_id, error)
 
 
 class DeltaWriter:

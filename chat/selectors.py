@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from django.db.models import BigIntegerField, Case, Count, Exists, F, OuterRef, Q, QuerySet, Sum, Value, When
 from django.utils import timezone
 
-from billing.selectors import hold_minutes
+from billing.selectors import hold_minutes as billing_hold_minutes
 from catalog.models import AIModel
 from catalog.selectors import catalog_models
 from chat.exceptions import NotFound, UnknownModel
@@ -74,26 +74,28 @@ def turn_messages_for(user, turn_id) -> list[Message]:
     return messages
 
 
-def abandoned_before():
+def abandoned_before(*, hold_minutes: int | None = None):
     """Return the time before which a reply no live process claims was abandoned.
 
     A minute before its hold expires, so the reply is finished (and charged for what it delivered) before
     billing's sweeper releases the hold. This covers replies whose process never registered a heartbeat.
+    `hold_minutes` is read from the billing settings unless the caller has them.
     """
-    return timezone.now() - timedelta(minutes=hold_minutes()) + timedelta(minutes=1)
+    minutes = hold_minutes if hold_minutes is not None else billing_hold_minutes()
+    return timezone.now() - timedelta(minutes=minutes) + timedelta(minutes=1)
 
 
-def _abandoned() -> Q:
+def _abandoned(*, hold_minutes: int | None = None) -> Q:
     """Match a streaming reply whose process is dead: its heartbeat stopped, or it has none and is old."""
     process = ServerProcess.objects.filter(pk=OuterRef("streamed_by"))
     return Q(Exists(process.filter(seen_at__lt=dead_before()))) | (
-        ~Q(Exists(process)) & Q(created_at__lt=abandoned_before())
+        ~Q(Exists(process)) & Q(created_at__lt=abandoned_before(hold_minutes=hold_minutes))
     )
 
 
-def streaming_messages() -> QuerySet[Message]:
+def streaming_messages(*, hold_minutes: int | None = None) -> QuerySet[Message]:
     """Return the replies that are really streaming: marked so, and not abandoned by a dead process."""
-    return Message.objects.filter(status=Message.Status.STREAMING).exclude(_abandoned())
+    return Message.objects.filter(status=Message.Status.STREAMING).exclude(_abandoned(hold_minutes=hold_minutes))
 
 
 def abandoned_replies(*, this_process: str, running: Iterable[int], known_before: datetime) -> QuerySet[Message]:

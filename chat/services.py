@@ -12,10 +12,12 @@ from datetime import datetime
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
+from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 
+from billing.models import BillingSettings
 from billing.rates import current_cost
-from billing.selectors import auto_ceiling_for, credits_held_for, hold_named
+from billing.selectors import auto_ceiling_for, balance_and_held_of, credits_held_for, hold_named
 from billing.services import ChargedUsage, HoldRequest, place_holds, release, settle
 from catalog.models import AIModel
 from chat.auto import choose_model
@@ -26,11 +28,27 @@ from chat.models import Conversation, Message, Turn, hold_reference
 from chat.providers.base import CallRequest, ProviderConfig, Usage
 from chat.providers.registry import availability, provider_config_for
 from chat.selectors import catalog_models_named, conversation_for, streaming_messages, threads_for
-from chat.titles import title_conversation
+from chat.titles import title_from
 from chat.tokens import estimate_tokens
 from errors import InvalidRequest
 
 AUTO = "auto"
+FINISHED_FIELDS = [
+    "status",
+    "text",
+    "input_tokens",
+    "cached_input_tokens",
+    "output_tokens",
+    "usage_estimated",
+    "credits",
+    "comparison_credits",
+    "error_code",
+    "error_detail",
+    "ttft_ms",
+    "duration_ms",
+    "provider_request_id",
+    "finished_at",
+]
 MAX_TITLE_CHARS = Conversation._meta.get_field("title").max_length
 
 
@@ -66,6 +84,16 @@ class StartedTurn:
     messages: list[Message]
     held_credits: int
     replies: list[PreparedReply]  # empty when the request was a retry of a turn already started
+    wallet: tuple[int, int] | None = None  # (balance, held) as the turn left it; None for a retry
+    titled: str = ""  # the title a new conversation got from this turn's prompt
+
+
+@dataclass(frozen=True)
+class FinishedReply:
+    """A reply as saved, and the wallet (balance, held) as settling it left it."""
+
+    message: Message
+    wallet: tuple[int, int]
 
 
 def choose_panels(model_slugs: list[str], *, content: str, conversation: Conversation) -> list[PanelChoice]:
@@ -94,7 +122,7 @@ def turns_in_flight(user) -> int:
 
 
 @transaction.atomic
-def finish_abandoned_reply(*, message_id: int, text: str) -> Message | None:
+def finish_abandoned_reply(*, message_id: int, text: str) -> FinishedReply | None:
     """Finish a reply whose process died, with the text its log holds; return it finished.
 
     The reply ends as an error (`interrupted`); its input and the text it delivered are charged as
@@ -131,9 +159,6 @@ def start_turn(
     `request_id` already used by this user returns that turn's `turn.started` again and starts nothing.
     Raises a ChatError or BillingError (nothing written) when the turn cannot start.
     """
-    replay = Turn.objects.filter(user=user, request_id=request_id).first()
-    if replay is not None:
-        return started_again(replay)
     try:
         return _write_turn(
             user=user,
@@ -147,37 +172,42 @@ def start_turn(
         replay = Turn.objects.filter(user=user, request_id=request_id).first()
         if replay is None:
             raise
-        return started_again(replay)  # the same request, raced from another tab
+        return started_again(replay)  # the same request, raced past the account lock (cannot happen today)
 
 
 @transaction.atomic
 def _write_turn(*, user, request_id, conversation_id, model_slugs, content, process_id) -> StartedTurn:
-    # One admission at a time per person: two turns started at once (from two tabs, on two processes) cannot
-    # both see room under the limit.
-    _lock_account(user.pk)
-    if turns_in_flight(user) >= settings.CHAT_MAX_TURNS_IN_FLIGHT:
+    billing = BillingSettings.load()
+    replay_id, in_flight = _admit(user.pk, request_id, hold_minutes=billing.hold_minutes)
+    if replay_id is not None:
+        return started_again(Turn.objects.get(pk=replay_id))
+    if in_flight >= settings.CHAT_MAX_TURNS_IN_FLIGHT:
         raise TooManyInFlight(
             f"You already have {settings.CHAT_MAX_TURNS_IN_FLIGHT} turns answering; wait for one to finish."
         )
     conversation = conversation_for(user, conversation_id) if conversation_id is not None else Conversation(user=user)
     panels = choose_panels(model_slugs, content=content, conversation=conversation)
     configs: list[ProviderConfig] = [provider_config_for(choice.model.provider) for choice in panels]
-    is_first_turn = conversation.pk is None or not conversation.turns.exists()
+    # Titled from the first prompt at once (a person's own title is never replaced).
+    untitled = not conversation.title and (conversation.pk is None or not conversation.turns.exists())
+    conversation.title = title_from(content) if untitled else conversation.title
     conversation.chosen_models = list(model_slugs)
-    conversation.save()
+    is_new = conversation.pk is None
+    conversation.save(**({} if is_new else {"update_fields": ["title", "chosen_models", "updated_at"]}))
     turn = Turn.objects.create(conversation=conversation, user=user, request_id=request_id, content=content)
 
-    plans = []
     panel_models = [(choice.model, panel) for panel, choice in enumerate(panels)]
-    threads = [[] for _ in panels] if is_first_turn else threads_for(conversation, panel_models)
+    threads = [[] for _ in panels] if is_new else threads_for(conversation, panel_models)
+    plans = []
     for panel, (choice, pairs) in enumerate(zip(panels, threads, strict=True)):
         messages, dropped, estimated_input = fit_history(
             system_prompt=conversation.system_prompt, pairs=pairs, content=content, model=choice.model
         )
-        message = Message.objects.create(
+        message = Message(
             turn=turn,
             panel=panel,
             model=choice.model,
+            price=choice.model.current_price(),  # the hold below captures the same price
             requested_model=choice.requested,
             route_task=choice.route_task,
             route_reason=choice.route_reason,
@@ -186,6 +216,7 @@ def _write_turn(*, user, request_id, conversation_id, model_slugs, content, proc
             streamed_by=process_id,
         )
         plans.append((message, choice, messages, estimated_input))
+    Message.objects.bulk_create([message for message, *_ in plans])  # one statement for every panel
 
     holds = place_holds(
         user=user,
@@ -199,13 +230,13 @@ def _write_turn(*, user, request_id, conversation_id, model_slugs, content, proc
             for message, choice, _, estimated_input in plans
         ],
     )
+    repriced = []  # a price that took effect between reading it and holding (the hold's is the one charged)
     for (message, _, _, _), hold in zip(plans, holds, strict=True):
-        message.price_id = hold.price_id
-    Message.objects.bulk_update([message for message, *_ in plans], ["price"])  # one statement for every panel
-
-    if is_first_turn:
-        # Robust: the turn is committed by now, so a broker that is away must not fail it (the title can wait).
-        transaction.on_commit(lambda: title_conversation.delay(conversation.pk), robust=True)
+        if message.price_id != hold.price_id:
+            message.price_id = hold.price_id
+            repriced.append(message)
+    if repriced:
+        Message.objects.bulk_update(repriced, ["price"])
 
     replies = [
         PreparedReply(
@@ -224,7 +255,35 @@ def _write_turn(*, user, request_id, conversation_id, model_slugs, content, proc
         )
         for (message, choice, messages, estimated_input), config, hold in zip(plans, configs, holds, strict=True)
     ]
-    return StartedTurn(turn, [m for m, *_ in plans], sum(hold.amount_credits for hold in holds), replies)
+    return StartedTurn(
+        turn,
+        [m for m, *_ in plans],
+        sum(hold.amount_credits for hold in holds),
+        replies,
+        wallet=balance_and_held_of(user.pk),
+        titled=conversation.title if untitled else "",
+    )
+
+
+def _admit(user_id: int, request_id: str, *, hold_minutes: int) -> tuple[int | None, int]:
+    """Lock the person's account; return the turn `request_id` started (or None) and their turns answering.
+
+    One admission at a time per person: two turns started at once (from two tabs, on two processes) cannot
+    both see room under the limit. The count is a statement of its own, after the lock: a statement that
+    waited for the lock still reads what was committed before it started. (A retry that races its first
+    attempt can miss it the same way; the turn's unique request id catches that one.)
+    """
+    replay = Turn.objects.filter(user_id=OuterRef("pk"), request_id=request_id).values("pk")[:1]
+    replay_id = (
+        get_user_model()
+        .objects.select_for_update(no_key=True)
+        .filter(pk=user_id)
+        .annotate(replay=Subquery(replay))
+        .values_list("replay", flat=True)
+        .get()
+    )
+    in_flight = streaming_messages(hold_minutes=hold_minutes).filter(turn__user_id=user_id)
+    return replay_id, in_flight.values("turn").distinct().count()
 
 
 def started_again(turn: Turn) -> StartedTurn:
@@ -267,15 +326,16 @@ def charged_usage(outcome: ReplyOutcome, *, estimated_input_tokens: int) -> Char
 
 
 @transaction.atomic
-def finish_reply(*, message_id: int, outcome: ReplyOutcome, estimated_input_tokens: int) -> Message:
+def finish_reply(*, message_id: int, outcome: ReplyOutcome, estimated_input_tokens: int) -> FinishedReply:
     """Settle a reply's hold and save it; return it finished. Once per reply: a finished one is returned as is."""
     message = (
         Message.objects.select_for_update(no_key=True, of=("self",))
         .select_related("comparison_model")
+        .annotate(owner_id=F("turn__user_id"))
         .get(pk=message_id)
     )
     if message.status != Message.Status.STREAMING:
-        return message
+        return FinishedReply(message, balance_and_held_of(message.owner_id))
     hold = hold_named(hold_reference(message_id))  # placed in the transaction that wrote the message
     usage = charged_usage(outcome, estimated_input_tokens=estimated_input_tokens)
     entry = settle(hold=hold, usage=usage) if usage is not None else None
@@ -301,8 +361,8 @@ def finish_reply(*, message_id: int, outcome: ReplyOutcome, estimated_input_toke
     message.duration_ms = outcome.duration_ms
     message.provider_request_id = (outcome.usage.provider_request_id or "") if outcome.usage else ""
     message.finished_at = timezone.now()
-    message.save()
-    return message
+    message.save(update_fields=FINISHED_FIELDS)
+    return FinishedReply(message, balance_and_held_of(message.owner_id))
 
 
 def credits_on(model: AIModel, usage: ChargedUsage) -> int | None:

@@ -6,7 +6,6 @@ from celery import shared_task
 
 from chat.housekeeping import finish_abandoned_replies
 from chat.reply_log import reply_log
-from chat.titles import title_conversation  # noqa: F401 -- defined beside its rule; Celery finds tasks here
 
 
 @shared_task(name="chat.finish_abandoned_replies")

@@ -1,12 +1,6 @@
-"""A conversation's title: made from its first prompt after the first turn, never over one a person set."""
+"""A conversation's title: made from its first prompt when its first turn starts, never over one a person set."""
 
 import re
-
-from asgiref.sync import async_to_sync
-from celery import shared_task
-
-from chat.models import Conversation
-from chat.tabs import tell_tabs
 
 TITLE_WORDS = 8
 
@@ -18,20 +12,3 @@ def title_from(prompt: str) -> str:
     title = " ".join(words[:TITLE_WORDS])
     title = title.rstrip(".,;:!?")
     return (title[:80] + ("…" if len(words) > TITLE_WORDS or len(title) > 80 else "")) or "New chat"
-
-
-@shared_task(name="chat.title_conversation", ignore_result=True)  # nobody waits for a title
-def title_conversation(conversation_id: int) -> str:
-    """Title a conversation after its first turn (unless it has one) and tell the owner's open tabs."""
-    conversation = Conversation.objects.filter(pk=conversation_id).first()
-    if conversation is None or conversation.title:
-        return ""
-    first_turn = conversation.turns.order_by("created_at", "id").first()
-    if first_turn is None:
-        return ""
-    title = title_from(first_turn.content)
-    Conversation.objects.filter(pk=conversation_id, title="").update(title=title)
-    async_to_sync(tell_tabs)(
-        conversation.user_id, {"type": "conversation.updated", "conversation_id": conversation_id, "title": title}
-    )
-    return title

@@ -1,11 +1,9 @@
 """Turn rules without a socket: history per panel, context fitting, what a reply is charged, titles."""
 
-import asyncio
 import uuid
 
 import pytest
-from asgiref.sync import async_to_sync, sync_to_async
-from channels.layers import get_channel_layer
+from asgiref.sync import async_to_sync
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -17,7 +15,7 @@ from chat.models import Conversation, Message, Turn
 from chat.providers.base import Usage
 from chat.selectors import threads_for
 from chat.services import ReplyOutcome, charged_usage, start_turn
-from chat.titles import title_conversation, title_from
+from chat.titles import title_from
 from chat.tokens import estimate_tokens
 from standins.races import run_at_once
 from tests.factories import answer_turn, fund
@@ -161,27 +159,22 @@ def test_a_title_is_the_start_of_the_first_prompt():
     assert title_from("Short one.") == "Short one"
 
 
-def test_the_title_task_titles_once_and_tells_the_owner_s_tabs(user):
-    conversation = Conversation.objects.create(user=user)
-    Turn.objects.create(conversation=conversation, user=user, request_id="1", content="Plan a trip to Kyoto in May")
+def test_a_new_conversation_is_titled_by_its_first_turn_and_a_person_s_title_is_kept(user, priced_model):
+    fund(user, 1_000_000)
+    first = start_turn(user=user, request_id="1", conversation_id=None, model_slugs=[priced_model.slug],
+                       content="Plan a trip to Kyoto in May")  # fmt: skip
+    conversation = first.turn.conversation
+    assert first.titled == Conversation.objects.get(pk=conversation.pk).title == "Plan a trip to Kyoto in May"
 
-    async def title_while_a_tab_listens():
-        layer = get_channel_layer()
-        channel = await layer.new_channel()
-        await layer.group_add(f"user.{user.pk}", channel)
-        title = await sync_to_async(title_conversation)(conversation.pk)
-        return title, await asyncio.wait_for(layer.receive(channel), 5)
-
-    title, event = async_to_sync(title_while_a_tab_listens)()
-    assert title == "Plan a trip to Kyoto in May"
-    assert event == {
-        "type": "conversation.updated",
-        "conversation_id": conversation.pk,
-        "title": "Plan a trip to Kyoto in May",
-    }
     Conversation.objects.filter(pk=conversation.pk).update(title="Renamed by hand")
-    assert title_conversation(conversation.pk) == ""  # a title is never overwritten
+    start_turn(user=user, request_id="2", conversation_id=conversation.pk, model_slugs=[priced_model.slug],
+               content="Now plan Osaka")  # fmt: skip
     assert Conversation.objects.get(pk=conversation.pk).title == "Renamed by hand"
+
+    empty = Conversation.objects.create(user=user)  # made without a turn: its first turn titles it
+    later = start_turn(user=user, request_id="3", conversation_id=empty.pk, model_slugs=[priced_model.slug],
+                       content="Tea, briefly")  # fmt: skip
+    assert later.titled == Conversation.objects.get(pk=empty.pk).title == "Tea, briefly"
 
 
 def abandoned_reply(user, model, *, streamed_by=None, request_id="1"):

@@ -88,6 +88,10 @@ def test_a_two_model_turn_streams_both_replies_charged_exactly_as_reported(open_
     assert wallet.balance_credits == 2_000_000 - sum(done[i]["credits"] for i in ids)
     wallet_frame = socket.until(lambda f: f["type"] == "wallet" and f["held_credits"] == 0)
     assert wallet_frame["balance_credits"] == wallet.balance_credits
+    titled = [f for f in socket.frames if f["type"] == "conversation.updated"]  # the first turn titled it
+    assert [(f["conversation_id"], f["title"]) for f in titled] == [
+        (started["conversation_id"], "Compare tea and coffee in two lines")
+    ]
 
 
 def test_a_follow_up_continues_each_panel_s_own_thread(open_socket, user, simulator):
