@@ -1,10 +1,11 @@
-"""Benchmark the wallet's hold admission: latency under load, and the race a naive hold loses.
+"""Benchmark the wallet: hold latency under load, throughput across many wallets, and the race a naive hold loses.
 
 Run against PostgreSQL (the figures mean little on SQLite):
     DATABASE_URL=postgres://panels:panels@127.0.0.1:5432/panels .venv/bin/python bench/wallet_holds.py
 
 It creates a throwaway database (`<name>_bench`), prints a table, and drops it. Goals (docs/benchmarks.md):
-hold p99 <= 10 ms at 8 concurrent holds on one wallet; no overdraft ever.
+hold p99 <= 10 ms at 8 concurrent holds on one wallet; at least 1,000 settled calls per second across many
+wallets; no overdraft ever.
 """
 
 import os
@@ -31,6 +32,8 @@ from standins.races import run_at_once  # noqa: E402
 CALLERS = 50
 COVERED = 20
 ROUNDS = 200
+WALLETS = 1_000
+WORKERS = 16  # threads sharing the wallets, each on its own connection (as many request threads would)
 
 
 def percentile(values, fraction):
@@ -129,6 +132,43 @@ def main():
         solo_hold.append((held - started) * 1000)
         solo_settle.append((time.perf_counter() - held) * 1000)
 
+    # 4. One turn of 8 panels, as chat places it: one call holding all eight (the models come with their prices).
+    turn_hold = []
+    for round_number in range(ROUNDS):
+        priced = AIModel.objects.prefetch_related("prices").get(pk=model.pk)
+        requests = [HoldRequest(f"turn:{round_number}:{panel}", priced, 1_000, 1_000) for panel in range(8)]
+        started = time.perf_counter()
+        place_holds(user=busy, requests=requests)
+        turn_hold.append((time.perf_counter() - started) * 1000)
+
+    # 5. Throughput: many wallets, one call each at a time; holds placed by all workers, then settled by all.
+    many = []
+    for n in range(WALLETS):
+        user = get_user_model().objects.create_user(email=f"many{n}@bench.example", password=None)
+        grant_credits(user=user, credits=10**9, reason="bench", key=f"bench:many:{n}")
+        many.append(user)
+    placed: list = [None] * WALLETS
+
+    def place_share(worker):
+        connection.ensure_connection()
+        for n in range(worker, WALLETS, WORKERS):
+            (placed[n],) = place_holds(user=many[n], requests=[HoldRequest(f"many:{n}", model, 1_000, 1_000)])
+
+    def settle_share(worker):
+        connection.ensure_connection()
+        for n in range(worker, WALLETS, WORKERS):
+            settle(hold=placed[n], usage=ChargedUsage(input_tokens=500, output_tokens=300))
+
+    began = time.perf_counter()
+    failures = [r for r in run_at_once(WORKERS, place_share) if r is not None]
+    holds_per_second = WALLETS / (time.perf_counter() - began)
+    began = time.perf_counter()
+    failures += [r for r in run_at_once(WORKERS, settle_share) if r is not None]
+    settles_per_second = WALLETS / (time.perf_counter() - began)
+    if failures:
+        print(f"{len(failures)} workers failed, e.g. {failures[0]!r}")
+    calls_per_second = 1 / (1 / holds_per_second + 1 / settles_per_second)  # a call is one hold and one settle
+
     print(f"database: {connection.vendor}")
     print()
     print("race: 50 concurrent holds of 1,500 credits against a balance of 30,000 (covers 20)")
@@ -147,11 +187,18 @@ def main():
         ("settle", settle_ms),
         ("hold, one caller", solo_hold),
         ("settle, one caller", solo_settle),
+        ("8 holds, one turn", turn_hold),
     ):
         print(
             f"  {name:<18} p50 {statistics.median(values):6.2f} ms   p99 {percentile(values, 0.99):6.2f} ms   "
             f"p99 / 10 ms goal = {percentile(values, 0.99) / 10:.2f}"
         )
+    print()
+    print(f"throughput: {WALLETS:,} wallets, {WORKERS} threads, one hold then one settle per wallet")
+    print(f"  holds   {holds_per_second:7,.0f} /s")
+    print(f"  settles {settles_per_second:7,.0f} /s   settles / 1,000 goal = {settles_per_second / 1_000:.2f}")
+    calls_goal = calls_per_second / 1_000
+    print(f"  calls   {calls_per_second:7,.0f} /s   calls / 1,000 goal = {calls_goal:.2f} (hold + settle)")
 
 
 if __name__ == "__main__":

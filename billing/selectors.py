@@ -132,5 +132,8 @@ def credits_held_for(references: list[str]) -> int:
 
 
 def hold_named(reference: str) -> Hold | None:
-    """Return the hold placed under `reference` (see `HoldRequest.reference`), or None if there is none."""
-    return Hold.objects.filter(reference=reference).first()
+    """Return the hold placed under `reference` (see `HoldRequest.reference`), or None if there is none.
+
+    Its price and model come with it, in the same query: settling it reads both.
+    """
+    return Hold.objects.filter(reference=reference).select_related("price", "model").first()

@@ -4,6 +4,10 @@ Every change of a balance is one `LedgerEntry` whose unique idempotency key name
 the same transaction as the wallet's cached balance, so a replayed cause changes nothing. Admission of a
 hold is one conditional UPDATE (balance - held >= amount), so concurrent calls cannot overdraw; the
 database's CHECK constraints are the backstop. Lock order is always hold, then wallet.
+
+Holds and settlements run once per model call, so they are written in as few statements as keep these rules:
+a hold is resolved by one conditional UPDATE of its row (only the first resolution matches it), and a wallet
+moves by one UPDATE that returns the balance it leaves.
 """
 
 from dataclasses import dataclass
@@ -11,8 +15,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from allauth.account.models import EmailAddress
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from billing.exceptions import InsufficientCredits, InvalidTopUp, PriceMissing, WalletRestricted
@@ -58,35 +61,94 @@ def wallet_for(user) -> Wallet:
     return wallet
 
 
-def post_entry(*, wallet_id: int, kind: str, amount: int, key: str, debt_change: int = 0, **details) -> LedgerEntry:
+def post_entry(
+    *,
+    wallet_id: int,
+    kind: str,
+    amount: int,
+    key: str,
+    debt_change: int = 0,
+    held_change: int = 0,
+    first_of_key: bool = False,
+    **details,
+) -> LedgerEntry:
     """Apply one ledger entry to a wallet, once per key; return the entry (the earlier one on a replay).
 
-    Must run inside a transaction. The wallet row is locked, so `balance_after` is exact.
+    Must run inside a transaction. `held_change` moves the held credits in the same UPDATE. `first_of_key`:
+    the caller has just proved no entry has this key (it resolved the hold the key names), so there is no
+    look-up and no savepoint; the unique key still refuses a second entry, by failing the transaction.
     """
+    if first_of_key:
+        return _append_entry(wallet_id, kind, amount, key, debt_change, held_change, details)
     existing = LedgerEntry.objects.filter(idempotency_key=key).first()
     if existing is not None:
         return existing
-    wallet = Wallet.objects.select_for_update(no_key=True).get(pk=wallet_id)
-    wallet.balance_credits += amount
-    wallet.debt_credits += debt_change
     try:
         with transaction.atomic():
-            entry = LedgerEntry.objects.create(
-                wallet=wallet,
-                kind=kind,
-                amount_credits=amount,
-                debt_change_credits=debt_change,
-                balance_after=wallet.balance_credits,
-                idempotency_key=key,
-                **details,
-            )
-            wallet.save(update_fields=["balance_credits", "debt_credits", "updated_at"])
+            return _append_entry(wallet_id, kind, amount, key, debt_change, held_change, details)
     except IntegrityError:
         existing = LedgerEntry.objects.filter(idempotency_key=key).first()
         if existing is None:
             raise  # a broken invariant (CHECK constraint), not a replay
         return existing
-    return entry
+
+
+def _append_entry(wallet_id, kind, amount, key, debt_change, held_change, details) -> LedgerEntry:
+    """Move the wallet, then write the entry with the balance the move left (the row stays locked till commit)."""
+    balance_after = _move_wallet(wallet_id, balance=amount, held=held_change, debt=debt_change)
+    return LedgerEntry.objects.create(
+        wallet_id=wallet_id,
+        kind=kind,
+        amount_credits=amount,
+        debt_change_credits=debt_change,
+        balance_after=balance_after,
+        idempotency_key=key,
+        **details,
+    )
+
+
+_WALLET = Wallet._meta.db_table
+
+
+def _move_wallet(wallet_id: int, *, balance: int = 0, held: int = 0, debt: int = 0) -> int:
+    """Change a wallet's balance, held and debt credits in one UPDATE; return the balance it leaves.
+
+    The CHECK constraints refuse a move that would leave less balance than is held, or a negative debt.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {_WALLET} SET balance_credits = balance_credits + %s, held_credits = held_credits + %s, "  # noqa: S608 (our table name)
+            "debt_credits = debt_credits + %s, updated_at = %s WHERE id = %s RETURNING balance_credits",
+            [balance, held, debt, timezone.now(), wallet_id],
+        )
+        return cursor.fetchone()[0]
+
+
+def _admit(*, user, credits: int) -> int | None:
+    """Hold `credits` in the user's wallet if it is active and covers them; return its id, or None if refused.
+
+    One conditional UPDATE: concurrent admissions on one wallet wait for each other's row lock and each
+    re-checks the balance it finds, so together they never hold more than the balance.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {_WALLET} SET held_credits = held_credits + %s, updated_at = %s "  # noqa: S608 (our table name)
+            "WHERE user_id = %s AND restriction = '' AND balance_credits >= held_credits + %s RETURNING id",
+            [credits, timezone.now(), user.pk, credits],
+        )
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+def _refusal(*, user, credits: int) -> Exception:
+    """Return why the user's wallet refused to hold `credits`: it is restricted, or it does not cover them."""
+    wallet = wallet_for(user)
+    if wallet.restriction:
+        return WalletRestricted(
+            f"Your wallet is on hold ({wallet.get_restriction_display().lower()}); "
+            "new requests are paused until it is resolved."
+        )
+    return InsufficientCredits(needed=credits, available=wallet.available_credits)
 
 
 @transaction.atomic
@@ -125,21 +187,24 @@ def set_auto_ceiling(*, user, credits: int | None) -> Wallet:
 # --- Holds: reserve before a call, settle or release once after it ------------------------------------
 
 
-@transaction.atomic
-def place_holds(*, user, requests: list[HoldRequest]) -> list[Hold]:
+def place_holds(*, user, requests: list[HoldRequest], references_are_new: bool = False) -> list[Hold]:
     """Reserve the worst-case cost of several calls at once: all of them, or none (InsufficientCredits).
 
-    Repeated references return their existing holds without reserving again.
+    Repeated references return their existing holds without reserving again. A caller that has just made
+    the references (e.g. from messages written in its transaction) passes `references_are_new=True` to skip
+    looking for them; a reference that exists after all then fails the transaction (the unique key).
     """
-    wallet = wallet_for(user)
-    existing = {hold.reference: hold for hold in Hold.objects.filter(reference__in=[r.reference for r in requests])}
+    references = [request.reference for request in requests]
+    existing = {}
+    if not references_are_new:
+        existing = {hold.reference: hold for hold in Hold.objects.filter(reference__in=references)}
+    wanted = [request for request in requests if request.reference not in existing]
     billing = BillingSettings.load()
-    expires_at = timezone.now() + timedelta(minutes=billing.hold_minutes)
+    now = timezone.now()
+    prices = _current_prices([request.model for request in wanted], at=now)
     new_holds = []
-    for request in requests:
-        if request.reference in existing:
-            continue
-        price = request.model.current_price()
+    for request in wanted:
+        price = prices.get(request.model.pk)
         if price is None:
             raise PriceMissing(f"{request.model.name} has no price yet, so it cannot be used.")
         rate = rate_for(price, billing)
@@ -148,7 +213,6 @@ def place_holds(*, user, requests: list[HoldRequest]) -> list[Hold]:
         ).credits
         new_holds.append(
             Hold(
-                wallet=wallet,
                 reference=request.reference,
                 model=request.model,
                 price=price,
@@ -157,37 +221,50 @@ def place_holds(*, user, requests: list[HoldRequest]) -> list[Hold]:
                 estimated_input_tokens=request.estimated_input_tokens,
                 max_output_tokens=request.max_output_tokens,
                 amount_credits=max(amount, 1),
-                expires_at=expires_at,
+                expires_at=now + timedelta(minutes=billing.hold_minutes),
             )
         )
     total = sum(hold.amount_credits for hold in new_holds)
     if new_holds:
-        admitted = Wallet.objects.filter(
-            pk=wallet.pk, restriction="", balance_credits__gte=F("held_credits") + total
-        ).update(held_credits=F("held_credits") + total, updated_at=timezone.now())
-        if not admitted:
-            wallet.refresh_from_db()
-            if wallet.restriction:
-                raise WalletRestricted(
-                    f"Your wallet is on hold ({wallet.get_restriction_display().lower()}); "
-                    "new requests are paused until it is resolved."
-                )
-            raise InsufficientCredits(needed=total, available=wallet.available_credits)
-        Hold.objects.bulk_create(new_holds)
+        # Only the admission and the holds it pays for must commit together; a refusal writes nothing, so it
+        # is raised after the block and a caller that catches it may go on in its own transaction.
+        with transaction.atomic(savepoint=False):
+            wallet_id = _admit(user=user, credits=total)
+            if wallet_id is not None:
+                for hold in new_holds:
+                    hold.wallet_id = wallet_id
+                Hold.objects.bulk_create(new_holds)
+        if wallet_id is None:
+            raise _refusal(user=user, credits=total)
     by_reference = {**existing, **{hold.reference: hold for hold in new_holds}}
     return [by_reference[request.reference] for request in requests]
 
 
-@transaction.atomic
+def _current_prices(models: list[AIModel], *, at) -> dict[int, Price]:
+    """Return the price in effect at `at` of each model that has one, by model id, in at most one query."""
+    prices = {}
+    unread = set()
+    for model in models:
+        if "prices" in getattr(model, "_prefetched_objects_cache", {}):
+            price = model.current_price(at)
+            if price is not None:
+                prices[model.pk] = price
+        else:
+            unread.add(model.pk)
+    if unread:
+        for price in Price.objects.filter(model_id__in=unread, effective_from__lte=at).order_by("effective_from"):
+            prices[price.model_id] = price  # the latest one in effect wins
+    return prices
+
+
+@transaction.atomic(savepoint=False)  # nothing in it is caught to go on: an error fails the whole transaction
 def settle(*, hold: Hold, usage: ChargedUsage) -> LedgerEntry | None:
     """Charge a call's usage (never above its hold) at the hold's captured rate, and release the rest.
 
     Idempotent: a hold is resolved once; later calls return what the first one did. Usage of zero
-    tokens charges nothing (the hold is simply released).
+    tokens charges nothing (the hold is simply released). Reads the price and model from `hold` (they
+    never change once it is placed; `hold_named` loads them with it).
     """
-    hold = Hold.objects.select_for_update(of=("self",), no_key=True).select_related("price").get(pk=hold.pk)
-    if hold.status != Hold.Status.PENDING:
-        return getattr(hold, "entry", None)
     cost = cost_of(
         input_tokens=usage.input_tokens,
         output_tokens=usage.output_tokens,
@@ -195,18 +272,22 @@ def settle(*, hold: Hold, usage: ChargedUsage) -> LedgerEntry | None:
         rate=hold_rate(hold),
     )
     charge = min(cost.credits, hold.amount_credits)
-    _resolve(hold, Hold.Status.SETTLED if charge else Hold.Status.RELEASED, charge)
+    if not _resolve(hold, Hold.Status.SETTLED if charge else Hold.Status.RELEASED, charge):
+        return LedgerEntry.objects.filter(hold_id=hold.pk).first()  # resolved before: what that did
     if not charge:
+        _move_wallet(hold.wallet_id, held=-hold.amount_credits)
         return None
     return post_entry(
         wallet_id=hold.wallet_id,
         kind=LedgerEntry.Kind.USAGE,
         amount=-charge,
+        held_change=-hold.amount_credits,
         key=f"usage:{hold.reference}",
+        first_of_key=True,  # this call resolved the hold, so it is the first charge for it
         memo=f"{hold.model.name}: {usage.input_tokens:,} in, {usage.output_tokens:,} out"
         + (" (estimated)" if usage.estimated else ""),
         hold=hold,
-        price=hold.price,
+        price_id=hold.price_id,
         input_tokens=usage.input_tokens,
         cached_input_tokens=usage.cached_input_tokens,
         output_tokens=usage.output_tokens,
@@ -215,22 +296,23 @@ def settle(*, hold: Hold, usage: ChargedUsage) -> LedgerEntry | None:
     )
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # nothing in it is caught to go on: an error fails the whole transaction
 def release(*, hold: Hold) -> None:
     """Give a hold's credits back without charging (the call failed before any output). Idempotent."""
-    hold = Hold.objects.select_for_update(no_key=True).get(pk=hold.pk)
-    if hold.status == Hold.Status.PENDING:
-        _resolve(hold, Hold.Status.RELEASED, 0)
+    if _resolve(hold, Hold.Status.RELEASED, 0):
+        _move_wallet(hold.wallet_id, held=-hold.amount_credits)
 
 
-def _resolve(hold: Hold, status: str, charged: int) -> None:
-    """Mark a locked pending hold resolved and take its amount out of the wallet's held credits."""
-    hold.status = status
-    hold.charged_credits = charged
-    hold.resolved_at = timezone.now()
-    hold.save(update_fields=["status", "charged_credits", "resolved_at"])
-    Wallet.objects.filter(pk=hold.wallet_id).update(
-        held_credits=F("held_credits") - hold.amount_credits, updated_at=timezone.now()
+def _resolve(hold: Hold, status: str, charged: int, **still) -> bool:
+    """Mark a hold resolved if it is still pending (and matches `still`); return whether this call did.
+
+    The conditional UPDATE locks the row, so of concurrent resolutions exactly one matches; the others wait
+    for it and then find the hold resolved. The caller then moves the wallet (lock order: hold, wallet).
+    """
+    return bool(
+        Hold.objects.filter(pk=hold.pk, status=Hold.Status.PENDING, **still).update(
+            status=status, charged_credits=charged, resolved_at=timezone.now()
+        )
     )
 
 
@@ -238,11 +320,11 @@ def release_expired_holds(*, now=None) -> int:
     """Release holds whose call never resolved them (a crashed worker); return how many."""
     now = now or timezone.now()
     released = 0
-    for hold in Hold.objects.filter(status=Hold.Status.PENDING, expires_at__lt=now).only("pk").iterator():
+    expired = Hold.objects.filter(status=Hold.Status.PENDING, expires_at__lt=now)
+    for hold in expired.only("pk", "wallet_id", "amount_credits").iterator():
         with transaction.atomic():
-            locked = Hold.objects.select_for_update(no_key=True).get(pk=hold.pk)
-            if locked.status == Hold.Status.PENDING and locked.expires_at < now:
-                _resolve(locked, Hold.Status.RELEASED, 0)
+            if _resolve(hold, Hold.Status.RELEASED, 0, expires_at__lt=now):
+                _move_wallet(hold.wallet_id, held=-hold.amount_credits)
                 released += 1
     return released
 

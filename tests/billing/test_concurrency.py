@@ -4,14 +4,16 @@ Run on PostgreSQL in CI (SQLite serialises writers, so there the race cannot eve
 """
 
 import time
+from datetime import timedelta
 
 import pytest
 from django.db import connection, transaction
+from django.utils import timezone
 
 from billing.exceptions import InsufficientCredits
 from billing.ledger import ledger_mismatches
-from billing.models import Hold, Wallet
-from billing.services import ChargedUsage, HoldRequest, place_holds, settle
+from billing.models import Hold, LedgerEntry, Wallet
+from billing.services import ChargedUsage, HoldRequest, place_holds, release, release_expired_holds, settle
 from standins.races import run_at_once
 from tests.factories import fund
 
@@ -89,4 +91,44 @@ def test_holds_and_settlements_interleaved_on_one_wallet_never_deadlock(user, pr
     wallet = Wallet.objects.get(user=user)
     assert wallet.held_credits == 0
     assert wallet.balance_credits == 10**9 - rounds * panels * 510
+    assert ledger_mismatches() == []
+
+
+def test_settle_release_and_the_expiry_sweep_racing_resolve_each_hold_once(user, priced_model):
+    """Every hold is settled, released and swept at once: each ends resolved once, charged at most once."""
+    fund(user, COVERED * HOLD)
+    holds = [place_holds(user=user, requests=[hold_request(priced_model, i)])[0] for i in range(COVERED)]
+    Hold.objects.update(expires_at=timezone.now() - timedelta(seconds=1))  # the sweep may take any of them
+    usage = ChargedUsage(input_tokens=10**6, output_tokens=10**6)  # more than held: charged the whole hold
+
+    def race(i):
+        hold = holds[i // 4]
+        return [
+            lambda: settle(hold=hold, usage=usage),
+            lambda: settle(hold=hold, usage=usage),
+            lambda: release(hold=hold),
+            release_expired_holds,
+        ][i % 4]()
+
+    results = run_at_once(4 * COVERED, race)
+    assert not [r for r in results if isinstance(r, Exception)], results
+    charged = Hold.objects.filter(status="settled").count()
+    assert charged + Hold.objects.filter(status="released").count() == COVERED
+    assert LedgerEntry.objects.filter(kind="usage").count() == charged
+    for hold in holds:  # both settles of a hold answer with the one entry it has, or both with none
+        first, second = results[4 * holds.index(hold)], results[4 * holds.index(hold) + 1]
+        assert first == second
+    wallet = Wallet.objects.get(user=user)
+    assert (wallet.balance_credits, wallet.held_credits) == ((COVERED - charged) * HOLD, 0)
+    assert ledger_mismatches() == []
+
+
+def test_many_settles_of_one_hold_charge_it_once(user, priced_model):
+    fund(user, HOLD)
+    (hold,) = place_holds(user=user, requests=[hold_request(priced_model, 1)])
+    results = run_at_once(CALLERS, lambda i: settle(hold=hold, usage=ChargedUsage(input_tokens=500, output_tokens=i)))
+    entry = LedgerEntry.objects.get(kind="usage")
+    assert results == [entry] * CALLERS
+    wallet = Wallet.objects.get(user=user)
+    assert (wallet.balance_credits, wallet.held_credits) == (HOLD + entry.amount_credits, 0)
     assert ledger_mismatches() == []
