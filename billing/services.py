@@ -187,19 +187,26 @@ def set_auto_ceiling(*, user, credits: int | None) -> Wallet:
 # --- Holds: reserve before a call, settle or release once after it ------------------------------------
 
 
-def place_holds(*, user, requests: list[HoldRequest], references_are_new: bool = False) -> list[Hold]:
+def place_holds(
+    *,
+    user,
+    requests: list[HoldRequest],
+    references_are_new: bool = False,
+    billing: BillingSettings | None = None,
+) -> list[Hold]:
     """Reserve the worst-case cost of several calls at once: all of them, or none (InsufficientCredits).
 
     Repeated references return their existing holds without reserving again. A caller that has just made
     the references (e.g. from messages written in its transaction) passes `references_are_new=True` to skip
-    looking for them; a reference that exists after all then fails the transaction (the unique key).
+    looking for them; a reference that exists after all then fails the transaction (the unique key). A
+    caller that has read the billing settings in its transaction passes them as `billing`.
     """
     references = [request.reference for request in requests]
     existing = {}
     if not references_are_new:
         existing = {hold.reference: hold for hold in Hold.objects.filter(reference__in=references)}
     wanted = [request for request in requests if request.reference not in existing]
-    billing = BillingSettings.load()
+    billing = billing or BillingSettings.load()
     now = timezone.now()
     prices = _current_prices([request.model for request in wanted], at=now)
     new_holds = []

@@ -220,6 +220,8 @@ def _write_turn(*, user, request_id, conversation_id, model_slugs, content, proc
 
     holds = place_holds(
         user=user,
+        references_are_new=True,  # the messages were written just above
+        billing=billing,
         requests=[
             HoldRequest(
                 reference=hold_reference(message.pk),
