@@ -82,9 +82,9 @@ TEMPLATES = [
 # --- Database -----------------------------------------------------------------------------------
 DATABASE_URL = env_str("DATABASE_URL")
 DATABASE_POOL_SIZE = env_int("DATABASE_POOL_SIZE", 20)
-# Threads that run database calls for async code (chat/database.py): one per pooled connection on
-# PostgreSQL; SQLite serialises its writers, so there a few threads are enough.
-DATABASE_THREADS = DATABASE_POOL_SIZE if DATABASE_URL.startswith("postgres") else 4
+# Threads that run database calls for async code (chat/database.py): by default one per pooled connection
+# on PostgreSQL; SQLite serialises its writers, so there a few threads are enough.
+DATABASE_THREADS = env_int("DATABASE_THREADS", DATABASE_POOL_SIZE if DATABASE_URL.startswith("postgres") else 4)
 if DATABASE_URL:
     # Under ASGI each request and socket call may run on another thread, so connections are not kept per
     # thread (conn_max_age=0); PostgreSQL's come from a pool instead of being opened for every call.
