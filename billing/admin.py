@@ -1,5 +1,6 @@
 """The pricing console: prices (history read-only; re-price by adding a row), money settings, packs, records."""
 
+import re
 import uuid
 from datetime import timedelta
 from decimal import Decimal
@@ -13,7 +14,8 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from billing.models import (
     BillingSettings,
@@ -80,10 +82,14 @@ class PriceInline(admin.TabularInline):
     form = NewPriceForm
     extra = 1
     can_delete = False
-    fields = [*NewPriceForm.Meta.fields, "in_effect", "created_by", "created_at"]
-    readonly_fields = ["in_effect", "created_by", "created_at"]
+    fields = [*NewPriceForm.Meta.fields, "in_effect", "entered_by", "created_at"]
+    readonly_fields = ["in_effect", "entered_by", "created_at"]
     verbose_name = "price (USD per 1M tokens)"
     verbose_name_plural = "prices (USD per 1M tokens): add a row to re-price"
+    classes = ["price-history"]  # static/css/admin.css fits the table to the page
+
+    class Media:
+        css = {"all": ["css/admin.css"]}
 
     def has_change_permission(self, request, obj=None):
         return False
@@ -98,6 +104,14 @@ class PriceInline(admin.TabularInline):
         if price.effective_from > timezone.now():
             return "scheduled"
         return "current" if price.model.current_price() == price else "superseded"
+
+    @admin.display(description="created by")
+    def entered_by(self, price):
+        """Show who set the price, with places to wrap a long address: before the @ and after each dot."""
+        if price.created_by is None:
+            return "-"
+        pieces = re.split(r"(?<=\.)|(?=@)", price.created_by.email)
+        return format_html_join(mark_safe("<wbr>"), "{}", ((piece,) for piece in pieces))
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -8,6 +8,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
+from errors.constraints import ConstraintErrorsOnFields
+
 USD_PER_MILLION = {"max_digits": 12, "decimal_places": 6}
 
 
@@ -15,7 +17,7 @@ class LedgerIsAppendOnly(Exception):
     """Raised on an attempt to change or delete a ledger entry."""
 
 
-class Price(models.Model):
+class Price(ConstraintErrorsOnFields, models.Model):
     """What one AI model costs, in USD per million tokens, from `effective_from` on.
 
     Design: prices are effective-dated history. A re-price adds a row (effective now or later); a row is
@@ -25,6 +27,14 @@ class Price(models.Model):
     non-negative and allows one row per model and instant, so "the current price" is never ambiguous;
     deleting a model that has prices is refused (disable it instead).
     """
+
+    fields_by_violation_code = {
+        "input_price_negative": "input_usd_per_m",
+        "output_price_negative": "output_usd_per_m",
+        "cached_input_price_negative": "cached_input_usd_per_m",
+        "markup_negative": "markup_percent",
+        "price_already_starts_then": "effective_from",
+    }
 
     model = models.ForeignKey("catalog.AIModel", on_delete=models.PROTECT, related_name="prices")
     input_usd_per_m = models.DecimalField("input USD / 1M tokens", **USD_PER_MILLION)
@@ -53,28 +63,51 @@ class Price(models.Model):
     class Meta:
         ordering = ["-effective_from"]
         constraints = [
-            models.CheckConstraint(condition=Q(input_usd_per_m__gte=0), name="price_input_not_negative"),
-            models.CheckConstraint(condition=Q(output_usd_per_m__gte=0), name="price_output_not_negative"),
+            models.CheckConstraint(
+                condition=Q(input_usd_per_m__gte=0),
+                name="price_input_not_negative",
+                violation_error_code="input_price_negative",
+                violation_error_message="A price cannot be negative; enter 0 for free input.",
+            ),
+            models.CheckConstraint(
+                condition=Q(output_usd_per_m__gte=0),
+                name="price_output_not_negative",
+                violation_error_code="output_price_negative",
+                violation_error_message="A price cannot be negative; enter 0 for free output.",
+            ),
             models.CheckConstraint(
                 condition=Q(cached_input_usd_per_m__isnull=True) | Q(cached_input_usd_per_m__gte=0),
                 name="price_cached_input_not_negative",
+                violation_error_code="cached_input_price_negative",
+                violation_error_message="A price cannot be negative; leave it blank if there is no cached price.",
             ),
             models.CheckConstraint(
-                condition=Q(markup_percent__isnull=True) | Q(markup_percent__gte=0), name="price_markup_not_negative"
+                condition=Q(markup_percent__isnull=True) | Q(markup_percent__gte=0),
+                name="price_markup_not_negative",
+                violation_error_code="markup_negative",
+                violation_error_message="A markup cannot be negative; leave it blank for the global markup.",
             ),
-            models.UniqueConstraint(fields=["model", "effective_from"], name="price_one_per_model_and_instant"),
+            models.UniqueConstraint(
+                fields=["model", "effective_from"],
+                name="price_one_per_model_and_instant",
+                violation_error_code="price_already_starts_then",
+                violation_error_message="This model already has a price starting at that time; choose another.",
+            ),
         ]
 
     def __str__(self):
         return f"{self.model} from {self.effective_from:%Y-%m-%d %H:%M}"
 
 
-class BillingSettings(models.Model):
+class BillingSettings(ConstraintErrorsOnFields, models.Model):
     """The admin's money knobs, one row: exchange rate, global markup, signup grant, top-up bounds.
 
     Balances are whole credits, so changing the exchange rate never changes a balance already held; it
     changes how many credits the next top-up buys and what the next call costs in credits.
     """
+
+    # The top-up bounds are one rule about two fields, so their violation stays above the form.
+    fields_by_violation_code = {"rate_not_positive": "credits_per_usd", "markup_negative": "markup_percent"}
 
     credits_per_usd = models.PositiveBigIntegerField(default=2_000_000, help_text="Credits one US dollar buys.")
     markup_percent = models.DecimalField(
@@ -100,12 +133,30 @@ class BillingSettings(models.Model):
     class Meta:
         verbose_name = verbose_name_plural = "billing settings"
         constraints = [
-            models.CheckConstraint(condition=Q(pk=1), name="billing_settings_single_row"),
-            models.CheckConstraint(condition=Q(credits_per_usd__gt=0), name="billing_settings_rate_positive"),
-            models.CheckConstraint(condition=Q(markup_percent__gte=0), name="billing_settings_markup_not_negative"),
+            models.CheckConstraint(
+                condition=Q(pk=1),
+                name="billing_settings_single_row",
+                violation_error_code="second_settings_row",
+                violation_error_message="There is one row of billing settings; change it instead of adding one.",
+            ),
+            models.CheckConstraint(
+                condition=Q(credits_per_usd__gt=0),
+                name="billing_settings_rate_positive",
+                violation_error_code="rate_not_positive",
+                violation_error_message="One US dollar must buy at least 1 credit.",
+            ),
+            models.CheckConstraint(
+                condition=Q(markup_percent__gte=0),
+                name="billing_settings_markup_not_negative",
+                violation_error_code="markup_negative",
+                violation_error_message="The markup cannot be negative; enter 0 for none.",
+            ),
             models.CheckConstraint(
                 condition=Q(min_topup_usd__gte=Decimal("0.50")) & Q(max_topup_usd__gte=F("min_topup_usd")),
                 name="billing_settings_topup_bounds",
+                violation_error_code="topup_bounds",
+                violation_error_message="The smallest top-up must be at least $0.50 (Stripe's minimum charge), "
+                "and the largest at least the smallest.",
             ),
         ]
 
@@ -164,8 +215,10 @@ class Wallet(models.Model):
         return self.balance_credits - self.held_credits
 
 
-class CreditPack(models.Model):
+class CreditPack(ConstraintErrorsOnFields, models.Model):
     """A top-up amount offered as one click (the custom amount is always offered too)."""
+
+    fields_by_violation_code = {"pack_amount_not_positive": "amount_usd"}
 
     name = models.CharField(max_length=50)
     amount_usd = models.DecimalField(max_digits=8, decimal_places=2)
@@ -174,7 +227,14 @@ class CreditPack(models.Model):
 
     class Meta:
         ordering = ["sort_order", "amount_usd"]
-        constraints = [models.CheckConstraint(condition=Q(amount_usd__gt=0), name="credit_pack_amount_positive")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount_usd__gt=0),
+                name="credit_pack_amount_positive",
+                violation_error_code="pack_amount_not_positive",
+                violation_error_message="A pack must cost more than $0.",
+            )
+        ]
 
     def __str__(self):
         return f"{self.name} (${self.amount_usd})"

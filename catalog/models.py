@@ -16,6 +16,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
+from errors.constraints import ConstraintErrorsOnFields
+
 # A setting name must look like the kind of value it names, so the admin cannot point a provider at
 # SECRET_KEY, STRIPE_SECRET_KEY or DATABASE_URL and send it to an outside server.
 API_KEY_SETTING_PATTERN = r"^[A-Z][A-Z0-9_]*_API_KEY$"
@@ -51,8 +53,16 @@ class WireFormat(models.TextChoices):
     ANTHROPIC = "anthropic", "Anthropic Messages"
 
 
-class Provider(models.Model):
+class Provider(ConstraintErrorsOnFields, models.Model):
     """A service that runs models: a wire format, where to reach it, and which setting holds its key."""
+
+    fields_by_violation_code = {
+        "unknown_wire_format": "wire_format",
+        "no_base_url": "base_url",
+        "base_url_not_http": "base_url",
+        "api_key_setting_not_a_name": "api_key_setting",
+        "base_url_setting_not_a_name": "base_url_setting",
+    }
 
     slug = models.SlugField(max_length=50, unique=True)
     name = models.CharField(max_length=100, help_text="Shown to people, e.g. “OpenAI”, “Google Gemini”.")
@@ -98,21 +108,35 @@ class Provider(models.Model):
         db_table = "chat_provider"  # moved from chat: the table keeps its name, so no table is rewritten
         ordering = ["name"]
         constraints = [
-            models.CheckConstraint(condition=Q(wire_format__in=WireFormat.values), name="provider_wire_format_known"),
             models.CheckConstraint(
-                condition=~Q(base_url="") | ~Q(base_url_setting=""), name="provider_has_a_base_url_source"
+                condition=Q(wire_format__in=WireFormat.values),
+                name="provider_wire_format_known",
+                violation_error_code="unknown_wire_format",
+                violation_error_message="Choose one of the listed wire formats.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(base_url="") | ~Q(base_url_setting=""),
+                name="provider_has_a_base_url_source",
+                violation_error_code="no_base_url",
+                violation_error_message="Enter a base URL, or the name of a setting that holds one.",
             ),
             models.CheckConstraint(
                 condition=Q(base_url="") | Q(base_url__startswith="http://") | Q(base_url__startswith="https://"),
                 name="provider_base_url_is_http",
+                violation_error_code="base_url_not_http",
+                violation_error_message="Enter an http:// or https:// URL.",
             ),
             models.CheckConstraint(
                 condition=Q(api_key_setting="") | Q(api_key_setting__regex=API_KEY_SETTING_PATTERN),
                 name="provider_api_key_setting_is_a_name",
+                violation_error_code="api_key_setting_not_a_name",
+                violation_error_message="Use a name like OPENROUTER_API_KEY.",
             ),
             models.CheckConstraint(
                 condition=Q(base_url_setting="") | Q(base_url_setting__regex=BASE_URL_SETTING_PATTERN),
                 name="provider_base_url_setting_is_a_name",
+                violation_error_code="base_url_setting_not_a_name",
+                violation_error_message="Use a name like OPENROUTER_BASE_URL.",
             ),
         ]
 
@@ -137,12 +161,14 @@ class ProviderChangeField(models.TextChoices):
     KEY_BOUND_ORIGIN = "key_bound_origin", "key confirmed for"
 
 
-class ProviderChange(models.Model):
+class ProviderChange(ConstraintErrorsOnFields, models.Model):
     """One change of where a provider's requests and key go: who, when, which field, from what, to what.
 
     Append-only (also in PostgreSQL, by a trigger): written by catalog.services in the transaction
     that saves the provider, never edited or deleted.
     """
+
+    fields_by_violation_code = {"unknown_field": "field", "nothing_changed": "new_value"}
 
     provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="changes")
     changed_by = models.ForeignKey(
@@ -163,9 +189,17 @@ class ProviderChange(models.Model):
         ordering = ["-changed_at", "-id"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(field__in=ProviderChangeField.values), name="provider_change_field_known"
+                condition=Q(field__in=ProviderChangeField.values),
+                name="provider_change_field_known",
+                violation_error_code="unknown_field",
+                violation_error_message="A provider change records one of the listed fields.",
             ),
-            models.CheckConstraint(condition=~Q(old_value=F("new_value")), name="provider_change_changes_something"),
+            models.CheckConstraint(
+                condition=~Q(old_value=F("new_value")),
+                name="provider_change_changes_something",
+                violation_error_code="nothing_changed",
+                violation_error_message="A provider change needs a new value different from the old one.",
+            ),
         ]
 
     def __str__(self):
@@ -180,8 +214,15 @@ class ProviderChange(models.Model):
         raise ProviderChangeIsAppendOnly("Provider changes are never deleted: they are the record.")
 
 
-class AIModel(models.Model):
+class AIModel(ConstraintErrorsOnFields, models.Model):
     """One model in the catalog: what people pick in a panel, and what the provider calls it."""
+
+    fields_by_violation_code = {
+        "context_window_not_positive": "context_window",
+        "max_output_not_positive": "max_output_tokens",
+        "max_output_above_context_window": "max_output_tokens",
+        "api_model_id_blank": "api_model_id",
+    }
 
     slug = models.SlugField(max_length=64, unique=True, help_text="Stable: used in URLs and the API.")
     name = models.CharField(max_length=100, help_text="Shown to people, e.g. “GPT-4o mini”.")
@@ -203,12 +244,31 @@ class AIModel(models.Model):
         verbose_name = "AI model"
         ordering = ["sort_order", "name"]
         constraints = [
-            models.CheckConstraint(condition=Q(context_window__gt=0), name="aimodel_context_window_positive"),
-            models.CheckConstraint(condition=Q(max_output_tokens__gt=0), name="aimodel_max_output_positive"),
             models.CheckConstraint(
-                condition=Q(max_output_tokens__lte=F("context_window")), name="aimodel_max_output_fits_context"
+                condition=Q(context_window__gt=0),
+                name="aimodel_context_window_positive",
+                violation_error_code="context_window_not_positive",
+                violation_error_message="The context window must be at least 1 token.",
             ),
-            models.CheckConstraint(condition=~Q(api_model_id=""), name="aimodel_api_model_id_not_blank"),
+            models.CheckConstraint(
+                condition=Q(max_output_tokens__gt=0),
+                name="aimodel_max_output_positive",
+                violation_error_code="max_output_not_positive",
+                violation_error_message="The max output must be at least 1 token.",
+            ),
+            models.CheckConstraint(
+                condition=Q(max_output_tokens__lte=F("context_window")),
+                name="aimodel_max_output_fits_context",
+                violation_error_code="max_output_above_context_window",
+                violation_error_message="The max output cannot be larger than the context window, "
+                "which counts the prompt and the reply together.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(api_model_id=""),
+                name="aimodel_api_model_id_not_blank",
+                violation_error_code="api_model_id_blank",
+                violation_error_message="Enter the provider's id for this model.",
+            ),
         ]
 
     def __str__(self):

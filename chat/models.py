@@ -11,6 +11,7 @@ from django.db.models import Q
 
 from catalog.models import AIModel
 from chat.router.table import REASON_MAX_CHARS, TABLE
+from errors.constraints import ConstraintErrorsOnFields
 
 
 class Conversation(models.Model):
@@ -123,12 +124,14 @@ def route_task_choices() -> list[tuple[str, str]]:
     return [(route.task.value, route.label) for route in TABLE]
 
 
-class RouteRule(models.Model):
+class RouteRule(ConstraintErrorsOnFields, models.Model):
     """One row of Auto's routing table as an admin set it: the model a task goes to, and why.
 
     A task without an enabled rule goes to its built-in default (chat/router/table.py). A model that is off,
     unconfigured, too small for the prompt or over the person's ceiling is passed over for the next in line.
     """
+
+    fields_by_violation_code = {"reason_blank": "reason"}
 
     task = models.CharField(max_length=64, unique=True, choices=route_task_choices)
     model = models.ForeignKey(AIModel, on_delete=models.PROTECT, related_name="+")
@@ -138,7 +141,14 @@ class RouteRule(models.Model):
 
     class Meta:
         ordering = ["task"]
-        constraints = [models.CheckConstraint(condition=~Q(reason=""), name="route_rule_reason_not_blank")]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(reason=""),
+                name="route_rule_reason_not_blank",
+                violation_error_code="reason_blank",
+                violation_error_message="Say why this model suits the task; people see it with Auto's choice.",
+            )
+        ]
 
     def __str__(self):
         return f"{self.get_task_display()} → {self.model.slug}"
