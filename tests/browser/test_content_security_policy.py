@@ -59,7 +59,7 @@ def test_the_admin_runs_under_the_policy_without_a_violation(new_page, staff):
         "/admin/catalog/aimodel/",
         f"/admin/catalog/aimodel/{model.pk}/change/",  # fieldsets, the price inline, the related-object widgets
         "/admin/catalog/provider/add/",  # the slug prepopulated from the name, by the admin's own script
-        "/admin/billing/price/pricing/",
+        "/admin/billing/billingsettings/pricing/",
         "/admin/billing/billingsettings/",
         "/admin/billing/ledgerentry/",
     ]
