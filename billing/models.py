@@ -8,6 +8,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
+from billing.formatting import usd
+
 USD_PER_MILLION = {"max_digits": 12, "decimal_places": 6}
 
 
@@ -177,7 +179,7 @@ class CreditPack(models.Model):
         constraints = [models.CheckConstraint(condition=Q(amount_usd__gt=0), name="credit_pack_amount_positive")]
 
     def __str__(self):
-        return f"{self.name} (${self.amount_usd})"
+        return f"{self.name} ({usd(self.amount_usd)})"
 
 
 class Hold(models.Model):
@@ -260,7 +262,7 @@ class TopUp(models.Model):
         ]
 
     def __str__(self):
-        return f"Top-up {self.id} (${self.amount_usd}, {self.status})"
+        return f"Top-up {self.id} ({usd(self.amount_usd)}, {self.status})"
 
     @property
     def amount_usd(self) -> Decimal:
