@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
+from billing.formatting import credits, signed_credits, usd
 from billing.models import (
     BillingSettings,
     CreditPack,
@@ -29,7 +30,7 @@ from billing.models import (
     TopUp,
     Wallet,
 )
-from billing.pricing import cost_of, credits_for_usd, per_million, usd_string
+from billing.pricing import cost_of, credits_for_usd, per_million
 from billing.rates import current_rate
 from billing.services import change_billing_settings, grant_credits
 from catalog.selectors import catalog_models
@@ -39,9 +40,32 @@ from catalog.selectors import catalog_models
 BACKDATE_GRACE = timedelta(minutes=15)
 
 
-def format_usd(amount: Decimal | None) -> str:
-    """Return `amount` as dollars with at least two decimals and no trailing zeros beyond them ("$0.075")."""
-    return "-" if amount is None else f"${usd_string(amount)}"
+def usd_column(field: str, description: str, *, in_cents: bool = False):
+    """Return a list_display column that shows a dollar (or cent) field by the money rule, sortable by it."""
+
+    @admin.display(description=description, ordering=field)
+    def column(record):
+        amount = getattr(record, field)
+        if amount is None:
+            return None  # the admin's empty value
+        return usd(Decimal(amount).scaleb(-2) if in_cents else amount)
+
+    column.__name__ = field  # the column's CSS class: field-<name>
+    return column
+
+
+def credits_column(field: str, description: str, *, signed: bool = False):
+    """Return a list_display column that shows whole credits with separators (a change with its sign)."""
+
+    @admin.display(description=description, ordering=field)
+    def column(record):
+        amount = getattr(record, field)
+        if amount is None:
+            return None  # the admin's empty value
+        return signed_credits(amount) if signed else credits(amount)
+
+    column.__name__ = field  # the column's CSS class: field-<name>
+    return column
 
 
 class NewPriceForm(forms.ModelForm):
@@ -133,9 +157,9 @@ class PriceAdmin(ReadOnlyAdmin):
 
     list_display = [
         "model",
-        "input_usd_per_m",
-        "output_usd_per_m",
-        "cached_input_usd_per_m",
+        usd_column("input_usd_per_m", "input per 1M"),
+        usd_column("output_usd_per_m", "output per 1M"),
+        usd_column("cached_input_usd_per_m", "cached input per 1M"),
         "effective_from",
         "created_by",
         "note",
@@ -215,12 +239,12 @@ class BillingSettingsAdmin(admin.ModelAdmin):
 
 @admin.register(CreditPack)
 class CreditPackAdmin(admin.ModelAdmin):
-    list_display = ["name", "amount_usd", "credits_now", "active", "sort_order"]
+    list_display = ["name", usd_column("amount_usd", "price"), "credits_now", "active", "sort_order"]
     list_editable = ["active", "sort_order"]
 
     @admin.display(description="credits at today's rate")
     def credits_now(self, pack):
-        return f"{credits_for_usd(pack.amount_usd, credits_per_usd=BillingSettings.load().credits_per_usd):,}"
+        return credits(credits_for_usd(pack.amount_usd, credits_per_usd=BillingSettings.load().credits_per_usd))
 
 
 class GrantForm(forms.Form):
@@ -232,7 +256,14 @@ class GrantForm(forms.Form):
 class WalletAdmin(ReadOnlyAdmin):
     """Wallets are read-only here; credits are granted through the grant page, which posts a ledger entry."""
 
-    list_display = ["user", "balance_credits", "held_credits", "debt_credits", "restriction", "grant"]
+    list_display = [
+        "user",
+        credits_column("balance_credits", "balance"),
+        credits_column("held_credits", "held"),
+        credits_column("debt_credits", "debt"),
+        "restriction",
+        "grant",
+    ]
     list_filter = ["restriction"]
     search_fields = ["user__email"]
     list_select_related = ["user"]
@@ -277,7 +308,15 @@ class WalletAdmin(ReadOnlyAdmin):
 
 @admin.register(LedgerEntry)
 class LedgerEntryAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "wallet", "kind", "amount_credits", "debt_change_credits", "balance_after", "memo"]
+    list_display = [
+        "created_at",
+        "wallet",
+        "kind",
+        credits_column("amount_credits", "amount", signed=True),
+        credits_column("debt_change_credits", "debt change", signed=True),
+        credits_column("balance_after", "balance after"),
+        "memo",
+    ]
     list_filter = ["kind", "usage_estimated"]
     search_fields = ["wallet__user__email", "idempotency_key", "memo"]
     list_select_related = ["wallet__user"]
@@ -286,7 +325,15 @@ class LedgerEntryAdmin(ReadOnlyAdmin):
 
 @admin.register(Hold)
 class HoldAdmin(ReadOnlyAdmin):
-    list_display = ["reference", "wallet", "model", "amount_credits", "status", "charged_credits", "expires_at"]
+    list_display = [
+        "reference",
+        "wallet",
+        "model",
+        credits_column("amount_credits", "held"),
+        "status",
+        credits_column("charged_credits", "charged"),
+        "expires_at",
+    ]
     list_filter = ["status", "model"]
     search_fields = ["reference", "wallet__user__email"]
     list_select_related = ["wallet__user", "model"]
@@ -294,7 +341,16 @@ class HoldAdmin(ReadOnlyAdmin):
 
 @admin.register(TopUp)
 class TopUpAdmin(ReadOnlyAdmin):
-    list_display = ["id", "wallet", "amount_cents", "credits", "status", "refunded_cents", "created_at", "paid_at"]
+    list_display = [
+        "id",
+        "wallet",
+        usd_column("amount_cents", "amount", in_cents=True),
+        credits_column("credits", "credits"),
+        "status",
+        usd_column("refunded_cents", "refunded", in_cents=True),
+        "created_at",
+        "paid_at",
+    ]
     list_filter = ["status"]
     search_fields = ["id", "checkout_session_id", "payment_intent_id", "wallet__user__email"]
     list_select_related = ["wallet__user"]
@@ -309,12 +365,19 @@ class StripeEventAdmin(ReadOnlyAdmin):
 
 @admin.register(StripeRefund)
 class StripeRefundAdmin(ReadOnlyAdmin):
-    list_display = ["refund_id", "topup", "amount_cents", "applied_cents", "status", "created_at"]
+    list_display = [
+        "refund_id",
+        "topup",
+        usd_column("amount_cents", "amount", in_cents=True),
+        usd_column("applied_cents", "applied", in_cents=True),
+        "status",
+        "created_at",
+    ]
     list_filter = ["status"]
     search_fields = ["refund_id", "topup__wallet__user__email"]
 
 
 @admin.register(StripeDispute)
 class StripeDisputeAdmin(ReadOnlyAdmin):
-    list_display = ["dispute_id", "topup", "amount_cents", "status", "created_at"]
+    list_display = ["dispute_id", "topup", usd_column("amount_cents", "amount", in_cents=True), "status", "created_at"]
     list_filter = ["status"]

@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
+from billing.formatting import usd
 from errors.constraints import ConstraintErrorsOnFields
 
 USD_PER_MILLION = {"max_digits": 12, "decimal_places": 6}
@@ -237,7 +238,7 @@ class CreditPack(ConstraintErrorsOnFields, models.Model):
         ]
 
     def __str__(self):
-        return f"{self.name} (${self.amount_usd})"
+        return f"{self.name} ({usd(self.amount_usd)})"
 
 
 class Hold(models.Model):
@@ -320,7 +321,7 @@ class TopUp(models.Model):
         ]
 
     def __str__(self):
-        return f"Top-up {self.id} (${self.amount_usd}, {self.status})"
+        return f"Top-up {self.id} ({usd(self.amount_usd)}, {self.status})"
 
     @property
     def amount_usd(self) -> Decimal:

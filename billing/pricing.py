@@ -73,7 +73,8 @@ def cents(amount_usd: Decimal) -> int:
 def usd_string(amount: Decimal) -> str:
     """Return dollars as a plain decimal string with at least two decimals and no trailing zeros past them.
 
-    "0.255", "0.50", "1.60", "0.000255": exact, never rounded.
+    "0.255", "0.50", "1.60", "0.000255": exact, never rounded, for the API and exports; pages show amounts
+    by billing/formatting.py's rule.
     """
     whole, _, fraction = f"{amount:f}".partition(".")
     fraction = fraction.rstrip("0")

@@ -103,7 +103,7 @@ def wallet_page(request):
         "billing/wallet.html",
         {
             "wallet": wallet,
-            "balance_usd": usd_string(usd_for_credits(wallet.balance_credits, credits_per_usd=billing.credits_per_usd)),
+            "balance_usd": usd_for_credits(wallet.balance_credits, credits_per_usd=billing.credits_per_usd),
             "holds": pending_holds_for(request.user),
             "entries": entries,
             "packs": credit_packs_offered(),

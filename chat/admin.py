@@ -5,7 +5,8 @@ import copy
 from django import forms
 from django.contrib import admin
 
-from billing.admin import PriceInline, ReadOnlyAdmin, format_usd
+from billing.admin import PriceInline, ReadOnlyAdmin
+from billing.formatting import usd
 from billing.models import Price
 from billing.services import add_price
 from catalog.models import AIModel, Provider, ProviderChange
@@ -161,7 +162,7 @@ class AIModelAdmin(admin.ModelAdmin):
         if price is None:
             return "no price yet"
         amounts = [price.input_usd_per_m, price.output_usd_per_m, price.cached_input_usd_per_m]
-        return " / ".join(format_usd(amount) for amount in amounts)
+        return " / ".join("-" if amount is None else usd(amount) for amount in amounts)
 
     @admin.display(description="status")
     def status(self, model):

@@ -1,27 +1,16 @@
-"""Template filters that show whole credits with thousands separators, and exact dollars."""
+"""Template filters for money, all by billing/formatting.py's rule: `usd` for dollars, `credits` for credits.
 
-from decimal import Decimal
+    {{ cost.exact_usd|usd }} -> $0.000038     {{ wallet.balance_credits|credits }} -> 12,345
+
+`credits` also separates other whole counts (tokens, context windows) the same way.
+"""
 
 from django import template
 
-from billing.pricing import usd_string
+from billing import formatting
 
 register = template.Library()
 
-
-@register.filter
-def credits(value) -> str:
-    """Return 1234567 as "1,234,567"."""
-    return f"{int(value):,}"
-
-
-@register.filter
-def signed_credits(value) -> str:
-    """Return 1234 as "+1,234" and -1234 as "-1,234"."""
-    return f"{int(value):+,}"
-
-
-@register.filter
-def usd(value: Decimal) -> str:
-    """Return Decimal("0.000605") as "0.000605" and Decimal("1.5") as "1.50": exact, never rounded."""
-    return usd_string(value)
+register.filter("usd", formatting.usd)
+register.filter("credits", formatting.credits)
+register.filter("signed_credits", formatting.signed_credits)

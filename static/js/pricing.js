@@ -1,7 +1,7 @@
 // The pricing calculator: requests x input tokens x output tokens -> cost per model, from /api/estimate
 // (the server's own arithmetic, so the page never disagrees with the wallet).
 import { api } from "panels/api";
-import { credits } from "panels/format";
+import { credits, usd } from "panels/format";
 
 const form = document.querySelector("[data-calculator]");
 const results = document.querySelector("[data-calc-results]");
@@ -57,8 +57,8 @@ async function calculate() {
       tr.dataset.slug = row.slug;
       tr.append(
         name,
-        cell(`$${row.usd_per_request}`, `${credits(row.credits_per_request)} credits`),
-        cell(`$${row.usd}`, `${credits(row.credits)} credits`),
+        cell(usd(row.usd_per_request), `${credits(row.credits_per_request)} credits`),
+        cell(usd(row.usd), `${credits(row.credits)} credits`),
       );
       return tr;
     }),

@@ -75,8 +75,8 @@ def test_the_usage_page_shows_the_period_s_figures_and_what_auto_saved(spending,
     }
     assert context["auto"] == {"replies": 3, "credits": 8_300, "saved": 14_100, "saved_usd": Decimal("0.00705")}
     page = response.content.decode()
-    assert 'data-testid="spent-credits">8,390<' in page and "$0.004195" in page
-    assert 'data-testid="saved-credits">14,100<' in page and "$0.00705" in page
+    assert 'data-testid="spent-credits">8,390<' in page and "$0.0042" in page  # 0.004195 to two digits
+    assert 'data-testid="saved-credits">14,100<' in page and "$0.0071" in page
     assert "Claude 3.5 Haiku" in page and "General chat" in page and "14,100" in page
     assert "minus what you were charged" in page  # the one-line explanation
     # Everything on the page is Ada's: her ledger agrees, and Eve's models and amounts appear nowhere.
