@@ -6,7 +6,8 @@ options below are set in one place:
 - Daphne reads messages up to SERVER_READ_LIMIT_BYTES, twice the protocol's 2 MiB frame limit, so a frame
   that is too large is answered with an `error` frame by the consumer; only beyond that is the socket closed
   (Daphne's default, 1 MiB, silently dropped a 1.03 MiB prompt the protocol allows);
-- the access log goes through logging, in the one log format of every other line (panels/logs.py).
+- the access log goes through logging, in the one log format of every other line (panels/logs.py);
+- values missing from the environment come from a local `.env`, as for `manage.py`.
 """
 
 import logging
@@ -17,6 +18,7 @@ from daphne.cli import CommandLineInterface
 from daphne.server import Server
 
 from chat.protocol import SERVER_READ_LIMIT_BYTES
+from panels.environment import read_env_file
 
 APPLICATION = "panels.asgi:application"
 OPTIONS = (
@@ -62,4 +64,5 @@ class ServeCommand(CommandLineInterface):
 
 
 if __name__ == "__main__":
+    read_env_file()
     ServeCommand().run(daphne_arguments(sys.argv[1:]))
