@@ -11,6 +11,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from panels.environment import env_bool, env_int, env_list, env_str
+from panels.logs import FORMAT
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -307,10 +308,17 @@ USE_I18N = True
 USE_TZ = True
 
 # --- Logging ------------------------------------------------------------------------------------
+# One handler, on the root logger, prints every line once in one format: Django's own "django" logger gets
+# no handler of its own (its default console handler printed each request warning a second time, unformatted).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "formatters": {"plain": {"format": FORMAT}},
+    "filters": {"no_http2_notice": {"()": "panels.logs.DropHttp2Notice"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {
+        "django": {"handlers": [], "propagate": True},
+        "daphne.server": {"filters": ["no_http2_notice"]},
+    },
 }

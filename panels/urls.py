@@ -12,6 +12,7 @@ from panels import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("accounts/", include("allauth.urls")),
     path("chat/", include("chat.urls")),
     path("pricing/", billing_pages.pricing_page, name="pricing"),

@@ -1,10 +1,11 @@
-"""Site-wide pages that belong to no app: the landing page and the health probe."""
+"""Site-wide pages that belong to no app: the landing page, the health probe and the favicon."""
 
 import logging
 
 from django.db import DatabaseError, connection
 from django.http import JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -28,3 +29,10 @@ def healthz(request):
         logger.exception("health check: database unavailable")
         return JsonResponse({"status": "unavailable", "database": False}, status=503)
     return JsonResponse({"status": "ok", "database": True})
+
+
+@require_GET
+def favicon(request):
+    """Send a browser asking for /favicon.ico (the admin's pages name no icon) to the site's SVG icon."""
+    # Not permanent: the icon's collected name carries its hash, which changes with the file.
+    return redirect(static("img/favicon.svg"))
