@@ -1,6 +1,7 @@
 """Measure what relaying a chat stream adds, side by side with LiteLLM's proxy, at 1 to 1,000 streams at once.
 
-Three ways to the same provider stand-in (the simulator, 25 tokens 20 ms apart after a 20 ms first token):
+Three ways to the same provider stand-in (the simulator, by default 25 tokens 20 ms apart after a 20 ms first
+token):
 - direct: the `openai` SDK (one AsyncOpenAI client, reused) straight to the simulator;
 - LiteLLM: the same SDK through LiteLLM's proxy (`litellm[proxy]`, one worker, offline, a master key), run from
   a virtualenv of the benchmark's own (`bench/.litellm-venv`, made on first use) so it never enters
@@ -13,10 +14,13 @@ all three. Per round and way: p50 and p95 of the time from the request (or `send
 content chunk, first `message.delta`) and to the end (end of stream, `message.done`); what a relay adds is its
 figure minus direct's of the same round, and the table shows the median over rounds. Also: server CPU per
 stream (user + system time of the Daphne or LiteLLM process tree from /proc, before and after the way's turn
-in the round) and bytes on the wire per reply (response body or websocket payloads) per byte of reply text.
+in the round) and bytes on the wire per reply per byte of reply text: response bodies for the SSE ways, and for
+Panels every byte its socket read off TCP from `send` to `message.done` (websocket framing included, compressed
+with permessage-deflate as a browser's socket is).
 
     .venv/bin/python bench/relay.py --streams 1,50,200,1000 --rounds 3 [--write-docs]
     .venv/bin/python bench/relay.py --smoke     # a few streams, one round, LiteLLM only if its venv exists
+    .venv/bin/python bench/relay.py --smoke --no-litellm --reply-tokens 100 --tokens-per-second 100
 
 `--write-docs` replaces the marked section of docs/benchmarks.md with the table and draws
 docs/relay_latency.png (matplotlib, from the LiteLLM venv). The database is created on the PostgreSQL server
@@ -205,7 +209,8 @@ class PanelsClient:
         frame = {"type": "send", "request_id": request_id, "conversation_id": None, "models": [MODEL]}
         started = time.perf_counter()
         await self.ws.send(json.dumps({**frame, "content": PROMPT}))
-        message_id, first, wire, text = None, None, 0, []
+        message_id, first, text = None, None, []
+        received_before = self.ws.bytes_received
         async for raw in self.ws:
             frame = json.loads(raw)
             kind = frame["type"]
@@ -215,7 +220,6 @@ class PanelsClient:
                 message_id = frame["messages"][0]["message_id"]
             if message_id is None:
                 continue  # the previous turn's last wallet frame
-            wire += len(raw.encode()) if isinstance(raw, str) else len(raw)
             if kind == "message.delta" and frame["message_id"] == message_id:
                 if first is None:
                     first = time.perf_counter()
@@ -224,6 +228,7 @@ class PanelsClient:
                 done = time.perf_counter()
                 if frame["status"] != "complete" or first is None:
                     raise RuntimeError(f"reply ended {frame['status']}: {frame.get('error')}")
+                wire = self.ws.bytes_received - received_before
                 return Sample((first - started) * 1000, (done - started) * 1000, wire, len("".join(text).encode()))
         raise RuntimeError(f"socket closed ({self.ws.close_code}) before message.done")
 
@@ -427,6 +432,8 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--smoke", action="store_true", help="1 and 5 streams, one round, no goals")
     parser.add_argument("--litellm", action=argparse.BooleanOptionalAction, default=None)
+    parser.add_argument("--reply-tokens", type=int, default=REPLY_TOKENS)
+    parser.add_argument("--tokens-per-second", type=float, default=TOKENS_PER_SECOND)
     parser.add_argument("--write-docs", action="store_true")
     parser.add_argument("--keep-logs", action="store_true")
     options = parser.parse_args()
@@ -442,8 +449,8 @@ def main() -> int:
         StackOptions(
             daphnes=1,
             celery=False,
-            tokens_per_second=TOKENS_PER_SECOND,
-            reply_tokens=REPLY_TOKENS,
+            tokens_per_second=options.tokens_per_second,
+            reply_tokens=options.reply_tokens,
             first_token_ms=FIRST_TOKEN_MS,
             max_streams_per_process=max(counts) + 100,
         ),
@@ -477,6 +484,7 @@ def main() -> int:
         stamp = datetime.now(UTC).strftime("%Y-%m-%d")
         note = (
             f"Measured {stamp} with `--streams {options.streams} --rounds {options.rounds}` "
+            f"({options.reply_tokens} tokens at {options.tokens_per_second:g} tokens/s) "
             f"({os.cpu_count()} cores; the harness, simulator, PostgreSQL, Redis, Daphne and LiteLLM share them); "
             "times in ms, medians over rounds."
         )

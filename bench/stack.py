@@ -511,15 +511,29 @@ def funded_users(count: int, *, credits: int, prefix: str = "soak") -> list[Acco
     return accounts
 
 
-async def open_socket(daphne, account, **options) -> ClientConnection:
-    """Open a logged-in socket to `daphne` as a browser tab of this site would (its Origin, no ping of its own)."""
+class CountingConnection(ClientConnection):
+    """A client socket that counts the bytes it reads off TCP: websocket frames as sent, compressed or not."""
+
+    bytes_received = 0
+
+    def data_received(self, data: bytes) -> None:
+        self.bytes_received += len(data)
+        super().data_received(data)
+
+
+async def open_socket(daphne, account, **options) -> CountingConnection:
+    """Open a logged-in socket to `daphne` as a browser tab of this site would.
+
+    Its Origin, permessage-deflate offered (browsers offer it), no ping of its own; `bytes_received` counts
+    what crossed the connection.
+    """
     return await connect(
         daphne.ws_url,
         origin=daphne.url,
         additional_headers={"Cookie": account.cookie},
         proxy=None,
-        compression=None,
         open_timeout=60,
         ping_interval=None,  # a browser does not ping either; the server's pings are answered
+        create_connection=CountingConnection,
         **options,
     )

@@ -10,9 +10,12 @@ from websockets.sync.client import connect
 
 
 class Socket:
-    """A browser tab's websocket: send frames, collect what comes back."""
+    """A browser tab's websocket: send frames, collect what comes back.
 
-    def __init__(self, server, user):
+    Like a browser it offers permessage-deflate; `compression=None` plays a client that does not.
+    """
+
+    def __init__(self, server, user, *, compression: str | None = "deflate"):
         client = Client()
         client.force_login(user)
         self.exit_stack = contextlib.ExitStack()
@@ -22,6 +25,7 @@ class Socket:
                 origin=server.url,
                 additional_headers={"Cookie": f"sessionid={client.cookies['sessionid'].value}"},
                 open_timeout=10,
+                compression=compression,
             )
         )
         self.frames: list[dict] = []
