@@ -132,11 +132,12 @@ async def measure(simulator, server, cookies, rounds, streams):
         ]
         text_bytes = sum(len(f["text"].encode()) for f, _ in deltas)
         wire_bytes = sum(size for _, size in deltas)
-        seconds = (frame["duration_ms"] - (frame["ttft_ms"] or 0)) / 1000 or 1
+        seconds = (frame["streaming_ms"] or 0) / 1000 or 1  # first token to last, as the footer measures speed
+        speed = max(frame["output_tokens"] - 1, 0) / seconds
         print(
             f"  message {frame['message_id']}: {frame['status']}, {frame['input_tokens']} in / "
             f"{frame['output_tokens']} out, {frame['credits']} credits, ttft {frame['ttft_ms']} ms, "
-            f"{frame['duration_ms']} ms, {frame['output_tokens'] / seconds:.0f} tok/s, {len(deltas)} delta frames, "
+            f"{frame['duration_ms']} ms, {speed:.0f} tok/s, {len(deltas)} delta frames, "
             f"wire bytes / text bytes = {wire_bytes / text_bytes:.2f}"
         )
     print(f"  whole turn: {total:.0f} ms")

@@ -43,6 +43,7 @@ def message_done_frame(message: Message) -> MessageDone:
         credits=message.credits,
         ttft_ms=message.ttft_ms,
         duration_ms=message.duration_ms,
+        streaming_ms=message.streaming_ms,
         error=ErrorInfo(code=message.error_code, detail=message.error_detail) if message.error_code else None,
         comparison=comparison,
     )

@@ -91,6 +91,9 @@ class Message(models.Model):
     dropped_turns = models.PositiveIntegerField(default=0, help_text="Oldest turns left out to fit the context.")
     ttft_ms = models.PositiveIntegerField(null=True, blank=True)
     duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    streaming_ms = models.PositiveIntegerField(
+        null=True, blank=True, help_text="From the first token to the last: the time that speed is measured over."
+    )
     error_code = models.CharField(max_length=40, blank=True)
     error_detail = models.CharField(max_length=500, blank=True)
     provider_request_id = models.CharField(max_length=200, blank=True)

@@ -171,6 +171,7 @@ class MessageDone(ServerFrame):
     credits: int
     ttft_ms: int | None
     duration_ms: int | None
+    streaming_ms: int | None
     error: ErrorInfo | None
     comparison: Comparison | None = None  # only for a reply Auto routed; optional, so older clients parse
 

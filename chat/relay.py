@@ -119,12 +119,13 @@ async def _stream(reply: PreparedReply, log: ReplyLog, writer: "DeltaWriter") ->
     seconds_left = (reply.hold_expires_at - timezone.now()).total_seconds() - HOLD_MARGIN_SECONDS
     deadline = asyncio.get_running_loop().call_later(max(seconds_left, 1), _end, out_of_time, cancel)
     started = time.monotonic()
-    first_token_at = None
+    first_token_at = last_token_at = None
     usage, error = None, None
     try:
         async for event in adapter_for(reply.call.provider.wire_format).stream(reply.call, cancel):
             if isinstance(event, Delta):
-                first_token_at = first_token_at or time.monotonic()
+                last_token_at = time.monotonic()
+                first_token_at = first_token_at or last_token_at
                 writer.add(event.text)
             elif isinstance(event, Finished):
                 usage = event.usage
@@ -145,6 +146,8 @@ async def _stream(reply: PreparedReply, log: ReplyLog, writer: "DeltaWriter") ->
         error_detail=error.detail if error else "",
         ttft_ms=round((first_token_at - started) * 1000) if first_token_at else None,
         duration_ms=round((time.monotonic() - started) * 1000),
+        # Speed is measured over this, not to the end of the call, which may come later (a stop, a cut).
+        streaming_ms=round((last_token_at - first_token_at) * 1000) if first_token_at else None,
     )
 
 

@@ -46,6 +46,7 @@ FINISHED_FIELDS = [
     "error_detail",
     "ttft_ms",
     "duration_ms",
+    "streaming_ms",
     "provider_request_id",
     "finished_at",
 ]
@@ -306,6 +307,7 @@ class ReplyOutcome:
     error_detail: str = ""
     ttft_ms: int | None = None
     duration_ms: int | None = None
+    streaming_ms: int | None = None  # first token to last; None when no text came
 
 
 def charged_usage(outcome: ReplyOutcome, *, estimated_input_tokens: int) -> ChargedUsage | None:
@@ -361,6 +363,7 @@ def finish_reply(*, message_id: int, outcome: ReplyOutcome, estimated_input_toke
     message.error_detail = outcome.error_detail[:500]
     message.ttft_ms = outcome.ttft_ms
     message.duration_ms = outcome.duration_ms
+    message.streaming_ms = outcome.streaming_ms
     message.provider_request_id = (outcome.usage.provider_request_id or "") if outcome.usage else ""
     message.finished_at = timezone.now()
     message.save(update_fields=FINISHED_FIELDS)

@@ -128,6 +128,7 @@ def message_json(message: Message) -> dict:
         "credits": message.credits,
         "ttft_ms": message.ttft_ms,
         "duration_ms": message.duration_ms,
+        "streaming_ms": message.streaming_ms,
         "dropped_turns": message.dropped_turns,
         "error": {"code": message.error_code, "detail": message.error_detail} if message.error_code else None,
         "comparison": {"model": message.comparison_model.slug, "credits": message.comparison_credits}

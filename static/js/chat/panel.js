@@ -3,6 +3,7 @@
 import { credits, milliseconds, usdOfCredits } from "panels/format";
 import { icon, iconButton } from "panels/icons";
 import { LiveMarkdown } from "panels/chat/live-markdown";
+import { tokensPerSecond } from "panels/chat/speed";
 
 const el = (tag, className, text) => {
   const node = document.createElement(tag);
@@ -190,7 +191,17 @@ export class Panel {
       parts.push(span);
       return span;
     };
-    item(`${credits(frame.input_tokens)} in · ${credits(frame.output_tokens)} out`, "Input and output tokens");
+    // Counted by Panels (a stop or a cut): the count leans high, so the speed from it does too.
+    const about = frame.usage_estimated ? "~" : "";
+    const estimated = frame.usage_estimated
+      ? " (estimated: the provider did not report usage after the stop or cut, so Panels counted the text; " +
+        "its count leans high, and so does a speed from it)"
+      : "";
+    const counts = item(
+      `${about}${credits(frame.input_tokens)} in · ${about}${credits(frame.output_tokens)} out`,
+      `Input and output tokens${estimated}`,
+    );
+    counts.dataset.testid = "token-counts";
     item(
       `${credits(frame.credits)} credits (${usdOfCredits(frame.credits, creditsPerUsd)})`,
       "Charged to your wallet for this reply",
@@ -200,7 +211,11 @@ export class Panel {
       item(`${milliseconds(frame.ttft_ms)} to first token`, "Time from sending to the first text");
     }
     const speed = tokensPerSecond(frame);
-    if (speed !== null) item(`${speed} tok/s`, "Output tokens per second once the reply began");
+    if (speed !== null) {
+      const title = `Output tokens per second from the first token to the last${estimated}`;
+      const span = item(`${about}${speed} tok/s`, title);
+      span.dataset.testid = "speed";
+    }
     if (frame.usage_estimated) {
       const badge = el("span", "badge", "estimated");
       badge.title = "The provider did not report usage (a stop or a cut), so Panels counted the tokens";
@@ -222,11 +237,4 @@ export class Panel {
     span.className = "comparison";
     span.dataset.testid = "comparison";
   }
-}
-
-function tokensPerSecond({ output_tokens: tokens, ttft_ms: ttft, duration_ms: duration }) {
-  if (!tokens || !duration) return null;
-  const streaming = ttft !== null && duration > ttft ? duration - ttft : duration;
-  const rate = tokens / (streaming / 1000);
-  return rate >= 100 ? Math.round(rate) : rate.toFixed(1);
 }
