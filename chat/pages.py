@@ -26,6 +26,7 @@ def chat_page(request, conversation_id: int | None = None):
     boot = {
         "catalog": catalog_json(),
         "wallet": {"balance_credits": wallet.balance_credits, "held_credits": wallet.held_credits},
+        "auto_ceiling_credits": wallet.auto_ceiling_credits,  # Auto's choice, and so the estimate, respect it
         "conversation": conversation_json(conversation) if conversation else None,
         "limits": {"prompt_characters": MAX_CONTENT_CHARS, "frame_bytes": MAX_FRAME_BYTES},
     }

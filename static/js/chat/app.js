@@ -3,7 +3,7 @@
 import { api } from "panels/api";
 import { credits } from "panels/format";
 import { icon, iconButton } from "panels/icons";
-import { CostEstimate } from "panels/chat/estimate";
+import { CostEstimate, fitsModel } from "panels/chat/estimate";
 import { Panel } from "panels/chat/panel";
 import { ModelPicker } from "panels/chat/picker";
 import { Sidebar } from "panels/chat/sidebar";
@@ -191,13 +191,38 @@ function tooLong(content) {
   return true;
 }
 
+/**
+ * Return the chosen models `content` fits, and those it is too long for. The page leaves the latter out of the
+ * turn (nothing is held for them); when it fits none, all go, and the server refuses the turn saying why.
+ */
+function panelsFor(content) {
+  const systemPrompt = state.conversation?.system_prompt ?? "";
+  const entry = (slug) => catalog.models.find((model) => model.slug === slug);
+  const chosen = picker.selected;
+  const tooLongFor = chosen.filter((slug) => !fitsModel(entry(slug), content, systemPrompt));
+  const fitting = chosen.filter((slug) => !tooLongFor.includes(slug));
+  return fitting.length ? { models: fitting, skipped: tooLongFor } : { models: chosen, skipped: [] };
+}
+
+function showSkipped(content) {
+  const { models, skipped } = panelsFor(content);
+  picker.markTooLong(skipped);
+  const warning = composer.querySelector("[data-too-long]");
+  warning.hidden = !skipped.length;
+  if (!skipped.length) return;
+  const names = (slugs) => slugs.map((slug) => catalog.models.find((m) => m.slug === slug)?.name ?? slug).join(", ");
+  warning.textContent =
+    `This prompt is too long for ${names(skipped)}: ${skipped.length === 1 ? "it" : "they"} will be skipped. ` +
+    `Send goes to ${models.length === 1 ? names(models) : `the ${models.length} that fit`}.`;
+}
+
 function submit() {
   const content = prompt.value;
-  const models = picker.selected;
-  if (!content.trim() || !models.length) return;
+  if (!content.trim() || !picker.selected.length) return;
   if (tooLong(content)) return;
+  const { models } = panelsFor(content);
   send(content, models);
-  localStorage.setItem("panels:models", JSON.stringify(models));
+  localStorage.setItem("panels:models", JSON.stringify(picker.selected));
   prompt.value = "";
   composerChanged();
 }
@@ -391,6 +416,8 @@ const estimate = new CostEstimate({
   element: composer.querySelector("[data-estimate]"),
   warning: composer.querySelector("[data-estimate-warning]"),
   estimateUrl: urls.apiEstimate,
+  routeUrl: urls.apiRoute,
+  autoCeiling: boot.auto_ceiling_credits,
   catalog,
 });
 
@@ -398,8 +425,9 @@ let estimateTimer;
 function refreshEstimate() {
   clearTimeout(estimateTimer);
   estimateTimer = setTimeout(() => {
+    showSkipped(prompt.value);
     estimate.update({
-      models: picker.selected,
+      models: panelsFor(prompt.value).models,
       content: prompt.value,
       conversation: state.conversation,
       available: available(),

@@ -1,7 +1,9 @@
 // What the next turn may cost, shown before sending. The server holds each reply's worst case (its input
 // plus a full reply budget) and refuses a turn the wallet cannot cover, so the composer shows that same
-// figure, from /api/estimate (the server's own arithmetic), next to the available balance.
-import { api } from "panels/api";
+// figure, from /api/estimate (the server's own arithmetic), next to the available balance. An Auto panel holds
+// for the model Auto picks, so it is priced at the model /api/route picks for this prompt, its history and the
+// person's price ceiling: the same routing table and rules the turn will use.
+import { api, ApiError } from "panels/api";
 import { credits, usdOfCredits } from "panels/format";
 
 const MESSAGE_OVERHEAD_TOKENS = 4; // as chat/tokens.py counts a message
@@ -20,6 +22,17 @@ export function estimateTokens(text) {
 
 const messageTokens = (texts) => texts.reduce((sum, text) => sum + estimateTokens(text) + MESSAGE_OVERHEAD_TOKENS, 0);
 
+/**
+ * Return whether `content` (after the conversation's system prompt) fits `model`'s window beside a full reply,
+ * as chat/budget.py decides before a call (older turns are dropped to fit; the prompt itself cannot be). Auto
+ * picks a model the prompt fits, so it always fits here.
+ */
+export function fitsModel(model, content, systemPrompt) {
+  if (!model?.context_window) return true;
+  const fixed = messageTokens(systemPrompt ? [systemPrompt, content] : [content]);
+  return fixed <= model.context_window - model.reply_budget_tokens;
+}
+
 /** Return the texts a panel sends before the new prompt: each earlier turn's prompt and this thread's reply. */
 export function threadTexts(conversation, model, panel) {
   const texts = conversation?.system_prompt ? [conversation.system_prompt] : [];
@@ -32,12 +45,15 @@ export function threadTexts(conversation, model, panel) {
 }
 
 export class CostEstimate {
-  constructor({ element, warning, estimateUrl, catalog }) {
+  constructor({ element, warning, estimateUrl, routeUrl, autoCeiling, catalog }) {
     this.element = element;
     this.warning = warning;
     this.estimateUrl = estimateUrl;
+    this.routeUrl = routeUrl;
+    this.autoCeiling = autoCeiling ?? null;
     this.catalog = catalog;
     this.cache = new Map();
+    this.routes = new Map();
     this.generation = 0;
   }
 
@@ -52,46 +68,61 @@ export class CostEstimate {
     return this.cache.get(url);
   }
 
+  /** Return the slug of the model Auto would pick for `content` after `historyTokens` of history. */
+  async routed(content, historyTokens) {
+    const body = { prompt: content, history_tokens: historyTokens };
+    if (this.autoCeiling) body.ceiling_credits = this.autoCeiling;
+    const key = JSON.stringify(body);
+    if (!this.routes.has(key)) {
+      const asked = api(this.routeUrl, { method: "POST", body }).then((route) => route.model);
+      asked.catch(() => this.routes.delete(key)); // ask again next time, rather than remember a failure
+      this.routes.set(key, asked);
+    }
+    return this.routes.get(key);
+  }
+
   /** Show the worst case and a typical cost of sending `content` to `models`, against `available` credits. */
   async update({ models, content, conversation, available }) {
-    this.auto = models.includes("auto");
     const generation = ++this.generation;
     if (!models.length || !content.trim()) {
       this.show(null, available);
       return;
     }
-    const usable = this.catalog.models.filter((m) => m.available && m.slug !== "auto");
     let worst = 0;
     let typical = 0;
     let inputTokens = 0;
+    const autoPicks = [];
     try {
       for (const [panel, slug] of models.entries()) {
-        // Auto is counted at the dearest model it could pick, so "up to" stays true.
-        const candidates = slug === "auto" ? usable : [this.entry(slug)];
-        const input = messageTokens([...threadTexts(conversation, slug, panel), content]);
+        const history = messageTokens(threadTexts(conversation, slug, panel));
+        const input = history + messageTokens([content]);
         inputTokens = Math.max(inputTokens, input);
-        const budget = this.entry(slug).reply_budget_tokens;
-        const rows = await this.rows(input, budget);
-        const costs = candidates.map((model) => rows.find((row) => row.slug === model.slug)?.credits ?? 0);
-        worst += Math.max(...costs);
-        // A rough typical figure (for Auto, the middle of the range): per-1M prices, a 500-token reply.
-        const typicalCosts = candidates
-          .map((m) => Math.ceil((input * m.input_credits_per_m + TYPICAL_REPLY_TOKENS * m.output_credits_per_m) / 1e6))
-          .sort((a, b) => a - b);
-        typical += typicalCosts[Math.floor(typicalCosts.length / 2)];
+        // Auto holds for the model it picks, which the router names for this prompt (and the ceiling).
+        const model = this.entry(slug === "auto" ? await this.routed(content, history) : slug);
+        if (slug === "auto") autoPicks.push(model);
+        const rows = await this.rows(input, model.reply_budget_tokens);
+        worst += rows.find((row) => row.slug === model.slug)?.credits ?? 0;
+        // A rough typical figure: per-1M prices, a 500-token reply.
+        typical += Math.ceil(
+          (input * model.input_credits_per_m + TYPICAL_REPLY_TOKENS * model.output_credits_per_m) / 1e6,
+        );
       }
-    } catch {
-      if (generation === this.generation) this.element.textContent = "Cost estimate unavailable right now.";
+    } catch (error) {
+      if (generation !== this.generation) return;
+      // 422: no model can take this prompt for Auto (too long, none available, none within the ceiling).
+      const refused = error instanceof ApiError && error.status === 422;
+      this.element.textContent = refused ? `Auto: ${error.message}` : "Cost estimate unavailable right now.";
       return;
     }
     if (generation !== this.generation) return; // a newer keystroke already asked again
-    this.show({ worst, typical, inputTokens }, available);
+    this.show({ worst, typical, inputTokens, autoPicks }, available);
   }
 
   show(estimate, available) {
     const perUsd = this.catalog.credits_per_usd;
     this.element.dataset.worstCredits = estimate?.worst ?? "";
     this.element.dataset.inputTokens = estimate?.inputTokens ?? "";
+    this.element.dataset.autoModels = estimate?.autoPicks.map((m) => m.slug).join(",") ?? "";
     if (!estimate) {
       this.element.textContent = `${credits(available)} credits available`;
       this.warning.hidden = true;
@@ -109,7 +140,9 @@ export class CostEstimate {
     this.element.title =
       `About ${credits(estimate.inputTokens)} input tokens per reply. Each reply holds its worst case ` +
       "(a full-length answer) until it ends; you pay only for what it uses." +
-      (this.auto ? " Auto is counted at the dearest model it could pick." : "");
+      (estimate.autoPicks.length
+        ? ` Auto is counted at ${[...new Set(estimate.autoPicks.map((m) => m.name))].join(", ")}, the model it picks for this prompt.`
+        : "");
     this.warning.hidden = estimate.worst <= available;
     this.warning.querySelector("[data-warning-text]").textContent =
       `Your balance can't cover this turn: it may need up to ${credits(estimate.worst)} credits and ` +

@@ -57,13 +57,22 @@ export class ModelPicker {
   }
 
   renderSummary(chosen) {
-    const names = chosen.map((slug) => this.catalog.models.find((model) => model.slug === slug)?.name ?? slug);
-    const chips = names.map((name) => {
+    const chips = chosen.map((slug) => {
       const chip = document.createElement("span");
       chip.className = "chip";
-      chip.textContent = name;
+      chip.dataset.model = slug;
+      chip.textContent = this.catalog.models.find((model) => model.slug === slug)?.name ?? slug;
       return chip;
     });
     this.summary.replaceChildren(...(chips.length ? chips : ["No model chosen"]));
+  }
+
+  /** Mark the chosen models the prompt is too long for: they will be skipped when it is sent. */
+  markTooLong(slugs) {
+    for (const chip of this.summary.querySelectorAll(".chip")) {
+      const tooLong = slugs.includes(chip.dataset.model);
+      chip.classList.toggle("too-long", tooLong);
+      chip.title = tooLong ? "This prompt is too long for this model; it will be skipped" : "";
+    }
   }
 }
