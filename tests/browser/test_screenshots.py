@@ -101,6 +101,7 @@ def seed_conversation(user) -> Conversation:
             price=price,
             ttft_ms=ttft,
             duration_ms=duration,
+            streaming_ms=duration - ttft,  # the footer measures speed over it
             finished_at=timezone.now(),
         )
     return conversation
