@@ -159,13 +159,15 @@ function updateBusy() {
 
 // --- Sending --------------------------------------------------------------------------------------------
 
-function send(content, models) {
+/** Send a turn; `regenerate` asks one panel of an earlier turn again, which leaves the remembered models be. */
+function send(content, models, { regenerate = false } = {}) {
   const frame = {
     type: "send",
     request_id: uuid(),
     conversation_id: conversationId(),
     models,
     content,
+    regenerate,
   };
   const turn = addTurn({ content, models });
   state.pending.set(frame.request_id, { frame, turn });
@@ -218,7 +220,7 @@ function turnStarted(frame) {
     title: state.conversation.title,
     updated_at: new Date().toISOString(),
   });
-  state.conversation.models = pending.frame.models;
+  if (!pending.frame.regenerate) state.conversation.models = pending.frame.models;
   state.conversation.turns.push({
     id: frame.turn_id,
     content: turn.content,
@@ -357,7 +359,7 @@ turnsList.addEventListener("click", (event) => {
     case "copy":
       return copyText(panel.markdown.text, button);
     case "regenerate":
-      return send(turn.content, [panel.requested]);
+      return send(turn.content, [panel.requested], { regenerate: true });
     case "continue": {
       const slug = picker.available(panel.model) ? panel.model : panel.requested;
       picker.select([slug]);
