@@ -4,6 +4,7 @@ import { api } from "panels/api";
 import { credits } from "panels/format";
 import { icon, iconButton } from "panels/icons";
 import { CostEstimate } from "panels/chat/estimate";
+import { Notices } from "panels/chat/notices";
 import { Panel } from "panels/chat/panel";
 import { ModelPicker } from "panels/chat/picker";
 import { Sidebar } from "panels/chat/sidebar";
@@ -35,16 +36,11 @@ const sendButton = composer.querySelector("[data-send]");
 const stopButton = composer.querySelector("[data-stop-all]");
 const alertBox = composer.querySelector("[data-composer-alert]");
 const connection = $("[data-connection-banner]");
-const toastBox = document.querySelector("[data-toast]");
+const notices = new Notices(composer.querySelector("[data-notices]"), { onClosed: () => prompt.focus() });
 
 // --- Small page helpers ---------------------------------------------------------------------------------
 
-function toast(message) {
-  toastBox.textContent = message;
-  toastBox.hidden = false;
-  clearTimeout(toast.timer);
-  toast.timer = setTimeout(() => (toastBox.hidden = true), 4000);
-}
+const toast = (message) => notices.show(message);
 
 function showAlert(message, { topUp = false } = {}) {
   alertBox.replaceChildren(message);
@@ -81,9 +77,11 @@ let stickToBottom = true;
 turnsBox.addEventListener("scroll", () => {
   stickToBottom = turnsBox.scrollHeight - turnsBox.scrollTop - turnsBox.clientHeight < 80;
 });
-new ResizeObserver(() => {
+const followBottom = new ResizeObserver(() => {
   if (stickToBottom) turnsBox.scrollTop = turnsBox.scrollHeight;
-}).observe(turnsList);
+});
+followBottom.observe(turnsList);
+followBottom.observe(turnsBox); // it shrinks when a notice or an alert appears above the composer
 
 // --- Header balance, title ------------------------------------------------------------------------------
 
@@ -476,6 +474,10 @@ function initialModels() {
   return [];
 }
 
+// The account's messages (signed in, email sent, ...) come with the page; they leave like any notice.
+for (const message of document.querySelector("[data-page-messages]")?.content.children ?? []) {
+  toast(message.textContent.trim());
+}
 if (state.conversation) {
   showTitle(state.conversation.title);
   renderConversation(state.conversation);
