@@ -42,12 +42,19 @@ const notices = new Notices(composer.querySelector("[data-notices]"), { onClosed
 
 const toast = (message) => notices.show(message);
 
-function showAlert(message, { topUp = false } = {}) {
+// What a refused turn's alert offers, by error code. A wallet on hold is not fixed by a top-up while a payment
+// is disputed: its wallet page says why it is on hold and what lifts it.
+const WALLET_LINKS = {
+  insufficient_credits: "Top up your wallet",
+  wallet_restricted: "See on your wallet page what you can do",
+};
+
+function showAlert(message, { walletLink = null } = {}) {
   alertBox.replaceChildren(message);
-  if (topUp) {
+  if (walletLink) {
     const link = document.createElement("a");
     link.href = urls.walletUrl;
-    link.textContent = "Top up your wallet";
+    link.textContent = walletLink;
     alertBox.append(" ", link);
   }
   alertBox.hidden = false;
@@ -251,7 +258,7 @@ function turnRefused(pending, frame) {
   emptyState.hidden = turnsList.childElementCount > 0;
   if (!prompt.value.trim()) prompt.value = pending.frame.content; // nothing typed is lost
   composerChanged();
-  showAlert(frame.detail, { topUp: frame.code === "insufficient_credits" || frame.code === "wallet_restricted" });
+  showAlert(frame.detail, { walletLink: WALLET_LINKS[frame.code] });
   updateBusy();
 }
 
