@@ -141,6 +141,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
                     model_slugs=frame.models,
                     content=frame.content,
                     process_id=PROCESS_ID,
+                    remember_models=not frame.regenerate,
                 )
             except BaseException:
                 slots.give_back(len(frame.models))

@@ -80,6 +80,7 @@ class Send(ClientFrame):
     conversation_id: Id | None = None
     models: list[Annotated[Text, Field(max_length=100)]] = Field(min_length=1, max_length=MAX_MODELS_PER_TURN)
     content: Text = Field(min_length=1, max_length=MAX_CONTENT_CHARS)
+    regenerate: bool = False  # asks one panel of an earlier turn again: the remembered models stay as they were
 
     @model_validator(mode="after")
     def content_is_not_blank(self):

@@ -153,12 +153,14 @@ def start_turn(
     model_slugs: list[str],
     content: str,
     process_id: str | None = None,
+    remember_models: bool = True,
 ):
     """Start a turn: write it, hold its worst-case cost for every panel, and return the calls to make.
 
     `process_id` names the server process that will stream the replies (see chat/liveness.py). A
     `request_id` already used by this user returns that turn's `turn.started` again and starts nothing.
-    Raises a ChatError or BillingError (nothing written) when the turn cannot start.
+    Raises a ChatError or BillingError (nothing written) when the turn cannot start. Without
+    `remember_models` (a regenerated panel) the conversation keeps the models it remembers for the picker.
     """
     try:
         return _write_turn(
@@ -168,6 +170,7 @@ def start_turn(
             model_slugs=model_slugs,
             content=content,
             process_id=process_id,
+            remember_models=remember_models,
         )
     except IntegrityError:
         replay = Turn.objects.filter(user=user, request_id=request_id).first()
@@ -177,7 +180,7 @@ def start_turn(
 
 
 @transaction.atomic
-def _write_turn(*, user, request_id, conversation_id, model_slugs, content, process_id) -> StartedTurn:
+def _write_turn(*, user, request_id, conversation_id, model_slugs, content, process_id, remember_models) -> StartedTurn:
     billing = BillingSettings.load()
     replay_id, in_flight = _admit(user.pk, request_id, hold_minutes=billing.hold_minutes)
     if replay_id is not None:
@@ -192,7 +195,8 @@ def _write_turn(*, user, request_id, conversation_id, model_slugs, content, proc
     # Titled from the first prompt at once (a person's own title is never replaced).
     untitled = not conversation.title and (conversation.pk is None or not conversation.turns.exists())
     conversation.title = title_from(content) if untitled else conversation.title
-    conversation.chosen_models = list(model_slugs)
+    if remember_models:  # a regenerated panel is not a new choice of models for the picker
+        conversation.chosen_models = list(model_slugs)
     is_new = conversation.pk is None
     conversation.save(**({} if is_new else {"update_fields": ["title", "chosen_models", "updated_at"]}))
     turn = Turn.objects.create(conversation=conversation, user=user, request_id=request_id, content=content)

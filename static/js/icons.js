@@ -8,6 +8,7 @@ const PATHS = {
   edit: '<path d="M4 20h4L19 9l-4-4L4 16v4z"/><path d="M13.5 6.5l4 4"/>',
   trash: '<path d="M4 7h16"/><path d="M9 7V4h6v3"/><path d="M6 7l1 13h10l1-13"/>',
   rename: '<path d="M4 20h16"/><path d="M14 4l4 4-9 9H5v-4l9-9z"/>',
+  close: '<path d="M6 6l12 12M18 6L6 18"/>',
   info: '<circle cx="12" cy="12" r="9"/><path d="M12 11v6"/><path d="M12 7.5v.5"/>',
 };
 

@@ -341,7 +341,7 @@ def test_a_turn_the_server_is_too_busy_for_goes_out_again_by_itself(
         expect(last_turn_panels(page).first).to_have_attribute("data-status", "streaming")
         send(page, "Then me")
 
-        expect(page.locator("[data-toast]")).to_contain_text("busy")  # said, not shown as a failure
+        expect(page.locator("[data-notices]")).to_contain_text("busy")  # said, not shown as a failure
         expect(page.locator(".turn")).to_have_count(2)
         second = last_turn_panels(page).first
         expect(second).to_have_attribute("data-status", "complete", timeout=30_000)

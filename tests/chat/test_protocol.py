@@ -116,6 +116,12 @@ def test_a_send_outside_the_limits_is_refused_with_a_reason(frame, says):
     assert says in refused.value.frame.detail
 
 
+def test_a_send_is_a_regenerate_only_when_it_says_so():
+    send = {"type": "send", "request_id": "r-9", "models": ["claude-3-5-haiku"], "content": "hi"}
+    assert parse_client_frame(json.dumps(send)).regenerate is False  # clients that predate the field
+    assert parse_client_frame(json.dumps({**send, "regenerate": True})).regenerate is True
+
+
 def test_a_stop_names_exactly_one_target():
     with pytest.raises(ProtocolError, match="either message_id or turn_id"):
         parse_client_frame('{"type": "stop", "message_id": 1, "turn_id": 2}')

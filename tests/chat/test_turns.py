@@ -177,6 +177,22 @@ def test_a_new_conversation_is_titled_by_its_first_turn_and_a_person_s_title_is_
     assert later.titled == Conversation.objects.get(pk=empty.pk).title == "Tea, briefly"
 
 
+def test_a_regenerated_panel_leaves_the_models_the_conversation_remembers(user, openai_and_anthropic):
+    fund(user, 10_000_000)
+    both = ["gpt-4o-mini", "claude-3-5-haiku"]
+    first = start_turn(user=user, request_id="1", conversation_id=None, model_slugs=both, content="Name a tea.")
+    conversation_id = first.turn.conversation_id
+
+    again = start_turn(user=user, request_id="2", conversation_id=conversation_id, model_slugs=["claude-3-5-haiku"],
+                       content="Name a tea.", remember_models=False)  # fmt: skip
+
+    assert [m.requested_model for m in again.messages] == ["claude-3-5-haiku"]  # a turn like any other
+    assert Conversation.objects.get(pk=conversation_id).chosen_models == both
+    start_turn(user=user, request_id="3", conversation_id=conversation_id, model_slugs=["gpt-4o-mini"],
+               content="And a coffee?")  # fmt: skip
+    assert Conversation.objects.get(pk=conversation_id).chosen_models == ["gpt-4o-mini"]  # a choice is remembered
+
+
 def abandoned_reply(user, model, *, streamed_by=None, request_id="1"):
     """Return a streaming reply with its hold placed and two deltas in a reply log, as a process left it."""
     from billing.services import HoldRequest, place_holds

@@ -4,6 +4,7 @@ import { api } from "panels/api";
 import { credits } from "panels/format";
 import { icon, iconButton } from "panels/icons";
 import { CostEstimate, fitsModel } from "panels/chat/estimate";
+import { Notices } from "panels/chat/notices";
 import { Panel } from "panels/chat/panel";
 import { ModelPicker } from "panels/chat/picker";
 import { Sidebar } from "panels/chat/sidebar";
@@ -35,23 +36,25 @@ const sendButton = composer.querySelector("[data-send]");
 const stopButton = composer.querySelector("[data-stop-all]");
 const alertBox = composer.querySelector("[data-composer-alert]");
 const connection = $("[data-connection-banner]");
-const toastBox = document.querySelector("[data-toast]");
+const notices = new Notices(composer.querySelector("[data-notices]"), { onClosed: () => prompt.focus() });
 
 // --- Small page helpers ---------------------------------------------------------------------------------
 
-function toast(message) {
-  toastBox.textContent = message;
-  toastBox.hidden = false;
-  clearTimeout(toast.timer);
-  toast.timer = setTimeout(() => (toastBox.hidden = true), 4000);
-}
+const toast = (message) => notices.show(message);
 
-function showAlert(message, { topUp = false } = {}) {
+// What a refused turn's alert offers, by error code. A wallet on hold is not fixed by a top-up while a payment
+// is disputed: its wallet page says why it is on hold and what lifts it.
+const WALLET_LINKS = {
+  insufficient_credits: "Top up your wallet",
+  wallet_restricted: "See on your wallet page what you can do",
+};
+
+function showAlert(message, { walletLink = null } = {}) {
   alertBox.replaceChildren(message);
-  if (topUp) {
+  if (walletLink) {
     const link = document.createElement("a");
     link.href = urls.walletUrl;
-    link.textContent = "Top up your wallet";
+    link.textContent = walletLink;
     alertBox.append(" ", link);
   }
   alertBox.hidden = false;
@@ -81,9 +84,11 @@ let stickToBottom = true;
 turnsBox.addEventListener("scroll", () => {
   stickToBottom = turnsBox.scrollHeight - turnsBox.scrollTop - turnsBox.clientHeight < 80;
 });
-new ResizeObserver(() => {
+const followBottom = new ResizeObserver(() => {
   if (stickToBottom) turnsBox.scrollTop = turnsBox.scrollHeight;
-}).observe(turnsList);
+});
+followBottom.observe(turnsList);
+followBottom.observe(turnsBox); // it shrinks when a notice or an alert appears above the composer
 
 // --- Header balance, title ------------------------------------------------------------------------------
 
@@ -159,13 +164,15 @@ function updateBusy() {
 
 // --- Sending --------------------------------------------------------------------------------------------
 
-function send(content, models) {
+/** Send a turn; `regenerate` asks one panel of an earlier turn again, which leaves the remembered models be. */
+function send(content, models, { regenerate = false } = {}) {
   const frame = {
     type: "send",
     request_id: uuid(),
     conversation_id: conversationId(),
     models,
     content,
+    regenerate,
   };
   const turn = addTurn({ content, models });
   state.pending.set(frame.request_id, { frame, turn });
@@ -243,7 +250,7 @@ function turnStarted(frame) {
     title: state.conversation.title,
     updated_at: new Date().toISOString(),
   });
-  state.conversation.models = pending.frame.models;
+  if (!pending.frame.regenerate) state.conversation.models = pending.frame.models;
   state.conversation.turns.push({
     id: frame.turn_id,
     content: turn.content,
@@ -276,7 +283,7 @@ function turnRefused(pending, frame) {
   emptyState.hidden = turnsList.childElementCount > 0;
   if (!prompt.value.trim()) prompt.value = pending.frame.content; // nothing typed is lost
   composerChanged();
-  showAlert(frame.detail, { topUp: frame.code === "insufficient_credits" || frame.code === "wallet_restricted" });
+  showAlert(frame.detail, { walletLink: WALLET_LINKS[frame.code] });
   updateBusy();
 }
 
@@ -382,7 +389,7 @@ turnsList.addEventListener("click", (event) => {
     case "copy":
       return copyText(panel.markdown.text, button);
     case "regenerate":
-      return send(turn.content, [panel.requested]);
+      return send(turn.content, [panel.requested], { regenerate: true });
     case "continue": {
       const slug = picker.available(panel.model) ? panel.model : panel.requested;
       picker.select([slug]);
@@ -502,6 +509,10 @@ function initialModels() {
   return [];
 }
 
+// The account's messages (signed in, email sent, ...) come with the page; they leave like any notice.
+for (const message of document.querySelector("[data-page-messages]")?.content.children ?? []) {
+  toast(message.textContent.trim());
+}
 if (state.conversation) {
   showTitle(state.conversation.title);
   renderConversation(state.conversation);
