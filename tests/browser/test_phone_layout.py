@@ -1,4 +1,4 @@
-"""A 390 px phone: the pricing page as one card per model.
+"""A 390 px phone: the pricing page as one card per model, and every chosen model's chip in view on the chat page.
 
 Boxes are measured in the browser: a card or chip counts as visible only if it lies wholly inside the page's width
 and inside the box that holds it, so clipping and sideways scrolling fail the tests rather than pass them unseen.
@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 
 from chat.selectors import catalog_models
 from tests.browser.site import DESKTOP, PHONE
+from tests.browser.test_chat_page import choose_models, open_chat
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -77,3 +78,29 @@ def test_the_pricing_page_on_a_desktop_is_one_table_with_a_line_per_model(new_pa
     assert wrap_scroll <= wrap_width
     tops = table.locator("tbody tr").evaluate_all("rows => rows.map(row => row.getBoundingClientRect().top)")
     assert tops == sorted(set(tops))  # one row under another, not cards side by side
+
+
+def test_every_chosen_model_chip_on_a_phone_is_in_view(new_page, user):
+    page = open_chat(new_page, user, viewport=PHONE)
+    longest_names = ["claude-sonnet", "claude-3-5-haiku", "gemini-2.0-flash", "gemini-2.5-flash"]
+    choose_models(page, longest_names)
+
+    chips = page.locator("[data-picker-summary] .chip")
+    expect(chips).to_have_count(4)
+    boxes = page.locator("[data-picker-summary]").evaluate(
+        """summary => {
+            const holder = summary.getBoundingClientRect(), button = summary.closest('button').getBoundingClientRect();
+            return [...summary.children].map(chip => {
+                const box = chip.getBoundingClientRect();
+                return {chip: [box.left, box.right], holder: [holder.left, holder.right], button: button.right,
+                        clipped: chip.scrollWidth > chip.clientWidth};
+            });
+        }"""
+    )
+    for box in boxes:
+        assert box["holder"][0] <= box["chip"][0] and box["chip"][1] <= box["holder"][1] <= box["button"]
+        assert box["chip"][1] <= PHONE["width"]
+        assert not box["clipped"]
+    assert page.locator("[data-picker-summary]").evaluate("summary => getComputedStyle(summary).maskImage") == "none"
+    send = page.locator("[data-send]").bounding_box()
+    assert max(box["button"] for box in boxes) <= send["x"]  # the chips leave the Send button clear
