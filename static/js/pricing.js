@@ -10,9 +10,12 @@ const status = document.querySelector("[data-calc-status]");
 const unavailable = new Set([...document.querySelectorAll("tr.unavailable[data-slug]")].map((tr) => tr.dataset.slug));
 let latest = 0;
 
-function cell(text, sub, className = "num") {
+// Roles and data-label as in the template's table: narrow screens draw each row as a labelled card.
+function cell(label, text, sub, className = "num") {
   const td = document.createElement("td");
   td.className = className;
+  td.setAttribute("role", "cell");
+  td.dataset.label = label;
   td.append(text);
   if (sub) {
     const small = document.createElement("span");
@@ -44,10 +47,12 @@ async function calculate() {
   results.replaceChildren(
     ...rows.map((row, index) => {
       const tr = document.createElement("tr");
+      tr.setAttribute("role", "row");
       if (unavailable.has(row.slug)) tr.className = "unavailable";
       else if (index === 0) tr.className = "best";
       const name = document.createElement("th");
       name.scope = "row";
+      name.setAttribute("role", "rowheader");
       name.append(row.name);
       const provider = document.createElement("span");
       provider.className = "sub";
@@ -57,8 +62,8 @@ async function calculate() {
       tr.dataset.slug = row.slug;
       tr.append(
         name,
-        cell(usd(row.usd_per_request), `${credits(row.credits_per_request)} credits`),
-        cell(usd(row.usd), `${credits(row.credits)} credits`),
+        cell("Per request", usd(row.usd_per_request), `${credits(row.credits_per_request)} credits`),
+        cell("Total", usd(row.usd), `${credits(row.credits)} credits`),
       );
       return tr;
     }),

@@ -1,7 +1,7 @@
-"""Screenshots of the chat page (desktop and phone, light and dark) from a real browser.
+"""Screenshots of the chat page (desktop and phone) and the pricing page (phone), light and dark, from a real browser.
 
-Every run renders a conversation with three panels through the page's own markdown path and checks it;
-`PANELS_UPDATE_SCREENSHOTS=1` also saves the pictures to docs/screenshots/ for the README.
+Every run renders a conversation with three panels through the page's own markdown path and checks it, and the
+pricing page as cards; `PANELS_UPDATE_SCREENSHOTS=1` also saves the pictures to docs/screenshots/ for the README.
 """
 
 import os
@@ -107,12 +107,18 @@ def seed_conversation(user) -> Conversation:
     return conversation
 
 
+def screenshot_folder(tmp_path) -> Path:
+    """Return docs/screenshots/ when the pictures are to be updated, else a throwaway folder."""
+    save_to = ROOT / "docs/screenshots" if os.environ.get("PANELS_UPDATE_SCREENSHOTS") else tmp_path
+    save_to.mkdir(parents=True, exist_ok=True)
+    return save_to
+
+
 @pytest.mark.parametrize("color_scheme", ["light", "dark"])
 def test_the_chat_page_renders_three_panels_on_desktop_and_phone(new_page, user, color_scheme, tmp_path):
     fund(user, 9_874_512)
     conversation = seed_conversation(user)
-    save_to = ROOT / "docs/screenshots" if os.environ.get("PANELS_UPDATE_SCREENSHOTS") else tmp_path
-    save_to.mkdir(parents=True, exist_ok=True)
+    save_to = screenshot_folder(tmp_path)
     for name, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
         page = new_page(user, viewport=viewport, color_scheme=color_scheme)
         page.goto(f"/chat/{conversation.pk}/")
@@ -129,3 +135,16 @@ def test_the_chat_page_renders_three_panels_on_desktop_and_phone(new_page, user,
         page.screenshot(path=path)
         assert path.stat().st_size > 20_000
         assert page.errors == []
+
+
+@pytest.mark.parametrize("color_scheme", ["light", "dark"])
+def test_the_pricing_page_renders_a_card_per_model_on_a_phone(new_page, user, color_scheme, tmp_path):
+    fund(user, 9_874_512)
+    page = new_page(user, viewport=PHONE, color_scheme=color_scheme)
+    page.goto("/pricing/")
+    expect(page.locator("table.pricing tbody tr").first).to_have_css("display", "flex")  # a card
+    expect(page.locator("[data-calc-results] tr").first).to_be_visible()
+    path = screenshot_folder(tmp_path) / f"pricing-phone-{color_scheme}.png"
+    page.screenshot(path=path)
+    assert path.stat().st_size > 20_000
+    assert page.errors == []
