@@ -19,6 +19,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from billing.exceptions import InsufficientCredits, InvalidTopUp, PriceMissing, WalletRestricted
+from billing.formatting import usd
 from billing.models import (
     BillingSettings,
     CreditPack,
@@ -140,14 +141,22 @@ def _admit(*, user, credits: int) -> int | None:
     return row[0] if row else None
 
 
+# What a person on hold is told when a request is refused: why, and what lifts the hold (a top-up lifts only debt).
+RESTRICTED_BECAUSE = {
+    Wallet.Restriction.DISPUTE: (
+        "Your wallet is on hold because a payment is disputed; new requests resume when the dispute is decided. "
+        "A top-up does not lift this hold."
+    ),
+    Wallet.Restriction.DEBT: "Your wallet is on hold because credits are owed; your next top-up pays them first.",
+    Wallet.Restriction.ADMIN: "Your wallet has been suspended by an administrator; please contact support.",
+}
+
+
 def _refusal(*, user, credits: int) -> Exception:
     """Return why the user's wallet refused to hold `credits`: it is restricted, or it does not cover them."""
     wallet = wallet_for(user)
     if wallet.restriction:
-        return WalletRestricted(
-            f"Your wallet is on hold ({wallet.get_restriction_display().lower()}); "
-            "new requests are paused until it is resolved."
-        )
+        return WalletRestricted(RESTRICTED_BECAUSE[wallet.restriction])
     return InsufficientCredits(needed=credits, available=wallet.available_credits)
 
 
@@ -394,7 +403,7 @@ def create_topup(*, user, amount_usd: Decimal | None = None, pack: CreditPack | 
             raise InvalidTopUp("That credit pack is no longer offered.")
         amount_usd = pack.amount_usd
     elif not billing.min_topup_usd <= amount_usd <= billing.max_topup_usd:
-        raise InvalidTopUp(f"Top up between ${billing.min_topup_usd} and ${billing.max_topup_usd}.")
+        raise InvalidTopUp(f"Top up between {usd(billing.min_topup_usd)} and {usd(billing.max_topup_usd)}.")
     try:
         amount_cents = cents(amount_usd)
     except ValueError:
@@ -433,7 +442,7 @@ def credit_topup(*, topup: TopUp, checkout_session_id: str, payment_intent_id: s
         amount=topup.credits - repay,
         debt_change=-repay,
         key=f"topup:{checkout_session_id}",
-        memo=f"Top-up of ${topup.amount_usd}" + (f", {repay:,} credits paid what was owed" if repay else ""),
+        memo=f"Top-up of {usd(topup.amount_usd)}" + (f", {repay:,} credits paid what was owed" if repay else ""),
         topup=topup,
     )
     if topup.status != TopUp.Status.PAID:
@@ -517,7 +526,7 @@ def apply_refund(*, topup: TopUp, refund_id: str, amount_cents: int) -> LedgerEn
         credits=credits,
         kind=LedgerEntry.Kind.REFUND,
         key=key,
-        memo=f"Refund of ${amount_cents / 100:.2f} of a top-up",
+        memo=f"Refund of {usd(Decimal(amount_cents).scaleb(-2))} of a top-up",
         topup=topup,
     )
 
@@ -565,7 +574,7 @@ def open_dispute(*, topup: TopUp, dispute_id: str, amount_cents: int) -> LedgerE
             credits=credits,
             kind=LedgerEntry.Kind.DISPUTE,
             key=f"dispute:{dispute_id}:opened",
-            memo=f"Payment of ${amount_cents / 100:.2f} disputed",
+            memo=f"Payment of {usd(Decimal(amount_cents).scaleb(-2))} disputed",
             topup=topup,
         )
     refresh_restriction(wallet_id=topup.wallet_id)

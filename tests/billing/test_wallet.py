@@ -109,11 +109,22 @@ def test_a_repeated_reference_returns_the_same_hold_without_reserving_again(user
     assert wallet_of(user).held_credits == HOLD_1000_1000
 
 
-def test_a_restricted_wallet_cannot_start_calls(user, priced_model):
+@pytest.mark.parametrize(
+    ("restriction", "what_to_do"),
+    [
+        (Wallet.Restriction.DISPUTE, "resume when the dispute is decided. A top-up does not lift this hold."),
+        (Wallet.Restriction.DEBT, "your next top-up pays them first."),
+        (Wallet.Restriction.ADMIN, "please contact support."),
+    ],
+)
+def test_a_restricted_wallet_cannot_start_calls_and_says_what_lifts_the_hold(
+    user, priced_model, restriction, what_to_do
+):
     fund(user, 10_000)
-    Wallet.objects.filter(user=user).update(restriction=Wallet.Restriction.ADMIN)
-    with pytest.raises(WalletRestricted, match="paused"):
+    Wallet.objects.filter(user=user).update(restriction=restriction)
+    with pytest.raises(WalletRestricted) as refused:
         place_holds(user=user, requests=[request(priced_model)])
+    assert str(refused.value.detail).endswith(what_to_do)
     assert wallet_of(user).held_credits == 0
 
 
