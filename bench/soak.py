@@ -289,12 +289,11 @@ class SimUser:
             home = servers[self.home]
             server = home if home.up and attempt % 2 == 0 else self.rng.choice(candidates)
             try:
-                ws = await connect(
+                ws = await connect(  # offers permessage-deflate (the default), as a browser's socket does
                     server.daphne.ws_url,
                     origin=server.daphne.url,
                     additional_headers={"Cookie": self.account.cookie},
                     proxy=None,
-                    compression=None,
                     ping_interval=None,  # only answer Daphne's pings, as an idle browser tab does
                     open_timeout=15,
                     max_size=4 * 1024 * 1024,
