@@ -117,9 +117,9 @@ def choose_panels(model_slugs: list[str], *, content: str, conversation: Convers
     return choices
 
 
-def turns_in_flight(user) -> int:
-    """Return how many of the user's turns still have a reply streaming."""
-    return streaming_messages().filter(turn__user=user).values("turn").distinct().count()
+def turns_in_flight(user, *, hold_minutes: int | None = None) -> int:
+    """Return how many of the user's turns still have a reply streaming (`hold_minutes`: see `abandoned_before`)."""
+    return streaming_messages(hold_minutes=hold_minutes).filter(turn__user=user).values("turn").distinct().count()
 
 
 @transaction.atomic
@@ -176,7 +176,7 @@ def start_turn(
         replay = Turn.objects.filter(user=user, request_id=request_id).first()
         if replay is None:
             raise
-        return started_again(replay)  # the same request, raced past the account lock (cannot happen today)
+        return started_again(replay)  # the same request, whose first attempt committed while this one waited
 
 
 @transaction.atomic
@@ -289,8 +289,7 @@ def _admit(user_id: int, request_id: str, *, hold_minutes: int) -> tuple[int | N
         .values_list("replay", flat=True)
         .get()
     )
-    in_flight = streaming_messages(hold_minutes=hold_minutes).filter(turn__user_id=user_id)
-    return replay_id, in_flight.values("turn").distinct().count()
+    return replay_id, turns_in_flight(user_id, hold_minutes=hold_minutes)
 
 
 def started_again(turn: Turn) -> StartedTurn:
