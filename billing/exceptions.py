@@ -63,3 +63,15 @@ class InvalidWebhook(BillingError):
     """A webhook request that is not a correctly signed, recent Stripe event; it is refused unread."""
 
     code = "invalid_webhook"
+
+
+class InvalidApiKey(BillingError):
+    """No API key was sent, or the one sent is not a key of Panels (or was revoked)."""
+
+    code = "invalid_api_key"
+
+
+class KeySpendLimitReached(BillingError):
+    """The API key's daily or total spend limit does not cover what a call might cost."""
+
+    code = "key_spend_limit"

@@ -241,6 +241,61 @@ class CreditPack(ConstraintErrorsOnFields, models.Model):
         return f"{self.name} ({usd(self.amount_usd)})"
 
 
+class ApiKey(models.Model):
+    """A secret that lets a program spend its owner's wallet through the API, within the limits set on it.
+
+    Only a digest of the secret is kept (the secret is shown once, at creation); `prefix` is its first
+    characters, to tell keys apart. A key is never deleted, only revoked: the ledger names the key of each
+    charge. The spend counters are kept by the same statements that hold and settle (billing/services.py),
+    so concurrent calls cannot take a key past its limits: admission is one conditional UPDATE of this row.
+    `spent_today_credits` counts the charges of the UTC day `spent_on`; a day without charges reads as 0.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="api_keys")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=20, help_text="The first characters of the secret, to tell keys apart.")
+    digest = models.CharField(max_length=64, unique=True, help_text="SHA-256 of the secret, in hex.")
+    allowed_models = models.JSONField(
+        default=list, blank=True, help_text="Model slugs this key may call (and Auto chooses among); empty: all."
+    )
+    daily_limit_credits = models.PositiveBigIntegerField(
+        null=True, blank=True, help_text="The most the key may spend in a UTC day. Blank: no daily limit."
+    )
+    total_limit_credits = models.PositiveBigIntegerField(
+        null=True, blank=True, help_text="The most the key may ever spend. Blank: no limit."
+    )
+    held_credits = models.BigIntegerField(default=0, help_text="Reserved by the key's calls in flight.")
+    spent_credits = models.BigIntegerField(default=0, help_text="Charged to the key, ever.")
+    spent_on = models.DateField(null=True, blank=True, help_text="The UTC day `spent_today_credits` counts.")
+    spent_today_credits = models.BigIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(held_credits__gte=0), name="api_key_held_not_negative"),
+            models.CheckConstraint(condition=Q(spent_credits__gte=0), name="api_key_spent_not_negative"),
+            models.CheckConstraint(condition=Q(spent_today_credits__gte=0), name="api_key_spent_today_not_negative"),
+            models.CheckConstraint(
+                condition=Q(daily_limit_credits__isnull=True) | Q(daily_limit_credits__gt=0),
+                name="api_key_daily_limit_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(total_limit_credits__isnull=True) | Q(total_limit_credits__gt=0),
+                name="api_key_total_limit_positive",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None
+
+
 class Hold(models.Model):
     """Credits reserved for one model call before it starts, resolved once when it ends.
 
@@ -254,6 +309,9 @@ class Hold(models.Model):
         RELEASED = "released"
 
     wallet = models.ForeignKey(Wallet, on_delete=models.PROTECT, related_name="holds")
+    api_key = models.ForeignKey(
+        ApiKey, on_delete=models.PROTECT, null=True, blank=True, related_name="holds", help_text="The key that spends."
+    )
     reference = models.CharField(max_length=100, unique=True)
     model = models.ForeignKey("catalog.AIModel", on_delete=models.PROTECT, related_name="+")
     price = models.ForeignKey(Price, on_delete=models.PROTECT, related_name="+")
@@ -363,6 +421,14 @@ class LedgerEntry(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     # Cause, where there is one
     hold = models.OneToOneField(Hold, on_delete=models.PROTECT, null=True, blank=True, related_name="entry")
+    api_key = models.ForeignKey(
+        ApiKey,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="entries",
+        help_text="For usage through the API: the key that spent it.",
+    )
     topup = models.ForeignKey(TopUp, on_delete=models.PROTECT, null=True, blank=True, related_name="entries")
     reverses = models.OneToOneField("self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversed_by")
     # Usage details

@@ -134,6 +134,6 @@ def credits_held_for(references: list[str]) -> int:
 def hold_named(reference: str) -> Hold | None:
     """Return the hold placed under `reference` (see `HoldRequest.reference`), or None if there is none.
 
-    Its price and model come with it, in the same query: settling it reads both.
+    Its price, model and API key come with it, in the same query: settling it reads them.
     """
-    return Hold.objects.filter(reference=reference).select_related("price", "model").first()
+    return Hold.objects.filter(reference=reference).select_related("price", "model", "api_key").first()

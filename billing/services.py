@@ -18,9 +18,16 @@ from allauth.account.models import EmailAddress
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from billing.exceptions import InsufficientCredits, InvalidTopUp, PriceMissing, WalletRestricted
+from billing.exceptions import (
+    InsufficientCredits,
+    InvalidTopUp,
+    KeySpendLimitReached,
+    PriceMissing,
+    WalletRestricted,
+)
 from billing.formatting import usd
 from billing.models import (
+    ApiKey,
     BillingSettings,
     CreditPack,
     Hold,
@@ -141,6 +148,63 @@ def _admit(*, user, credits: int) -> int | None:
     return row[0] if row else None
 
 
+_API_KEY = ApiKey._meta.db_table
+_SPENT_TODAY = "CASE WHEN spent_on = %s THEN spent_today_credits ELSE 0 END"  # the day's charges, 0 on a new day
+
+
+def _admit_on_key(key_id: int, *, credits: int) -> bool:
+    """Add `credits` to what the key holds if its limits cover them (spent + held + credits); return whether.
+
+    One conditional UPDATE, like the wallet's: concurrent calls of one key wait for each other's row lock and
+    each re-checks what it finds, so together they never pass a limit.
+    """
+    today = timezone.now().date()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {_API_KEY} SET held_credits = held_credits + %s "  # noqa: S608 (our table name)
+            "WHERE id = %s AND revoked_at IS NULL "
+            "AND (total_limit_credits IS NULL OR spent_credits + held_credits + %s <= total_limit_credits) "
+            f"AND (daily_limit_credits IS NULL OR {_SPENT_TODAY} + held_credits + %s <= daily_limit_credits) "
+            "RETURNING id",
+            [credits, key_id, credits, today, credits],
+        )
+        return cursor.fetchone() is not None
+
+
+def _move_key(key_id: int, *, held: int, spent: int = 0) -> None:
+    """Change what a key holds and, by a charge, what it spent (ever and on today's UTC day) in one UPDATE."""
+    today = timezone.now().date()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {_API_KEY} SET held_credits = held_credits + %s, spent_credits = spent_credits + %s, "  # noqa: S608
+            f"spent_today_credits = {_SPENT_TODAY} + %s, spent_on = %s WHERE id = %s",
+            [held, spent, today, spent, today, key_id],
+        )
+
+
+def _key_refusal(key: ApiKey, *, credits: int) -> Exception:
+    """Return why `key` refused to hold `credits`: the limit it would pass, what is left of it, and when it resets."""
+    key.refresh_from_db()
+    if key.revoked_at is not None:
+        return KeySpendLimitReached(f"This API key ({key.prefix}…) was revoked.")
+    today = timezone.now().date()
+    used_today = (key.spent_today_credits if key.spent_on == today else 0) + key.held_credits
+    used_ever = key.spent_credits + key.held_credits
+    if key.total_limit_credits is not None and used_ever + credits > key.total_limit_credits:
+        left = max(key.total_limit_credits - used_ever, 0)
+        return KeySpendLimitReached(
+            f"This request needs up to {credits:,} credits, but the key {key.name!r} has {left:,} left of its "
+            f"{key.total_limit_credits:,}-credit limit. Raise the limit on the API keys page, or ask for fewer "
+            "max_tokens."
+        )
+    left = max((key.daily_limit_credits or 0) - used_today, 0)
+    return KeySpendLimitReached(
+        f"This request needs up to {credits:,} credits, but the key {key.name!r} has {left:,} left of its "
+        f"{key.daily_limit_credits or 0:,}-credit daily limit (it resets at 00:00 UTC). Raise the limit on "
+        "the API keys page, or ask for fewer max_tokens."
+    )
+
+
 # What a person on hold is told when a request is refused: why, and what lifts the hold (a top-up lifts only debt).
 RESTRICTED_BECAUSE = {
     Wallet.Restriction.DISPUTE: (
@@ -202,8 +266,12 @@ def place_holds(
     requests: list[HoldRequest],
     references_are_new: bool = False,
     billing: BillingSettings | None = None,
+    api_key: ApiKey | None = None,
 ) -> list[Hold]:
     """Reserve the worst-case cost of several calls at once: all of them, or none (InsufficientCredits).
+
+    Calls made with an `api_key` are also held against its spend limits (KeySpendLimitReached), and their
+    charges name it.
 
     Repeated references return their existing holds without reserving again. A caller that has just made
     the references (e.g. from messages written in its transaction) passes `references_are_new=True` to skip
@@ -230,6 +298,7 @@ def place_holds(
         new_holds.append(
             Hold(
                 reference=request.reference,
+                api_key=api_key,
                 model=request.model,
                 price=price,
                 markup_percent=rate.markup_percent,
@@ -245,11 +314,17 @@ def place_holds(
         # Only the admission and the holds it pays for must commit together; a refusal writes nothing, so it
         # is raised after the block and a caller that catches it may go on in its own transaction.
         with transaction.atomic(savepoint=False):
-            wallet_id = _admit(user=user, credits=total)
+            # The key first: a refusal there has moved nothing yet, so it writes nothing either.
+            key_admitted = api_key is None or _admit_on_key(api_key.pk, credits=total)
+            wallet_id = _admit(user=user, credits=total) if key_admitted else None
             if wallet_id is not None:
                 for hold in new_holds:
                     hold.wallet_id = wallet_id
                 Hold.objects.bulk_create(new_holds)
+            elif key_admitted and api_key is not None:
+                _move_key(api_key.pk, held=-total)  # the wallet refused: the key holds nothing for it
+        if not key_admitted:
+            raise _key_refusal(api_key, credits=total)
         if wallet_id is None:
             raise _refusal(user=user, credits=total)
     by_reference = {**existing, **{hold.reference: hold for hold in new_holds}}
@@ -279,7 +354,7 @@ def settle(*, hold: Hold, usage: ChargedUsage) -> LedgerEntry | None:
 
     Idempotent: a hold is resolved once; later calls return what the first one did. Usage of zero
     tokens charges nothing (the hold is simply released). Reads the price and model from `hold` (they
-    never change once it is placed; `hold_named` loads them with it).
+    never change once it is placed; `hold_named` loads them with it, and the API key if any).
     """
     cost = cost_of(
         input_tokens=usage.input_tokens,
@@ -290,6 +365,8 @@ def settle(*, hold: Hold, usage: ChargedUsage) -> LedgerEntry | None:
     charge = min(cost.credits, hold.amount_credits)
     if not _resolve(hold, Hold.Status.SETTLED if charge else Hold.Status.RELEASED, charge):
         return LedgerEntry.objects.filter(hold_id=hold.pk).first()  # resolved before: what that did
+    if hold.api_key_id is not None:
+        _move_key(hold.api_key_id, held=-hold.amount_credits, spent=charge)
     if not charge:
         _move_wallet(hold.wallet_id, held=-hold.amount_credits)
         return None
@@ -300,9 +377,13 @@ def settle(*, hold: Hold, usage: ChargedUsage) -> LedgerEntry | None:
         held_change=-hold.amount_credits,
         key=f"usage:{hold.reference}",
         first_of_key=True,  # this call resolved the hold, so it is the first charge for it
-        memo=f"{hold.model.name}: {usage.input_tokens:,} in, {usage.output_tokens:,} out"
-        + (" (estimated)" if usage.estimated else ""),
+        memo=(
+            f"{hold.model.name}: {usage.input_tokens:,} in, {usage.output_tokens:,} out"
+            + (" (estimated)" if usage.estimated else "")
+            + (f", API key {hold.api_key.name} ({hold.api_key.prefix}…)" if hold.api_key_id is not None else "")
+        )[:255],
         hold=hold,
+        api_key_id=hold.api_key_id,
         price_id=hold.price_id,
         input_tokens=usage.input_tokens,
         cached_input_tokens=usage.cached_input_tokens,
@@ -316,7 +397,14 @@ def settle(*, hold: Hold, usage: ChargedUsage) -> LedgerEntry | None:
 def release(*, hold: Hold) -> None:
     """Give a hold's credits back without charging (the call failed before any output). Idempotent."""
     if _resolve(hold, Hold.Status.RELEASED, 0):
-        _move_wallet(hold.wallet_id, held=-hold.amount_credits)
+        _give_back(hold)
+
+
+def _give_back(hold: Hold) -> None:
+    """Return a resolved hold's credits to its key (if any) and its wallet, charging nothing."""
+    if hold.api_key_id is not None:
+        _move_key(hold.api_key_id, held=-hold.amount_credits)
+    _move_wallet(hold.wallet_id, held=-hold.amount_credits)
 
 
 def _resolve(hold: Hold, status: str, charged: int, **still) -> bool:
@@ -337,10 +425,10 @@ def release_expired_holds(*, now=None) -> int:
     now = now or timezone.now()
     released = 0
     expired = Hold.objects.filter(status=Hold.Status.PENDING, expires_at__lt=now)
-    for hold in expired.only("pk", "wallet_id", "amount_credits").iterator():
+    for hold in expired.only("pk", "wallet_id", "api_key_id", "amount_credits").iterator():
         with transaction.atomic():
             if _resolve(hold, Hold.Status.RELEASED, 0, expires_at__lt=now):
-                _move_wallet(hold.wallet_id, held=-hold.amount_credits)
+                _give_back(hold)
                 released += 1
     return released
 

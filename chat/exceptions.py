@@ -75,3 +75,19 @@ class Interrupted(ChatError):
     """The reply's server process died mid-reply; another process finished it with what had arrived."""
 
     code = "interrupted"
+
+
+class ModelNotAllowed(ChatError):
+    """The API key may not call this model (its owner limited the key to other models)."""
+
+    code = "model_not_allowed"
+
+
+class TooManyRequests(ChatError):
+    """An API key sent more requests a minute, or has more calls in flight, than it may; wait and retry."""
+
+    code = "too_many_requests"
+
+    def __init__(self, detail: str, *, retry_after_seconds: int):
+        super().__init__(detail)
+        self.retry_after_seconds = retry_after_seconds

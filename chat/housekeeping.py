@@ -15,12 +15,13 @@ import sys
 from django.db import DatabaseError
 
 from billing.services import release_expired_holds
+from chat.api.calls import finish_abandoned_call
 from chat.database import in_thread_pool
 from chat.frames import message_done_frame
 from chat.liveness import HEARTBEAT_SECONDS, PROCESS_ID, forget_dead_processes, record_heartbeat
 from chat.relay import RunningReplies, running_replies
 from chat.reply_log import ReplyLog, reply_log
-from chat.selectors import abandoned_replies
+from chat.selectors import abandoned_api_calls, abandoned_replies
 from chat.services import finish_abandoned_reply
 from chat.tabs import tell_wallet
 
@@ -68,13 +69,22 @@ def _abandoned(running: RunningReplies) -> list[tuple[int, str, int]]:
     return [(pk, str(key), user_id) for pk, key, user_id in rows]
 
 
+async def finish_abandoned_api_calls() -> int:
+    """Finish the API calls whose process died (their programs lost the stream with it); return how many."""
+    finished = 0
+    for call_id in await in_thread_pool(abandoned_api_calls)():
+        await in_thread_pool(finish_abandoned_call)(call_id=call_id)
+        finished += 1
+    return finished
+
+
 async def sweep(log: ReplyLog) -> None:
-    """Finish abandoned replies, release expired holds and forget long-dead processes, once."""
-    finished = await finish_abandoned_replies(log)
+    """Finish abandoned replies and API calls, release expired holds and forget long-dead processes, once."""
+    finished = await finish_abandoned_replies(log) + await finish_abandoned_api_calls()
     released = await in_thread_pool(release_expired_holds)()
     await in_thread_pool(forget_dead_processes)()
     if finished or released:
-        logger.info("finished %d abandoned replies, released %d expired holds", finished, released)
+        logger.info("finished %d abandoned replies and API calls, released %d expired holds", finished, released)
 
 
 async def run_housekeeping() -> None:

@@ -54,8 +54,12 @@ def hold_reference(message_id: int) -> str:
     return f"message:{message_id}"
 
 
-class Message(models.Model):
-    """One model's reply in one panel of a turn, with what it used and what it cost."""
+class ModelCall(models.Model):
+    """One call of a model and what came of it: who chose it and why, its status, usage, cost and timing.
+
+    A chat reply (`Message`) and a call through the API (`ApiCall`) are both model calls: the same hold pays
+    for each and the same code settles it (chat/services.py `record_outcome`).
+    """
 
     class Status(models.TextChoices):
         STREAMING = "streaming"
@@ -63,8 +67,6 @@ class Message(models.Model):
         STOPPED = "stopped"
         ERROR = "error"
 
-    turn = models.ForeignKey(Turn, on_delete=models.CASCADE, related_name="messages")
-    panel = models.PositiveSmallIntegerField(help_text="Column of the reply in its turn, from 0.")
     model = models.ForeignKey(AIModel, on_delete=models.PROTECT, related_name="+")
     requested_model = models.CharField(max_length=64, help_text="What the person picked: a slug, or auto.")
     route_task = models.CharField(max_length=64, blank=True, help_text="The task Auto recognised, if Auto chose.")
@@ -80,7 +82,6 @@ class Message(models.Model):
     comparison_credits = models.PositiveBigIntegerField(
         null=True, blank=True, help_text="What the same tokens would have cost on the comparison model."
     )
-    text = models.TextField(blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.STREAMING)
     input_tokens = models.PositiveIntegerField(default=0)
     cached_input_tokens = models.PositiveIntegerField(default=0)
@@ -88,7 +89,6 @@ class Message(models.Model):
     usage_estimated = models.BooleanField(default=False)
     credits = models.BigIntegerField(default=0)
     price = models.ForeignKey("billing.Price", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    dropped_turns = models.PositiveIntegerField(default=0, help_text="Oldest turns left out to fit the context.")
     ttft_ms = models.PositiveIntegerField(null=True, blank=True)
     duration_ms = models.PositiveIntegerField(null=True, blank=True)
     streaming_ms = models.PositiveIntegerField(
@@ -97,14 +97,26 @@ class Message(models.Model):
     error_code = models.CharField(max_length=40, blank=True)
     error_detail = models.CharField(max_length=500, blank=True)
     provider_request_id = models.CharField(max_length=200, blank=True)
-    # Names the reply's log in Redis; unlike the id, it is never reused (a restored or new database
-    # starts ids again while Redis still holds the logs of the old ones).
-    stream_key = models.UUIDField(default=uuid.uuid4, editable=False, unique=True)
     streamed_by = models.UUIDField(
         null=True, blank=True, editable=False, help_text="The server process that streams the reply (its id)."
     )
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class Message(ModelCall):
+    """One model's reply in one panel of a turn, with what it used and what it cost."""
+
+    turn = models.ForeignKey(Turn, on_delete=models.CASCADE, related_name="messages")
+    panel = models.PositiveSmallIntegerField(help_text="Column of the reply in its turn, from 0.")
+    text = models.TextField(blank=True)
+    dropped_turns = models.PositiveIntegerField(default=0, help_text="Oldest turns left out to fit the context.")
+    # Names the reply's log in Redis; unlike the id, it is never reused (a restored or new database
+    # starts ids again while Redis still holds the logs of the old ones).
+    stream_key = models.UUIDField(default=uuid.uuid4, editable=False, unique=True)
 
     class Meta:
         ordering = ["turn_id", "panel"]
@@ -120,6 +132,42 @@ class Message(models.Model):
 
     def __str__(self):
         return f"{self.model.slug} reply {self.pk} ({self.status})"
+
+
+def api_call_reference(call_id: int) -> str:
+    """Return the reference of the hold that pays for one API call."""
+    return f"api:{call_id}"
+
+
+class ApiCall(ModelCall):
+    """One request to the API's chat completions, made with an API key: its model, usage and cost.
+
+    The prompt and the reply are not kept: programs send documents in bulk, and only what a call used and
+    cost is needed to bill and report it.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, editable=False, unique=True, help_text="Its id in replies.")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    api_key = models.ForeignKey("billing.ApiKey", on_delete=models.PROTECT, related_name="calls")
+    streamed = models.BooleanField(help_text="Whether the program asked for the reply as a stream.")
+    estimated_input_tokens = models.PositiveIntegerField(help_text="What the hold was sized on.")
+    finish_reason = models.CharField(max_length=20, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(credits__gte=0), name="api_call_credits_not_negative"),
+            models.CheckConstraint(
+                condition=Q(status="streaming") | Q(finished_at__isnull=False), name="api_call_finished_has_time"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["api_key"], condition=Q(status="streaming"), name="api_call_streaming"),
+            models.Index(fields=["user", "-created_at"], name="api_call_user_recent"),
+        ]
+
+    def __str__(self):
+        return f"{self.model.slug} API call {self.pk} ({self.status})"
 
 
 def route_task_choices() -> list[tuple[str, str]]:

@@ -10,10 +10,11 @@ import asyncio
 import itertools
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol, TypeVar
 
 from django.conf import settings
 from django.db import DatabaseError
@@ -23,7 +24,7 @@ from chat.capacity import stream_slots
 from chat.database import in_thread_pool
 from chat.frames import message_done_frame
 from chat.protocol import MessageDelta
-from chat.providers.base import Delta, Finished
+from chat.providers.base import CallRequest, Delta, Finished
 from chat.providers.errors import ContentRefused, ProviderError, ProviderFailed, ProviderTimeout
 from chat.providers.registry import adapter_for
 from chat.reply_log import ReplyLog, reply_log
@@ -31,6 +32,7 @@ from chat.services import FinishedReply, PreparedReply, ReplyOutcome, finish_rep
 from chat.tabs import tell_wallet
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 HOLD_MARGIN_SECONDS = 60  # a reply still running this long before its hold expires is ended
 FINISH_RETRY_SECONDS = (0.5, 1, 2, 5, 10)  # waits between attempts to save a reply while the database is away
 
@@ -113,20 +115,42 @@ async def run_reply(reply: PreparedReply, log: ReplyLog | None = None) -> None:
 
 
 async def _stream(reply: PreparedReply, log: ReplyLog, writer: "DeltaWriter") -> ReplyOutcome:
-    """Read the provider into the writer until the reply ends, is stopped, or runs out of time."""
-    cancel = log.stops_for(reply.stream_key)
+    """Read the provider into the writer until the reply ends, is stopped (from any process), or runs out of time."""
+    return await read_provider(
+        reply.call, writer, cancel=log.stops_for(reply.stream_key), hold_expires_at=reply.hold_expires_at
+    )
+
+
+class TextSink(Protocol):
+    """Where a call's text goes as it arrives: `add` each piece, `flush` at the end; `text` is all of it."""
+
+    text: str
+
+    def add(self, text: str) -> None: ...
+
+    def flush(self) -> None: ...
+
+
+async def read_provider(
+    call: CallRequest, sink: TextSink, *, cancel: asyncio.Event, hold_expires_at: datetime
+) -> ReplyOutcome:
+    """Call the provider and feed its text to `sink` until the call ends, `cancel` is set, or time runs out.
+
+    The one reading of a model call, for a chat reply and an API call alike: it ends before the hold that
+    pays for it expires (so it can always be charged) and measures the first token and the speed.
+    """
     out_of_time = asyncio.Event()
-    seconds_left = (reply.hold_expires_at - timezone.now()).total_seconds() - HOLD_MARGIN_SECONDS
+    seconds_left = (hold_expires_at - timezone.now()).total_seconds() - HOLD_MARGIN_SECONDS
     deadline = asyncio.get_running_loop().call_later(max(seconds_left, 1), _end, out_of_time, cancel)
     started = time.monotonic()
     first_token_at = last_token_at = None
     usage, error = None, None
     try:
-        async for event in adapter_for(reply.call.provider.wire_format).stream(reply.call, cancel):
+        async for event in adapter_for(call.provider.wire_format).stream(call, cancel):
             if isinstance(event, Delta):
                 last_token_at = time.monotonic()
                 first_token_at = first_token_at or last_token_at
-                writer.add(event.text)
+                sink.add(event.text)
             elif isinstance(event, Finished):
                 usage = event.usage
     except ContentRefused as refused:
@@ -135,11 +159,11 @@ async def _stream(reply: PreparedReply, log: ReplyLog, writer: "DeltaWriter") ->
         error = failure
     finally:
         deadline.cancel()
-        writer.flush()
+        sink.flush()
     if out_of_time.is_set():
         error = ProviderTimeout("This reply ran for as long as a reply may; what had arrived is kept.")
     return ReplyOutcome(
-        text=writer.text,
+        text=sink.text,
         usage=usage,
         stopped=cancel.is_set() and error is None,
         error_code=error.code if error else "",
@@ -158,14 +182,26 @@ def _end(out_of_time: asyncio.Event, cancel: asyncio.Event) -> None:
 
 async def _finish(reply: PreparedReply, outcome: ReplyOutcome) -> FinishedReply:
     """Settle and save the reply, waiting out a database that is briefly away (the reply is paid for)."""
+    return await until_saved(
+        finish_reply,
+        f"reply {reply.message_id}",
+        message_id=reply.message_id,
+        outcome=outcome,
+        estimated_input_tokens=reply.estimated_input_tokens,
+    )
+
+
+async def until_saved(save: Callable[..., T], what: str, **kwargs) -> T:
+    """Run `save` on a database thread until it succeeds, waiting out a database that is briefly away.
+
+    For what must not be lost: a paid call's settlement. `what` names it in the log.
+    """
     attempt = 0
     while True:
         try:
-            return await in_thread_pool(finish_reply)(
-                message_id=reply.message_id, outcome=outcome, estimated_input_tokens=reply.estimated_input_tokens
-            )
+            return await in_thread_pool(save)(**kwargs)
         except DatabaseError as error:
-            logger.warning("reply %s: could not save it (%s); retrying", reply.message_id, error)
+            logger.warning("%s: could not save it (%s); retrying", what, error)
             await asyncio.sleep(FINISH_RETRY_SECONDS[min(attempt, len(FINISH_RETRY_SECONDS) - 1)])
             attempt += 1
 

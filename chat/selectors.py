@@ -12,7 +12,7 @@ from catalog.models import AIModel
 from catalog.selectors import catalog_models
 from chat.exceptions import NotFound, UnknownModel
 from chat.liveness import dead_before
-from chat.models import Conversation, Message, ServerProcess, route_task_choices
+from chat.models import ApiCall, Conversation, Message, ServerProcess, route_task_choices
 
 ORPHANED_AFTER = timedelta(seconds=10)  # a reply's task starts within moments of its turn being written
 
@@ -111,6 +111,12 @@ def abandoned_replies(*, this_process: str, running: Iterable[int], known_before
     return Message.objects.filter(Q(status=Message.Status.STREAMING) & (_abandoned() | orphaned)).order_by(
         "created_at", "id"
     )
+
+
+def abandoned_api_calls() -> list[int]:
+    """Return the ids of the API calls still marked streaming whose process died, oldest first."""
+    calls = ApiCall.objects.filter(Q(status=ApiCall.Status.STREAMING) & _abandoned()).order_by("created_at", "id")
+    return list(calls.values_list("pk", flat=True))
 
 
 def streaming_messages_in(conversation: Conversation) -> list[Message]:

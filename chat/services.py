@@ -24,7 +24,7 @@ from chat.auto import choose_model
 from chat.budget import fit_history, history_tokens, max_output_tokens_for
 from chat.exceptions import Interrupted, ModelUnavailable, StillStreaming, TooManyInFlight
 from chat.limits import MAX_CONTENT_CHARS
-from chat.models import Conversation, Message, Turn, hold_reference
+from chat.models import Conversation, Message, ModelCall, Turn, hold_reference
 from chat.providers.base import CallRequest, ProviderConfig, Usage
 from chat.providers.registry import availability, provider_config_for
 from chat.selectors import catalog_models_named, conversation_for, streaming_messages, threads_for
@@ -33,9 +33,8 @@ from chat.tokens import estimate_tokens
 from errors import InvalidRequest
 
 AUTO = "auto"
-FINISHED_FIELDS = [
+FINISHED_FIELDS = [  # what `record_outcome` sets on a model call
     "status",
-    "text",
     "input_tokens",
     "cached_input_tokens",
     "output_tokens",
@@ -343,34 +342,45 @@ def finish_reply(*, message_id: int, outcome: ReplyOutcome, estimated_input_toke
     )
     if message.status != Message.Status.STREAMING:
         return FinishedReply(message, balance_and_held_of(message.owner_id))
-    hold = hold_named(hold_reference(message_id))  # placed in the transaction that wrote the message
+    record_outcome(
+        message, reference=hold_reference(message_id), outcome=outcome, estimated_input_tokens=estimated_input_tokens
+    )
+    message.text = outcome.text
+    message.save(update_fields=[*FINISHED_FIELDS, "text"])
+    return FinishedReply(message, balance_and_held_of(message.owner_id))
+
+
+def record_outcome(call: ModelCall, *, reference: str, outcome: ReplyOutcome, estimated_input_tokens: int) -> None:
+    """Charge a model call's outcome to the hold named `reference` (or release it) and record it on `call`.
+
+    The one way a call is paid for, chat reply or API call alike. Must run in the transaction that locked
+    `call` and found it streaming; the caller saves `FINISHED_FIELDS` (and fields of its own).
+    """
+    hold = hold_named(reference)  # placed in the transaction that wrote the call
     usage = charged_usage(outcome, estimated_input_tokens=estimated_input_tokens)
     entry = settle(hold=hold, usage=usage) if usage is not None else None
     if usage is None:
         release(hold=hold)
     if outcome.error_code:
-        message.status = Message.Status.ERROR
+        call.status = ModelCall.Status.ERROR
     elif outcome.stopped:
-        message.status = Message.Status.STOPPED
+        call.status = ModelCall.Status.STOPPED
     else:
-        message.status = Message.Status.COMPLETE
-    message.text = outcome.text
-    message.input_tokens = usage.input_tokens if usage else 0
-    message.cached_input_tokens = usage.cached_input_tokens if usage else 0
-    message.output_tokens = usage.output_tokens if usage else 0
-    message.usage_estimated = bool(usage and usage.estimated)
-    message.credits = -entry.amount_credits if entry else 0
-    if message.comparison_model_id is not None and usage is not None:
-        message.comparison_credits = credits_on(message.comparison_model, usage)
-    message.error_code = outcome.error_code
-    message.error_detail = outcome.error_detail[:500]
-    message.ttft_ms = outcome.ttft_ms
-    message.duration_ms = outcome.duration_ms
-    message.streaming_ms = outcome.streaming_ms
-    message.provider_request_id = (outcome.usage.provider_request_id or "") if outcome.usage else ""
-    message.finished_at = timezone.now()
-    message.save(update_fields=FINISHED_FIELDS)
-    return FinishedReply(message, balance_and_held_of(message.owner_id))
+        call.status = ModelCall.Status.COMPLETE
+    call.input_tokens = usage.input_tokens if usage else 0
+    call.cached_input_tokens = usage.cached_input_tokens if usage else 0
+    call.output_tokens = usage.output_tokens if usage else 0
+    call.usage_estimated = bool(usage and usage.estimated)
+    call.credits = -entry.amount_credits if entry else 0
+    if call.comparison_model_id is not None and usage is not None:
+        call.comparison_credits = credits_on(call.comparison_model, usage)
+    call.error_code = outcome.error_code
+    call.error_detail = outcome.error_detail[:500]
+    call.ttft_ms = outcome.ttft_ms
+    call.duration_ms = outcome.duration_ms
+    call.streaming_ms = outcome.streaming_ms
+    call.provider_request_id = (outcome.usage.provider_request_id or "") if outcome.usage else ""
+    call.finished_at = timezone.now()
 
 
 def credits_on(model: AIModel, usage: ChargedUsage) -> int | None:

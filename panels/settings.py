@@ -256,6 +256,9 @@ CHAT_DELTA_INTERVAL_SECONDS = 0.03  # coalesce tokens into at most ~33 delta fra
 CHAT_MAX_STREAMS_PER_PROCESS = env_int("CHAT_MAX_STREAMS_PER_PROCESS", 1000)
 # /api/route is public and costs CPU per character of prompt: per client address a minute (a network, 4 times).
 ROUTE_REQUESTS_PER_MINUTE = env_int("ROUTE_REQUESTS_PER_MINUTE", 60)
+# The API (/v1, chat/api/): requests a key may send a minute, and calls it may have answering at once.
+API_REQUESTS_PER_MINUTE = env_int("API_REQUESTS_PER_MINUTE", 3000)
+API_MAX_CALLS_IN_FLIGHT = env_int("API_MAX_CALLS_IN_FLIGHT", 200)
 CHAT_BUSY_RETRY_SECONDS = 5  # what a `busy` refusal tells the client to wait before trying again
 
 # --- Stripe -------------------------------------------------------------------------------------

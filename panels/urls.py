@@ -21,4 +21,5 @@ urlpatterns = [
     path("api/route", route_api.route, name="api_route"),
     path("api/", include((chat_api, "chat_api"))),
     path("admin/", admin.site.urls),
+    path("v1/", include("chat.api.urls")),  # served by chat/api/handler.py under Daphne
 ]

@@ -12,6 +12,7 @@ import anyio
 import httpx2
 
 from chat.providers.base import (
+    CallOptions,
     CallRequest,
     ChatMessage,
     Delta,
@@ -46,6 +47,16 @@ def alternating_turns(messages: Iterable[ChatMessage]) -> list[dict[str, str]]:
     return turns
 
 
+def anthropic_options(options: CallOptions) -> dict:
+    """Return the options Messages takes, under its names (it has no seed, penalties or JSON switch)."""
+    named = {
+        "temperature": options.temperature,
+        "top_p": options.top_p,
+        "stop_sequences": list(options.stop) or None,
+    }
+    return {name: value for name, value in named.items() if value is not None}
+
+
 def new_client(provider: ProviderConfig) -> anthropic.AsyncAnthropic:
     """Return a client for `provider`; chat/providers/clients.py keeps it for the calls that follow."""
     return anthropic.AsyncAnthropic(
@@ -73,6 +84,7 @@ class AnthropicAdapter:
                         max_tokens=request.max_output_tokens,
                         stream=True,
                         **({"system": system} if system else {}),
+                        **anthropic_options(request.options),
                     ),
                     cancel,
                 )

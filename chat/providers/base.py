@@ -34,13 +34,31 @@ class ChatMessage:
 
 
 @dataclass(frozen=True)
+class CallOptions:
+    """Sampling and format options a program may set through the API; None leaves the provider's default.
+
+    `json_output` asks for a JSON object (OpenAI's `response_format`, passed on as it came); adapters whose
+    provider has no such switch leave it to the prompt (the API adds an instruction).
+    """
+
+    temperature: float | None = None
+    top_p: float | None = None
+    stop: tuple[str, ...] = ()
+    seed: int | None = None
+    presence_penalty: float | None = None
+    frequency_penalty: float | None = None
+    response_format: dict | None = None
+
+
+@dataclass(frozen=True)
 class CallRequest:
-    """One model call: the provider's own model id, the messages, and the output budget."""
+    """One model call: the provider's own model id, the messages, the output budget and any options."""
 
     provider: ProviderConfig
     api_model_id: str
     messages: tuple[ChatMessage, ...]
     max_output_tokens: int
+    options: CallOptions = field(default_factory=CallOptions)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,16 @@ import anyio
 import httpx2
 import openai
 
-from chat.providers.base import CallRequest, Delta, Finished, ProviderConfig, StreamEvent, Usage, unless_cancelled
+from chat.providers.base import (
+    CallOptions,
+    CallRequest,
+    Delta,
+    Finished,
+    ProviderConfig,
+    StreamEvent,
+    Usage,
+    unless_cancelled,
+)
 from chat.providers.clients import client_for
 from chat.providers.errors import dropped, from_openai_error, refused
 
@@ -23,6 +32,20 @@ def new_client(provider: ProviderConfig) -> openai.AsyncOpenAI:
         max_retries=provider.max_retries,
         timeout=provider.timeout_seconds,
     )
+
+
+def openai_options(options: CallOptions) -> dict:
+    """Return the options that are set, as Chat Completions parameters."""
+    named = {
+        "temperature": options.temperature,
+        "top_p": options.top_p,
+        "seed": options.seed,
+        "presence_penalty": options.presence_penalty,
+        "frequency_penalty": options.frequency_penalty,
+        "response_format": options.response_format,
+        "stop": list(options.stop) or None,
+    }
+    return {name: value for name, value in named.items() if value is not None}
 
 
 class OpenAIAdapter:
@@ -42,6 +65,7 @@ class OpenAIAdapter:
                         max_tokens=request.max_output_tokens,
                         stream=True,
                         stream_options={"include_usage": True},
+                        **openai_options(request.options),
                     ),
                     cancel,
                 )
