@@ -172,6 +172,7 @@ async def read_provider(
         duration_ms=round((time.monotonic() - started) * 1000),
         # Speed is measured over this, not to the end of the call, which may come later (a stop, a cut).
         streaming_ms=round((last_token_at - first_token_at) * 1000) if first_token_at else None,
+        retry_after_seconds=getattr(error, "retry_after_seconds", None),
     )
 
 

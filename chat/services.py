@@ -310,6 +310,7 @@ class ReplyOutcome:
     ttft_ms: int | None = None
     duration_ms: int | None = None
     streaming_ms: int | None = None  # first token to last; None when no text came
+    retry_after_seconds: int | None = None  # the provider's wait, when it refused for now (rate limited)
 
 
 def charged_usage(outcome: ReplyOutcome, *, estimated_input_tokens: int) -> ChargedUsage | None:

@@ -56,6 +56,17 @@ from http import HTTPStatus
 from typing import Any
 
 BAD_KEY = "sim-bad-key"
+# Parameters recorded as received (not acted on), so a test can see what a client passed on, in either format.
+OPTIONS = (
+    "temperature",
+    "top_p",
+    "stop",
+    "stop_sequences",
+    "seed",
+    "presence_penalty",
+    "frequency_penalty",
+    "response_format",
+)
 MESSAGE_OVERHEAD_TOKENS = 4
 DEFAULT_REPLY_TOKENS = 60
 DEFAULT_CONTEXT_WINDOW = 200_000
@@ -165,6 +176,7 @@ class RequestRecord:
     model: str | None = None
     system: str | None = None  # Anthropic's `system` parameter as received
     messages: list[tuple[str, str]] = field(default_factory=list)  # (role, text) as received
+    options: dict[str, Any] = field(default_factory=dict)  # the sampling and format parameters received (OPTIONS)
     stream: bool = False
     status: int = 200
     # The usage in the final report (None if none went out); input counts cached tokens in either format.
@@ -302,6 +314,7 @@ class Call:
     directives: Directives
     request_id: str
     system: str | None = None  # Anthropic's separate system prompt
+    options: dict[str, Any] = field(default_factory=dict)
     message_id: str = field(default_factory=lambda: uuid.uuid4().hex[:24])
 
     @property
@@ -361,6 +374,7 @@ class OpenAIWire:
             include_usage=not body.get("stream") or bool((body.get("stream_options") or {}).get("include_usage")),
             directives=parse_directives(text_of(last_user.get("content"))),
             request_id=request_id,
+            options={name: body[name] for name in OPTIONS if name in body},
         )
 
     def error(self, status: int, message: str | None, request_id: str) -> dict:
@@ -471,6 +485,7 @@ class AnthropicWire:
             include_usage=True,  # Anthropic always reports usage
             directives=parse_directives(text_of(last_user.get("content"))),
             request_id=request_id,
+            options={name: body[name] for name in OPTIONS if name in body},
         )
 
     def error(self, status: int, message: str | None, request_id: str) -> dict:
@@ -691,6 +706,7 @@ class Exchange:
             return await self.fail(400, wire.error(400, f"Invalid request: {error}", request_id))
         record = self.record
         record.model, record.system, record.messages, record.stream = call.model, call.system, call.turns, call.stream
+        record.options = call.options
         await self.answer_call(call)
 
     async def answer_call(self, call: Call) -> None:

@@ -118,7 +118,8 @@ def start_call(*, secret: str | None, request: CompletionRequest, process_id: st
 
 def _within_rate(key: ApiKey) -> None:
     """Refuse a request over the key's rate, or one that would pass its calls in flight (TooManyRequests)."""
-    wait = retry_after(action="api", key=f"key:{key.pk}", amount=settings.API_REQUESTS_PER_MINUTE, seconds=60)
+    # By digest, not id: a restored database reuses ids while the cache still counts the old key's requests.
+    wait = retry_after(action="api", key=f"key:{key.digest[:16]}", amount=settings.API_REQUESTS_PER_MINUTE, seconds=60)
     if wait is not None:
         raise TooManyRequests(
             f"This key sent more than {settings.API_REQUESTS_PER_MINUTE:,} requests this minute; "

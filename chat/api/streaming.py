@@ -119,9 +119,11 @@ def failure_of(outcome: ReplyOutcome) -> PanelsError | None:
     """Return the error a call ended with, as its class (for its status), or None if it did not fail."""
     if not outcome.error_code or outcome.error_code == provider_errors.ContentRefused.code:
         return None
+    if outcome.error_code == provider_errors.RateLimited.code:
+        return provider_errors.RateLimited(outcome.error_detail, retry_after_seconds=outcome.retry_after_seconds)
     for cls in provider_errors.ProviderError.__subclasses__():
         if cls.code == outcome.error_code:
-            return cls(outcome.error_detail) if cls is not provider_errors.ContentRefused else None
+            return cls(outcome.error_detail)
     return ProviderFailed(outcome.error_detail or "The provider could not answer.")
 
 

@@ -48,13 +48,17 @@ def alternating_turns(messages: Iterable[ChatMessage]) -> list[dict[str, str]]:
 
 
 def anthropic_options(options: CallOptions) -> dict:
-    """Return the options Messages takes, under its names (it has no seed, penalties or JSON switch)."""
-    named = {
-        "temperature": options.temperature,
-        "top_p": options.top_p,
-        "stop_sequences": list(options.stop) or None,
+    """Return the options Messages takes, under its names (it has no seed, penalties or JSON switch).
+
+    The SDK (1.0 on) dropped `temperature` and `top_p` from its signature while the API still takes them on
+    the models that sample, so they travel in `extra_body`, and only when a program set them.
+    """
+    sampling = {"temperature": options.temperature, "top_p": options.top_p}
+    sampling = {name: value for name, value in sampling.items() if value is not None}
+    return {
+        **({"stop_sequences": list(options.stop)} if options.stop else {}),
+        **({"extra_body": sampling} if sampling else {}),
     }
-    return {name: value for name, value in named.items() if value is not None}
 
 
 def new_client(provider: ProviderConfig) -> anthropic.AsyncAnthropic:
