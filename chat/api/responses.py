@@ -76,6 +76,9 @@ def error_response(error: PanelsError, **extra) -> JsonResponse:
     """Return `error` as OpenAI does, with its status and, when there is a wait to respect, `Retry-After`."""
     status, _ = status_and_type(error)
     response = JsonResponse(error_body(error, **extra), status=status)
+    if status < 500:
+        # A program's own mistake or limit, answered as designed: not a line in the server's log per request.
+        response._has_been_logged = True
     wait = getattr(error, "retry_after_seconds", None)
     if wait is not None:
         response["Retry-After"] = str(wait)

@@ -6,6 +6,8 @@ failure of ours is a 500 in the same shape, logged without the request's key.
 
 import logging
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
@@ -45,7 +47,7 @@ async def chat_completions(request):
     if request.method != "POST":
         return method_not_allowed("POST")
     try:
-        body = parse_completion_request(request.body)
+        body = parse_completion_request(_body_of(request))
         slots = stream_slots()
         slots.take(1)  # before anything is written or held: a full process refuses at once
         try:
@@ -75,6 +77,15 @@ async def chat_completions(request):
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"  # a proxy in front must pass each chunk on as it comes
     return response
+
+
+def _body_of(request) -> bytes:
+    """Return the request's body; raise InvalidRequest when it is over the size Django reads."""
+    try:
+        return request.body
+    except RequestDataTooBig:
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE / 1024 / 1024
+        raise InvalidRequest(f"The body is over {limit:g} MB; send fewer or shorter messages.") from None
 
 
 @csrf_exempt

@@ -350,3 +350,9 @@ def test_a_refused_reply_ends_with_content_filter(api_server, user):
     )
     assert completion.choices[0].finish_reason == "content_filter"
     assert completion.choices[0].message.content
+
+
+def test_a_body_over_the_size_limit_is_a_400_that_says_so(api_server, user):
+    client = client_for(api_server, create_api_key(user=user, name="k").secret)
+    with pytest.raises(openai.BadRequestError, match="MB"):
+        client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "x" * 3_000_000}])
