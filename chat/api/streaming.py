@@ -22,6 +22,7 @@ from chat.api.responses import (
     usage_json,
 )
 from chat.capacity import stream_slots
+from chat.exceptions import Interrupted
 from chat.providers import errors as provider_errors
 from chat.providers.errors import ProviderFailed
 from chat.relay import read_provider, until_saved
@@ -106,6 +107,30 @@ def start_call_run(started: StartedCall) -> CallRun:
     _running.add(task)
     task.add_done_callback(_finished)
     return call
+
+
+def call_off(started: StartedCall) -> asyncio.Task:
+    """Finish an admitted call that will not be made (its program hung up first): release its hold, in a task."""
+    outcome = ReplyOutcome(
+        text="",
+        usage=None,
+        stopped=False,
+        error_code=Interrupted.code,
+        error_detail="The program hung up before the call started.",
+    )
+    task = asyncio.create_task(
+        until_saved(
+            finish_call,
+            f"API call {started.call_id}",
+            call_id=started.call_id,
+            outcome=outcome,
+            estimated_input_tokens=started.estimated_input_tokens,
+        ),
+        name=f"api-call-{started.call_id}",
+    )
+    _running.add(task)
+    task.add_done_callback(_finished)
+    return task
 
 
 def _finished(task: asyncio.Task) -> None:

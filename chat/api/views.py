@@ -4,6 +4,7 @@ Every failure a program can meet is an OpenAI-shaped error with its status (chat
 failure of ours is a 500 in the same shape, logged without the request's key.
 """
 
+import asyncio
 import logging
 
 from django.conf import settings
@@ -15,7 +16,7 @@ from billing.keys import key_for_secret
 from chat.api.calls import start_call
 from chat.api.requests import parse_completion_request
 from chat.api.responses import error_response
-from chat.api.streaming import Ended, event_stream, failure_of, first_event, start_call_run, whole_reply
+from chat.api.streaming import Ended, call_off, event_stream, failure_of, first_event, start_call_run, whole_reply
 from chat.capacity import stream_slots
 from chat.database import in_thread_pool
 from chat.exceptions import ServerFault, UnknownModel
@@ -50,10 +51,14 @@ async def chat_completions(request):
         body = parse_completion_request(_body_of(request))
         slots = stream_slots()
         slots.take(1)  # before anything is written or held: a full process refuses at once
+        admission = asyncio.ensure_future(
+            in_thread_pool(start_call)(secret=bearer_secret(request), request=body, process_id=PROCESS_ID)
+        )
         try:
-            started = await in_thread_pool(start_call)(
-                secret=bearer_secret(request), request=body, process_id=PROCESS_ID
-            )
+            started = await asyncio.shield(admission)
+        except asyncio.CancelledError:  # the program hung up while its call was being admitted
+            admission.add_done_callback(_call_off)
+            raise
         except BaseException:
             slots.give_back(1)
             raise
@@ -77,6 +82,14 @@ async def chat_completions(request):
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"  # a proxy in front must pass each chunk on as it comes
     return response
+
+
+def _call_off(admission: asyncio.Future) -> None:
+    """Finish a call admitted for a program that hung up meanwhile: it never starts, its hold is released."""
+    if admission.cancelled() or admission.exception() is not None:
+        stream_slots().give_back(1)
+        return
+    call_off(admission.result())
 
 
 def _body_of(request) -> bytes:
