@@ -22,6 +22,7 @@ from chat.exceptions import (
     Interrupted,
     ModelNotAllowed,
     ModelUnavailable,
+    NotFound,
     TooManyRequests,
     UnknownModel,
 )
@@ -38,6 +39,7 @@ STATUS_AND_TYPE: dict[type[PanelsError], tuple[int, str]] = {
     WalletRestricted: (403, "permission_error"),
     ModelNotAllowed: (403, "permission_error"),
     UnknownModel: (404, "invalid_request_error"),
+    NotFound: (404, "invalid_request_error"),
     TooManyRequests: (429, "rate_limit_error"),
     provider.RateLimited: (429, "rate_limit_error"),
     provider.BadKey: (502, "api_error"),

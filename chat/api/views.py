@@ -19,7 +19,7 @@ from chat.api.responses import error_response
 from chat.api.streaming import Ended, call_off, event_stream, failure_of, first_event, start_call_run, whole_reply
 from chat.capacity import stream_slots
 from chat.database import in_thread_pool
-from chat.exceptions import ServerFault, UnknownModel
+from chat.exceptions import NotFound, ServerFault, UnknownModel
 from chat.liveness import PROCESS_ID
 from chat.services import AUTO
 from chat.views import auto_entry, catalog_json
@@ -142,3 +142,14 @@ def _model_json(entry: dict) -> dict:
             for field in ("input_usd_per_m", "output_usd_per_m", "input_credits_per_m", "output_credits_per_m")
         },
     }
+
+
+@csrf_exempt
+async def unknown_path(request):
+    """Answer any other path under /v1 with a 404 in OpenAI's shape, naming what the API has."""
+    return error_response(
+        NotFound(
+            f"There is no {request.method} {request.path} in this API; it has POST /v1/chat/completions "
+            "and GET /v1/models (see docs/api.md)."
+        )
+    )

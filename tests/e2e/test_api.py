@@ -356,3 +356,9 @@ def test_a_body_over_the_size_limit_is_a_400_that_says_so(api_server, user):
     client = client_for(api_server, create_api_key(user=user, name="k").secret)
     with pytest.raises(openai.BadRequestError, match="MB"):
         client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "x" * 3_000_000}])
+
+
+def test_a_path_the_api_does_not_have_is_a_json_404(api_server):
+    response = httpx2.post(f"{api_server.url}/v1/completions", json={"model": "gpt-4o-mini", "prompt": "hi"})
+    assert response.status_code == 404
+    assert "POST /v1/completions" in response.json()["error"]["message"]
