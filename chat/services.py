@@ -62,6 +62,17 @@ class PanelChoice:
     route_reason: str = ""
     comparison_model: AIModel | None = None  # for Auto: the other candidate the reply's cost is compared with
 
+    def call_fields(self) -> dict:
+        """Return what a model call records of this choice (the price is the one a hold will capture)."""
+        return {
+            "model": self.model,
+            "price": self.model.current_price(),
+            "requested_model": self.requested,
+            "route_task": self.route_task,
+            "route_reason": self.route_reason,
+            "comparison_model": self.comparison_model,
+        }
+
 
 @dataclass(frozen=True)
 class PreparedReply:
@@ -210,12 +221,7 @@ def _write_turn(*, user, request_id, conversation_id, model_slugs, content, proc
         message = Message(
             turn=turn,
             panel=panel,
-            model=choice.model,
-            price=choice.model.current_price(),  # the hold below captures the same price
-            requested_model=choice.requested,
-            route_task=choice.route_task,
-            route_reason=choice.route_reason,
-            comparison_model=choice.comparison_model,
+            **choice.call_fields(),  # its price is the one the hold below captures
             dropped_turns=dropped,
             streamed_by=process_id,
         )

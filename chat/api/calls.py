@@ -78,12 +78,7 @@ def start_call(*, secret: str | None, request: CompletionRequest, process_id: st
         call = ApiCall.objects.create(
             user_id=key.user_id,
             api_key=key,
-            model=model,
-            price=model.current_price(),
-            requested_model=choice.requested,
-            route_task=choice.route_task,
-            route_reason=choice.route_reason,
-            comparison_model=choice.comparison_model,
+            **choice.call_fields(),
             streamed=request.stream,
             estimated_input_tokens=estimated_input,
             streamed_by=process_id,
@@ -217,13 +212,12 @@ def finish_call(*, call_id: int, outcome: ReplyOutcome, estimated_input_tokens: 
     return call
 
 
+def nothing_came(detail: str) -> ReplyOutcome:
+    """Return the outcome of a call that produced nothing and never will: it is released, not charged."""
+    return ReplyOutcome(text="", usage=None, stopped=False, error_code=Interrupted.code, error_detail=detail)
+
+
 def finish_abandoned_call(*, call_id: int) -> ApiCall:
     """Finish a call whose server process died: nothing it streamed is known, so its hold is released."""
-    outcome = ReplyOutcome(
-        text="",
-        usage=None,
-        stopped=False,
-        error_code=Interrupted.code,
-        error_detail="This call was interrupted by a server restart.",
-    )
+    outcome = nothing_came("This call was interrupted by a server restart.")
     return finish_call(call_id=call_id, outcome=outcome, estimated_input_tokens=0)

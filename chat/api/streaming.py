@@ -12,7 +12,7 @@ import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-from chat.api.calls import StartedCall, credits_for, finish_call
+from chat.api.calls import StartedCall, credits_for, finish_call, nothing_came
 from chat.api.responses import (
     ChunkWriter,
     completion_json,
@@ -22,7 +22,6 @@ from chat.api.responses import (
     usage_json,
 )
 from chat.capacity import stream_slots
-from chat.exceptions import Interrupted
 from chat.providers import errors as provider_errors
 from chat.providers.errors import ProviderFailed
 from chat.relay import read_provider, until_saved
@@ -111,13 +110,7 @@ def start_call_run(started: StartedCall) -> CallRun:
 
 def call_off(started: StartedCall) -> asyncio.Task:
     """Finish an admitted call that will not be made (its program hung up first): release its hold, in a task."""
-    outcome = ReplyOutcome(
-        text="",
-        usage=None,
-        stopped=False,
-        error_code=Interrupted.code,
-        error_detail="The program hung up before the call started.",
-    )
+    outcome = nothing_came("The program hung up before the call started.")
     task = asyncio.create_task(
         until_saved(
             finish_call,
