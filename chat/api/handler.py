@@ -4,10 +4,18 @@ Sessions, CSRF, messages, allauth and the page headers do nothing for a program 
 ASGI server each of Django's middleware runs its hooks on the one thread that sync code shares: every API
 request would queue there twice per middleware. This handler resolves /v1 against the API's URLs only
 (panels/urls.py mounts the same URLs, for the test client and `reverse`).
+
+Of what the middleware did, one thing matters to a program: where the site requires HTTPS
+(`SECURE_SSL_REDIRECT`), a request over plain HTTP is refused here rather than redirected, since a program
+that followed the redirect would already have sent its key in the clear (OpenAI refuses such requests too).
 """
 
+from django.conf import settings
 from django.core.handlers.asgi import ASGIHandler
 from django.core.handlers.exception import convert_exception_to_response
+
+from chat.api.responses import error_response
+from errors import InvalidRequest
 
 API_URLCONF = "chat.api.v1_urls"
 
@@ -27,3 +35,11 @@ class ApiHandler(ASGIHandler):
         if request is not None:
             request.urlconf = API_URLCONF
         return request, error
+
+    async def get_response_async(self, request):
+        if settings.SECURE_SSL_REDIRECT and not request.is_secure():
+            refusal = InvalidRequest("This API is served over HTTPS only; use https:// in the base URL.")
+            response = error_response(refusal)
+            response.status_code = 403
+            return response
+        return await super().get_response_async(request)
