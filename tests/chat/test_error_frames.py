@@ -7,7 +7,7 @@ from channels.testing import WebsocketCommunicator
 
 from billing.exceptions import InsufficientCredits
 from chat.consumers import ChatConsumer
-from chat.exceptions import Busy, ChatError
+from chat.exceptions import Busy, ChatError, TooManyRequests
 from chat.protocol import ERROR_CLASSES, Error
 from errors import PanelsError
 
@@ -20,6 +20,8 @@ def example(error_class: type[PanelsError]) -> PanelsError:
         return InsufficientCredits(needed=5_000, available=1_200)
     if error_class is Busy:
         return Busy("The server is busy; try again in a few seconds.", retry_after_seconds=5)
+    if error_class is TooManyRequests:  # the API's; the socket never sends it, but the code stays its own
+        return TooManyRequests("Too many requests this minute.", retry_after_seconds=5)
     return error_class("A sentence a person can act on.")
 
 
