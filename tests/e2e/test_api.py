@@ -362,3 +362,38 @@ def test_a_path_the_api_does_not_have_is_a_json_404(api_server):
     response = httpx2.post(f"{api_server.url}/v1/completions", json={"model": "gpt-4o-mini", "prompt": "hi"})
     assert response.status_code == 404
     assert "POST /v1/completions" in response.json()["error"]["message"]
+
+
+@pytest.mark.services
+def test_with_redis_away_calls_are_still_answered_and_a_key_keeps_to_its_calls_in_flight(simulator, user, redis_server):
+    """Redis, where a key's request rate is counted, dies; a program's calls are answered all the same.
+
+    Only the count per minute is lost while it is away: a key is still held to API_MAX_CALLS_IN_FLIGHT, which
+    the database counts.
+    """
+    fund(user, 2_000_000)
+    new = create_api_key(user=user, name="nightly batch")
+    server = DaphneServer(**provider_environment(simulator), REDIS_URL=redis_server.url, API_MAX_CALLS_IN_FLIGHT="1")
+    client = client_for(server, new.secret)
+    try:
+        redis_server.stop()
+        completion = client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}])
+        call = ApiCall.objects.get(public_id=completion.id.removeprefix("chatcmpl-"))
+        assert call.status == "complete" and call.api_key_id == new.key.pk
+        assert completion.model_extra["panels"]["credits"] == -charge_of(call.pk).amount_credits == call.credits > 0
+
+        slow = client.chat.completions.create(
+            model="gpt-4o-mini", messages=[{"role": "user", "content": "hi [[sim:pause_after=1,pause=3]]"}], stream=True
+        )
+        next(iter(slow))  # answering: the key's one call in flight
+        with pytest.raises(openai.RateLimitError, match="calls answering"):
+            client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}])
+        assert "".join(chunk.choices[0].delta.content or "" for chunk in slow if chunk.choices)
+    finally:
+        server.stop()
+        redis_server.start()
+    key = ApiKey.objects.get(pk=new.key.pk)
+    assert key.held_credits == 0 and key.spent_credits == -sum(
+        e.amount_credits for e in LedgerEntry.objects.filter(api_key=key)
+    )
+    assert ApiCall.objects.filter(api_key=key).count() == 2  # the refused call wrote nothing
