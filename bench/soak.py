@@ -4,20 +4,29 @@ Starts the production topology on loopback (bench/stack.py: a PostgreSQL databas
 the provider simulator, two Daphne processes, a Celery worker and beat), then plays simulated users: each
 one a websocket on one of the Daphnes, sending turns of 1 to 4 panels with think time between them,
 continuing conversations sometimes, holding sockets idle for minutes, dropping its socket mid-reply and
-resuming with `after_seq`. Injected faults: provider 429/500/529 (some recovered by the SDK's retry), streams
-cut mid-way, stalls of 10-45 s before the first token and between tokens, client stops, a Daphne process
-SIGKILLed mid-run and restarted (its clients reconnect, resubscribe and resend unanswered turns with the same
-request_id), Redis restarted (losing everything), the Celery worker SIGKILLed and restarted.
+resuming with `after_seq`. One simulated user in six is a program instead: a funded user with an API key of
+its own (one key in three with a daily spend limit it reaches), calling POST /v1/chat/completions on a Daphne
+chosen at random, with the same models (and `auto`) and prompt faults: streamed with `include_usage` mostly,
+whole sometimes, hanging up mid-reply sometimes, and without pausing while Redis is down. Injected faults:
+provider 429/500/529 (some recovered by the SDK's retry), streams cut mid-way, stalls of 10-45 s before the
+first token and between tokens, client stops, a Daphne process SIGKILLed mid-run and restarted (its clients
+reconnect, resubscribe and resend unanswered turns with the same request_id), Redis restarted (losing
+everything), the Celery worker SIGKILLed and restarted.
 
 When the load stops and the replies in flight have ended, it checks the database and what the clients saw:
 every send answered, no reply left streaming, every followed reply's `message.done` received, the text
 assembled from deltas equal to the saved text, exactly one usage ledger entry per charged reply matching
-the `message.done` credits, no pending hold, `manage.py verify_ledger` clean, no negative balance. It prints
-the figures (and `--markdown FILE` writes them as a section) and exits 1 if any check fails. Everything it
+the `message.done` credits, no pending hold, `manage.py verify_ledger` clean, no negative balance. For the
+API: every call answered (a status, or a dropped connection only while its Daphne was killed), no call left
+streaming, the credits of each usage chunk or completion equal to its call's ledger entry (which names the
+key), the program and the database agreeing on how each call ended, completed calls' text non-empty, every
+key holding nothing and having spent exactly its usage entries (never more in a day than its daily limit),
+402 only for a key at its limit, errors only from injected provider faults (never a 500). It prints the
+figures (and `--markdown FILE` writes them as a section) and exits 1 if any check fails. Everything it
 started (processes, Redis, the database) is removed at the end, also on failure or Ctrl-C.
 
-    .venv/bin/python bench/soak.py            # full: 300 users, 5 minutes of load (about 10 minutes in all)
-    .venv/bin/python bench/soak.py --quick    # 36 users, about a minute of load (2-3 minutes in all)
+    .venv/bin/python bench/soak.py            # full: 300 users (50 on the API), 5 minutes of load (~10 in all)
+    .venv/bin/python bench/soak.py --quick    # 36 users (6 on the API), about a minute of load (2-3 in all)
 
 The database is created on the PostgreSQL server of DATABASE_URL (default
 postgres://panels:panels@127.0.0.1:5432/panels; the role needs CREATEDB); that database itself is not used.
@@ -40,6 +49,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import httpx2
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
@@ -55,6 +65,16 @@ TOPICS = ("tea", "rivers", "compilers", "bread", "tides", "chess openings", "led
 PROMPT_FAULTS = ("429", "500", "529", "429-retried", "cut", "delay", "pause")
 CLIENT_FAULTS = ("disconnect", "stop")
 INTERRUPTED_WITHIN_SECONDS = 45  # a killed process's replies end `interrupted` this soon (the product says ~30)
+API_SHARE = 6  # one simulated user in six is a program calling /v1/chat/completions with a key of its own
+API_LIMITED_SHARE = 3  # one API key in three has a daily spend limit
+API_HANGUP = "hangup"  # a program's own fault: it closes the connection mid-reply
+API_FORMS = {"stream": 0.7, "stream without usage": 0.1, "whole": 0.2}
+API_AUTO_PROBABILITY = 0.15
+API_NO_MAX_TOKENS_PROBABILITY = 0.1  # the hold then covers the site's reply budget: a limited key may refuse it
+API_TYPICAL_CALL = (60, 75)  # input and output tokens of an average call, to size the daily limits
+PROVIDER_ERROR_FAULTS = ("429", "500", "529", "cut")  # the faults an API call may answer with an error
+PROVIDER_ERROR_STATUSES = (429, 502, 503, 504)
+API_TIMEOUT = httpx2.Timeout(120, connect=10)  # longer than any injected stall
 
 
 @dataclass(frozen=True)
@@ -66,6 +86,7 @@ class Mode:
     load_seconds: float
     arrival_seconds: float  # users open their sockets and send their first turn spread over this long
     think_seconds: tuple[float, float]
+    api_think_seconds: tuple[float, float]  # a program's pause between calls
     idle_probability: float  # per behaviour step: hold the socket idle instead of thinking
     idle_seconds: tuple[float, float]
     stall_seconds: tuple[int, int]
@@ -75,6 +96,7 @@ class Mode:
     worker_kill_at: float
     redis_restart_at: float
     drain_seconds: float
+    api_daily_limit_calls: int  # a limited key's daily limit: this many average calls
 
 
 FULL = Mode(
@@ -85,6 +107,7 @@ FULL = Mode(
     # A reply costs a Daphne about 0.15 CPU-s: 300 users thinking 20-70 s send ~5 turns (~10 replies) a second,
     # about what two cores carry beside Redis, PostgreSQL, Celery, the simulator and these clients.
     think_seconds=(20, 70),
+    api_think_seconds=(5, 30),
     idle_probability=0.06,
     idle_seconds=(60, 180),
     stall_seconds=(10, 45),
@@ -104,6 +127,7 @@ FULL = Mode(
     worker_kill_at=0.4,
     redis_restart_at=0.65,
     drain_seconds=150,
+    api_daily_limit_calls=4,
 )
 QUICK = Mode(
     name="quick",
@@ -111,6 +135,7 @@ QUICK = Mode(
     load_seconds=65,
     arrival_seconds=8,
     think_seconds=(2, 6),
+    api_think_seconds=(1, 4),
     idle_probability=0.05,
     idle_seconds=(20, 40),
     stall_seconds=(11, 18),
@@ -130,7 +155,28 @@ QUICK = Mode(
     worker_kill_at=22 / 65,
     redis_restart_at=48 / 65,
     drain_seconds=90,
+    api_daily_limit_calls=8,
 )
+
+
+def fault_directives(fault: str | None, rng: random.Random, mode: Mode) -> list[str]:
+    """Return the simulator directives of a prompt: its length, and the provider fault to inject, if any."""
+    tokens = rng.randint(*mode.tokens)
+    directives = [f"tokens={tokens}"]
+    stall = rng.randint(*mode.stall_seconds)
+    if fault == "429-retried":
+        directives.append("status=429,times=1")
+    elif fault in ("429", "500", "529"):
+        directives.append(f"status={fault}")
+    elif fault == "cut":
+        directives.append(f"cut_after={rng.randint(2, 10)}")
+    elif fault == "delay":
+        directives.append(f"delay={stall}")
+    elif fault == "pause":
+        directives.append(f"pause_after={rng.randint(1, 6)},pause={stall}")
+    elif fault in (*CLIENT_FAULTS, API_HANGUP):
+        directives[0] = f"tokens={max(tokens, 80)}"  # long enough to act on mid-reply
+    return directives
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -516,21 +562,7 @@ class SimUser:
         count = rng.choices(list(PANEL_WEIGHTS), weights=list(PANEL_WEIGHTS.values()))[0]
         models = rng.sample(soak.models, min(count, len(soak.models)))
         fault = soak.forced_fault(self.index, number) or soak.random_fault(rng)
-        tokens = rng.randint(*mode.tokens)
-        directives = [f"tokens={tokens}"]
-        stall = rng.randint(*mode.stall_seconds)
-        if fault == "429-retried":
-            directives.append("status=429,times=1")
-        elif fault in ("429", "500", "529"):
-            directives.append(f"status={fault}")
-        elif fault == "cut":
-            directives.append(f"cut_after={rng.randint(2, 10)}")
-        elif fault == "delay":
-            directives.append(f"delay={stall}")
-        elif fault == "pause":
-            directives.append(f"pause_after={rng.randint(1, 6)},pause={stall}")
-        elif fault in CLIENT_FAULTS:
-            directives[0] = f"tokens={max(tokens, 80)}"  # long enough to act on mid-reply
+        directives = fault_directives(fault, rng, mode)
         if fault:
             soak.tally.faults[fault] += 1
         continuing = self.conversation_id is not None and rng.random() < 0.5
@@ -567,19 +599,249 @@ class SimUser:
             await asyncio.sleep(turn.retry_after or 5)
 
 
+@dataclass(frozen=True)
+class ApiAccount:
+    """A program's user and its API key (with its daily limit, if it has one)."""
+
+    user_id: int
+    key_id: int
+    secret: str
+    daily_limit: int | None
+
+
+@dataclass
+class ApiCallSeen:
+    """One POST /v1/chat/completions as the program that made it saw it."""
+
+    user: int
+    key_id: int
+    limited: bool
+    model: str
+    fault: str | None
+    form: str  # a key of API_FORMS
+    max_tokens: int | None
+    server: int
+    life: int  # the server's life when the call was sent
+    sent_at: float
+    cut_at_chunk: int = 0  # for a hang-up: after this many text chunks (a whole call: after `hangup_after` s)
+    hangup_after: float = 0.0
+    status: int | None = None
+    error_code: str | None = None  # from the error body, or the stream's error event
+    error_in_stream: bool = False
+    completion_id: str | None = None
+    parts: list[str] = field(default_factory=list)
+    text_chunks: int = 0
+    first_chunk_at: float | None = None
+    finish_reason: str | None = None
+    usage_chunks: int = 0
+    credits: int | None = None  # `panels.credits` of the usage chunk, the completion or an error with partial content
+    done: bool = False  # `[DONE]` read, or a whole completion
+    hung_up: bool = False  # the program closed the connection itself, as planned
+    dropped: str | None = None  # the transport error that ended the call, if one did
+    dropped_while_killed: bool = False
+    ended_at: float | None = None
+
+    @property
+    def text(self) -> str:
+        return "".join(self.parts)
+
+    @property
+    def public_id(self) -> str | None:
+        return self.completion_id.removeprefix("chatcmpl-") if self.completion_id else None
+
+    @property
+    def completed(self) -> bool:
+        """Whether the call answered to its end without an error (a whole completion, or a stream to `[DONE]`)."""
+        return self.done and self.status == 200 and self.error_code is None
+
+
+class ApiUser:
+    """A program with an API key: chat completions one after another, each on a Daphne chosen at random."""
+
+    def __init__(self, soak: "Soak", index: int, account: ApiAccount):
+        self.soak, self.index, self.account = soak, index, account
+        self.rng = random.Random(soak.seed * 1_000_003 + 500_000 + index)  # noqa: S311 (load shape, not secrets)
+
+    async def run(self) -> None:
+        mode = self.soak.mode
+        await asyncio.sleep(self.rng.uniform(0, mode.arrival_seconds))
+        async with httpx2.AsyncClient(timeout=API_TIMEOUT, trust_env=False) as client:
+            number = 0
+            while time.monotonic() < self.soak.load_ends:
+                await self.call(client, number)
+                number += 1
+                # While Redis is down the programs call again at once, so admission is tried without it.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.soak.redis_down.wait(), self.rng.uniform(*mode.api_think_seconds))
+                await asyncio.sleep(0.2)
+
+    def compose(self, number: int, server: Server) -> tuple[ApiCallSeen, dict]:
+        """Choose the model, the form, the length and the fault of the next call; return it and its body."""
+        soak, rng = self.soak, self.rng
+        model = "auto" if rng.random() < API_AUTO_PROBABILITY else rng.choice(soak.models)
+        fault = soak.forced_api_fault(self.index, number) or soak.random_fault(rng)
+        if fault in CLIENT_FAULTS:
+            fault = API_HANGUP  # the only fault a program makes: it goes away
+        form = rng.choices(list(API_FORMS), weights=list(API_FORMS.values()))[0]
+        directives = fault_directives(fault, rng, soak.mode)
+        max_tokens = None if rng.random() < API_NO_MAX_TOKENS_PROBABILITY else soak.mode.tokens[1] + 30
+        if fault:
+            soak.api_tally.faults[fault] += 1
+        call = ApiCallSeen(
+            user=self.index,
+            key_id=self.account.key_id,
+            limited=self.account.daily_limit is not None,
+            model=model,
+            fault=fault,
+            form=form,
+            max_tokens=max_tokens,
+            server=server.index,
+            life=server.life,
+            sent_at=0.0,
+            cut_at_chunk=rng.randint(2, 5),
+            hangup_after=rng.uniform(0.5, 1.5),
+        )
+        content = (
+            f"Program {self.index}, call {number}: tell me about {rng.choice(TOPICS)}. [[sim:{','.join(directives)}]]"
+        )
+        body = {"model": model, "messages": [{"role": "user", "content": content}]}
+        if max_tokens is not None:
+            body["max_tokens"] = max_tokens
+        if form != "whole":
+            body["stream"] = True
+            if form == "stream":
+                body["stream_options"] = {"include_usage": True}
+        return call, body
+
+    async def call(self, client: httpx2.AsyncClient, number: int) -> None:
+        """Make one call on a live Daphne and record what came back; a dropped connection is recorded, not retried."""
+        servers = self.soak.servers
+        server = self.rng.choice([s for s in servers if s.up] or servers)
+        call, body = self.compose(number, server)
+        self.soak.api_calls.append(call)
+        call.sent_at = time.monotonic()
+        url = f"{server.daphne.url}/v1/chat/completions"
+        headers = {"Authorization": f"Bearer {self.account.secret}"}
+        try:
+            if call.form == "whole":
+                await self.whole(client, url, headers, body, call)
+            else:
+                await self.stream(client, url, headers, body, call)
+        except httpx2.TransportError as error:
+            call.dropped = type(error).__name__
+            call.dropped_while_killed = server.life != call.life
+        except (json.JSONDecodeError, KeyError, TypeError) as error:
+            self.soak.api_tally.anomaly(f"program {self.index}: unreadable reply ({error!r}), status {call.status}")
+        call.ended_at = time.monotonic()
+
+    async def whole(self, client: httpx2.AsyncClient, url: str, headers: dict, body: dict, call: ApiCallSeen) -> None:
+        if call.fault == API_HANGUP:
+            try:
+                async with asyncio.timeout(call.hangup_after):
+                    response = await client.post(url, json=body, headers=headers)
+            except TimeoutError:
+                call.hung_up = True
+                return
+        else:
+            response = await client.post(url, json=body, headers=headers)
+        call.status = response.status_code
+        payload = response.json()
+        if response.status_code != 200:
+            self.read_error(payload, call)
+            return
+        call.completion_id = payload["id"]
+        call.parts.append(payload["choices"][0]["message"]["content"])
+        call.finish_reason = payload["choices"][0]["finish_reason"]
+        call.credits = payload["panels"]["credits"]
+        call.first_chunk_at = time.monotonic()
+        call.done = True
+
+    async def stream(self, client: httpx2.AsyncClient, url: str, headers: dict, body: dict, call: ApiCallSeen) -> None:
+        tally = self.soak.api_tally
+        async with client.stream("POST", url, json=body, headers=headers) as response:
+            call.status = response.status_code
+            if response.status_code != 200:
+                self.read_error(json.loads(await response.aread()), call)
+                return
+            async for line in response.aiter_lines():
+                if not line:
+                    continue
+                data = line.removeprefix("data: ")
+                if data == line or call.done or call.error_in_stream:
+                    tally.anomaly(f"call {call.completion_id}: unexpected line {line[:120]!r}")
+                    continue
+                if data == "[DONE]":
+                    call.done = True
+                    continue
+                event = json.loads(data)
+                if "error" in event:
+                    call.error_code, call.error_in_stream = event["error"]["code"], True
+                    continue
+                if call.completion_id is None:
+                    call.completion_id = event["id"]
+                elif event["id"] != call.completion_id:
+                    tally.anomaly(f"call {call.completion_id}: a chunk of {event['id']}")
+                if event["choices"]:
+                    choice = event["choices"][0]
+                    call.finish_reason = choice["finish_reason"] or call.finish_reason
+                    text = choice["delta"].get("content")
+                    if text:
+                        call.parts.append(text)
+                        call.text_chunks += 1
+                        call.first_chunk_at = call.first_chunk_at or time.monotonic()
+                    if call.fault == API_HANGUP and call.text_chunks >= call.cut_at_chunk:
+                        call.hung_up = True
+                        return  # leaving the block closes the connection mid-stream
+                else:
+                    call.usage_chunks += 1
+                    call.credits = event["panels"]["credits"]
+        if not call.done and not call.error_in_stream:
+            tally.anomaly(f"call {call.completion_id}: the stream ended without [DONE] or an error event")
+        wanted = 1 if call.form == "stream" else 0
+        if call.usage_chunks != wanted:
+            tally.anomaly(f"call {call.completion_id} ({call.form}): {call.usage_chunks} usage chunks")
+
+    @staticmethod
+    def read_error(payload: dict, call: ApiCallSeen) -> None:
+        """Record an error answer: its code, and what a whole call's partial output was charged."""
+        call.error_code = payload["error"]["code"]
+        if "panels" in payload:
+            call.credits = payload["panels"]["credits"]
+            call.parts.append(payload["error"].get("partial_content", ""))
+
+
+class ApiTally:
+    """What the programs counted during a run."""
+
+    def __init__(self):
+        self.faults: Counter[str] = Counter()
+        self.anomalies: list[str] = []
+
+    def anomaly(self, text: str) -> None:
+        self.anomalies.append(text)
+
+
 class Soak:
     """One run: the users, the fault schedule, and what everyone saw."""
 
-    def __init__(self, stack: Stack, mode: Mode, models: list[str], accounts: list, seed: int):
+    def __init__(
+        self, stack: Stack, mode: Mode, models: list[str], accounts: list, api_accounts: list[ApiAccount], seed: int
+    ):
         self.stack, self.mode, self.models, self.seed = stack, mode, models, seed
         self.servers = [Server(daphne, index) for index, daphne in enumerate(stack.daphnes)]
         self.tally = Tally()
         self.turns: list[Turn] = []
         self.replies: dict[int, Reply] = {}
         self.users = [SimUser(self, i, account, i % len(self.servers)) for i, account in enumerate(accounts)]
+        self.api_users = [ApiUser(self, i, account) for i, account in enumerate(api_accounts)]
+        self.api_calls: list[ApiCallSeen] = []
+        self.api_tally = ApiTally()
         self.rng = random.Random(seed)  # noqa: S311 (load shape, not secrets)
         self.infra: list[tuple[float, str]] = []  # (seconds since start, what happened)
         self.kill_time: float | None = None
+        self.kill_wall: float | None = None  # the same moment as a Unix time, to compare with the database's
+        self.redis_down = asyncio.Event()
+        self.redis_outage: tuple[float, float] | None = None  # from the kill until it serves again (monotonic)
         self.details: list[str] = []  # evidence printed when a check fails
         self.undone_while_followed: list[int] = []
         self.cpu: Counter[str] = Counter()  # CPU seconds by process, including lives ended by a kill
@@ -589,6 +851,12 @@ class Soak:
         """Give each fault kind to at least one turn: the first turn of the first users."""
         kinds = (*PROMPT_FAULTS, *CLIENT_FAULTS)
         return kinds[user] if number == 0 and user < len(kinds) else None
+
+    def forced_api_fault(self, program: int, number: int) -> str | None:
+        """Give each fault kind to at least one API call: the first calls of the programs, in turn."""
+        kinds = (*PROMPT_FAULTS, API_HANGUP)
+        slot = program + number * len(self.api_users)
+        return kinds[slot] if slot < len(kinds) else None
 
     def random_fault(self, rng: random.Random) -> str | None:
         roll = rng.random()
@@ -608,7 +876,7 @@ class Soak:
         self.load_ends = self.started + self.mode.load_seconds
         self.drain_until = self.load_ends + self.mode.drain_seconds
         self.give_up_at = self.drain_until + 30
-        tasks = [asyncio.create_task(user.run()) for user in self.users]
+        tasks = [asyncio.create_task(user.run()) for user in [*self.users, *self.api_users]]
         faults = asyncio.create_task(self.inject_faults())
         progress = asyncio.create_task(self.report_progress())
         await asyncio.gather(*tasks)
@@ -640,13 +908,17 @@ class Soak:
     async def kill_daphne(self) -> None:
         server = self.servers[-1]
         streaming = sum(1 for r in self.replies.values() if r.done is None)
+        calls = sum(1 for c in self.api_calls if c.ended_at is None)
         self.cpu[server.daphne.name] += server.daphne.cpu_seconds()
         server.life += 1  # first: its sockets close at once, and must be seen as killed
         server.up = False
         server.daphne.kill()
-        self.kill_time = time.monotonic()
+        self.kill_time, self.kill_wall = time.monotonic(), time.time()
         self.tally.faults["daphne SIGKILL"] += 1
-        self.note(f"SIGKILL {server.daphne.name} (pid {server.daphne.pid}); {streaming} replies in flight overall")
+        self.note(
+            f"SIGKILL {server.daphne.name} (pid {server.daphne.pid}); {streaming} replies and {calls} API calls "
+            "in flight overall"
+        )
         await asyncio.sleep(3)
         server.daphne.spawn()
         await asyncio.to_thread(server.daphne.wait_ready)
@@ -668,11 +940,15 @@ class Soak:
         redis = self.stack.redis
         self.cpu[redis.name] += redis.cpu_seconds()
         redis.kill()
+        down_at = time.monotonic()
+        self.redis_down.set()
         self.tally.faults["redis restart"] += 1
         self.note("Redis killed (everything in it is lost)")
         await asyncio.sleep(2)
         redis.spawn()
         await asyncio.to_thread(redis.wait_ready)
+        self.redis_down.clear()
+        self.redis_outage = (down_at, time.monotonic())
         self.note("Redis restarted, empty")
 
     async def report_progress(self) -> None:
@@ -681,9 +957,11 @@ class Soak:
             await asyncio.sleep(every)
             online = sum(1 for user in self.users if user.online.is_set())
             open_replies = sum(1 for r in self.replies.values() if r.done is None)
+            open_calls = sum(1 for c in self.api_calls if c.ended_at is None)
             self.note(
                 f"{online} sockets open, {self.tally.turns_sent} turns sent, {len(self.replies)} replies "
-                f"({open_replies} in flight), {self.tally.reconnects} reconnects"
+                f"({open_replies} in flight), {self.tally.reconnects} reconnects; {len(self.api_calls)} API calls "
+                f"({open_calls} in flight)"
             )
 
 
@@ -698,12 +976,15 @@ class Check:
 
 
 def wait_for_no_streaming(timeout: float) -> int:
-    """Wait until no reply in the database is `streaming` (bounded); return how many still are."""
-    from chat.models import Message
+    """Wait until no reply or API call in the database is `streaming` (bounded); return how many still are."""
+    from chat.models import ApiCall, Message
 
     deadline = time.monotonic() + timeout
     while True:
-        left = Message.objects.filter(status=Message.Status.STREAMING).count()
+        left = (
+            Message.objects.filter(status=Message.Status.STREAMING).count()
+            + ApiCall.objects.filter(status=ApiCall.Status.STREAMING).count()
+        )
         if not left or time.monotonic() > deadline:
             return left
         time.sleep(1)
@@ -720,11 +1001,12 @@ def sample(items, count: int = 5) -> str:
 def run_checks(soak: Soak) -> tuple[list[Check], dict]:
     """Compare what the clients saw with the database and the ledger."""
     from billing.models import Hold, LedgerEntry, Wallet
-    from chat.models import Message, Turn
+    from chat.models import ApiCall, Message, Turn
 
     tally, checks = soak.tally, []
     still_streaming = wait_for_no_streaming(45)
     messages = {m["pk"]: m for m in Message.objects.values("pk", "status", "text", "credits", "error_code")}
+    api_call_ids = set(ApiCall.objects.values_list("pk", flat=True))
     usage = Counter()
     usage_amount = {}
     orphans = []
@@ -733,7 +1015,8 @@ def run_checks(soak: Soak) -> tuple[list[Check], dict]:
     ):
         usage[key] += 1
         usage_amount[key] = amount
-        if not key.startswith("usage:message:") or int(key.rsplit(":", 1)[1]) not in messages:
+        cause, _, pk = key.rpartition(":")
+        if not pk.isdigit() or int(pk) not in {"usage:message": messages, "usage:api": api_call_ids}.get(cause, ()):
             orphans.append(key)
 
     unanswered = [t.request_id for t in soak.turns if t.answer is None]
@@ -859,6 +1142,201 @@ def run_checks(soak: Soak) -> tuple[list[Check], dict]:
         "charged": sum(1 for m in messages.values() if m["credits"] > 0),
         "interrupted_waits": interrupted_waits,
     }
+    api_checks, figures["api"] = run_api_checks(soak)
+    return checks + api_checks, figures
+
+
+def api_outcome(call: ApiCallSeen) -> str:
+    """Return how a call ended for its program, in a few words (for the figures and the evidence)."""
+    if call.hung_up:
+        return "hung up"
+    if call.dropped:
+        return f"dropped ({'server killed' if call.dropped_while_killed else 'live server'})"
+    if call.status is None:
+        return "no answer"
+    if call.completed:
+        return f"{call.status} complete"
+    if call.error_in_stream:
+        return f"{call.status} then {call.error_code}"
+    if call.status == 200:
+        return "200 unfinished"
+    return f"{call.status} {call.error_code}"
+
+
+def describe(call: ApiCallSeen) -> str:
+    """Return a call in one line: its program, form, model and fault, where it went and how it ended."""
+    return (
+        f"program {call.user} {call.form} {call.model} (fault {call.fault}) on daphne-{call.server}: "
+        f"{api_outcome(call)}" + (f" [{call.completion_id}]" if call.completion_id else "")
+    )
+
+
+def run_api_checks(soak: Soak) -> tuple[list[Check], dict]:
+    """Compare what the programs saw with the API calls, the keys and the ledger."""
+    from billing.models import ApiKey, LedgerEntry
+    from chat.models import ApiCall
+
+    calls = soak.api_calls
+    checks = []
+    rows = {
+        row["public_id"].hex: row
+        for row in ApiCall.objects.values(
+            "pk", "public_id", "api_key_id", "status", "error_code", "credits", "finished_at"
+        )
+    }
+    entries = {
+        int(key.rsplit(":", 1)[1]): (amount, key_id)
+        for key, amount, key_id in LedgerEntry.objects.filter(
+            kind=LedgerEntry.Kind.USAGE, idempotency_key__startswith="usage:api:"
+        ).values_list("idempotency_key", "amount_credits", "api_key_id")
+    }
+
+    unanswered = [
+        describe(c)
+        for c in calls
+        if (c.dropped and not c.dropped_while_killed) or (c.status is None and not c.hung_up and not c.dropped)
+    ]
+    checks.append(
+        Check("every API call answered (a status, or a drop only while its Daphne was killed)", not unanswered,
+              sample(unanswered))
+    )  # fmt: skip
+
+    streaming = [row["pk"] for row in rows.values() if row["status"] == ApiCall.Status.STREAMING]
+    checks.append(Check("no API call left streaming in the database", not streaming, sample(streaming)))
+
+    ledger_wrong = []
+    for row in rows.values():
+        entry = entries.get(row["pk"])
+        if row["credits"] > 0 and (entry is None or -entry[0] != row["credits"] or entry[1] != row["api_key_id"]):
+            ledger_wrong.append(f"call {row['pk']}: credits {row['credits']}, entry {entry}")
+        elif row["credits"] == 0 and entry is not None:
+            ledger_wrong.append(f"call {row['pk']}: credits 0 but an entry {entry}")
+    reported = 0
+    for call in calls:
+        if call.credits is None or call.public_id is None:
+            continue
+        reported += 1
+        row = rows.get(call.public_id)
+        if row is None:
+            ledger_wrong.append(f"{describe(call)}: no such call in the database")
+            continue
+        entry = entries.get(row["pk"])
+        charged = -entry[0] if entry else 0
+        if row["api_key_id"] != call.key_id or row["credits"] != call.credits or charged != call.credits:
+            ledger_wrong.append(
+                f"{describe(call)}: reported {call.credits} credits, saved {row['credits']}, ledger {entry}"
+            )
+    checks.append(
+        Check(
+            f"each charged API call has one usage entry naming its key, equal to the credits its program was told "
+            f"({reported} reports compared)",
+            not ledger_wrong,
+            sample(ledger_wrong),
+        )
+    )
+
+    disagree = []
+    for call in calls:
+        row = rows.get(call.public_id) if call.public_id else None
+        if row is None:
+            continue
+        status, code = row["status"], row["error_code"]
+        if call.completed:
+            expected = status == ApiCall.Status.COMPLETE
+        elif call.error_in_stream:
+            expected = status == ApiCall.Status.ERROR and code == call.error_code
+        elif call.hung_up:
+            expected = status in (ApiCall.Status.STOPPED, ApiCall.Status.COMPLETE)
+        elif call.dropped_while_killed:
+            expected = status == ApiCall.Status.COMPLETE or code == "interrupted"
+        else:
+            expected = True
+        if not expected:
+            disagree.append(f"{describe(call)}: saved {status} {code}")
+    checks.append(Check("each program and the database agree on how its call ended", not disagree, sample(disagree)))
+
+    empty = [describe(c) for c in calls if c.completed and not c.text]
+    checks.append(Check("every completed API call's text is non-empty", not empty, sample(empty)))
+
+    checks.append(
+        Check("API protocol kept: ids, usage chunks, [DONE]", not soak.api_tally.anomalies,
+              sample(soak.api_tally.anomalies, 8))
+    )  # fmt: skip
+
+    spent_by_key = Counter()
+    for amount, key_id in entries.values():
+        spent_by_key[key_id] -= amount
+    keys = list(
+        ApiKey.objects.values("pk", "held_credits", "spent_credits", "spent_today_credits", "daily_limit_credits")
+    )
+    key_wrong = [
+        f"key {k['pk']}: holds {k['held_credits']}, spent {k['spent_credits']}, usage entries {spent_by_key[k['pk']]}"
+        for k in keys
+        if k["held_credits"] != 0 or k["spent_credits"] != spent_by_key[k["pk"]]
+    ]
+    checks.append(Check("every API key holds nothing and its spend equals its usage entries", not key_wrong,
+                        sample(key_wrong)))  # fmt: skip
+    over = [
+        f"key {k['pk']}: spent {k['spent_today_credits']} today, limit {k['daily_limit_credits']}"
+        for k in keys
+        if k["daily_limit_credits"] is not None and k["spent_today_credits"] > k["daily_limit_credits"]
+    ]
+    checks.append(Check("no key spent more in a day than its daily limit", not over, sample(over)))
+
+    refused = [describe(c) for c in calls if c.status == 402 and not (c.limited and c.error_code == "key_spend_limit")]
+    checks.append(Check("402 only for a key at its spend limit", not refused, sample(refused)))
+
+    def explained(call: ApiCallSeen) -> bool:
+        if call.status in (None, 402) or (call.status == 200 and not call.error_in_stream):
+            return True
+        return call.fault in PROVIDER_ERROR_FAULTS and (call.error_in_stream or call.status in PROVIDER_ERROR_STATUSES)
+
+    unexplained = [describe(c) for c in calls if not explained(c)]
+    checks.append(Check("API errors only from injected provider faults (never a 500)", not unexplained,
+                        sample(unexplained)))  # fmt: skip
+
+    interrupted = [row for row in rows.values() if row["error_code"] == "interrupted"]
+    late = [
+        f"call {row['pk']} after {row['finished_at'].timestamp() - soak.kill_wall:.0f} s"
+        for row in interrupted
+        if soak.kill_wall is None or row["finished_at"].timestamp() - soak.kill_wall > INTERRUPTED_WITHIN_SECONDS
+    ]
+    drops = sum(1 for c in calls if c.dropped_while_killed)
+    if len(interrupted) > drops:
+        late.append(f"{len(interrupted)} calls interrupted but only {drops} dropped by the kill")
+    checks.append(
+        Check(f"a killed process's API calls ended `interrupted` within {INTERRUPTED_WITHIN_SECONDS} s", not late,
+              sample(late))
+    )  # fmt: skip
+
+    ttfc = [
+        (c.first_chunk_at - c.sent_at) * 1000
+        for c in calls
+        if c.form != "whole"
+        and c.first_chunk_at is not None
+        and c.fault not in ("delay", "429", "500", "529", "429-retried")
+    ]
+    figures = {
+        "calls": len(calls),
+        "forms": Counter(c.form for c in calls),
+        "auto": sum(1 for c in calls if c.model == "auto"),
+        "outcomes": Counter(api_outcome(c) for c in calls),
+        "statuses": Counter(row["status"] for row in rows.values()),
+        "error_codes": Counter(row["error_code"] for row in rows.values() if row["status"] == ApiCall.Status.ERROR),
+        "charged": sum(1 for row in rows.values() if row["credits"] > 0),
+        "credits": sum(row["credits"] for row in rows.values()),
+        "ttfc": ttfc,
+        "keys": len(keys),
+        "limited": sorted({k["daily_limit_credits"] for k in keys if k["daily_limit_credits"] is not None}),
+        "limited_keys": sum(1 for k in keys if k["daily_limit_credits"] is not None),
+        "reported": reported,
+        "interrupted": len(interrupted),
+        "during_redis_outage": Counter(
+            api_outcome(c)
+            for c in calls
+            if soak.redis_outage and soak.redis_outage[0] <= c.sent_at <= soak.redis_outage[1]
+        ),
+    }
     return checks, figures
 
 
@@ -880,8 +1358,11 @@ def figures_text(soak: Soak, figures: dict, checks: list[Check], elapsed: float)
     answers = Counter(t.answer or "unanswered" for t in soak.turns)
     ttft = first_delta_times(soak)
     waits = figures["interrupted_waits"]
+    api = figures["api"]
+    api_ttfc = api["ttfc"]
     lines = [
-        f"## Soak ({mode.name}): {len(soak.users)} users, {mode.load_seconds:.0f} s of load, {elapsed:.0f} s in all",
+        f"## Soak ({mode.name}): {len(soak.users)} users in the browser and {len(soak.api_users)} programs on the "
+        f"API, {mode.load_seconds:.0f} s of load, {elapsed:.0f} s in all",
         "",
         f"- models: {', '.join(soak.models)}",
         f"- turns sent: {tally.turns_sent} (resent after a reconnect: {tally.resends}); answers: "
@@ -916,6 +1397,26 @@ def figures_text(soak: Soak, figures: dict, checks: list[Check], elapsed: float)
             f"{min(waits):.0f}-{max(waits):.0f} s after the kill"
             if waits
             else "- replies of the killed process ended `interrupted`: none"
+        ),
+        f"- API: {api['keys']} keys ({api['limited_keys']} with a daily limit of "
+        + (", ".join(f"{limit:,}" for limit in api["limited"]) or "none")
+        + f" credits); {api['calls']} calls ("
+        + ", ".join(f"{k} {v}" for k, v in sorted(api["forms"].items()))
+        + f"; auto {api['auto']}); as the programs saw them: "
+        + ", ".join(f"{k} {v}" for k, v in sorted(api["outcomes"].items())),
+        f"- API calls in the database: {sum(api['statuses'].values())} ({api['charged']} charged, "
+        f"{api['credits']:,} credits); by status: "
+        + ", ".join(f"{k} {v}" for k, v in sorted(api["statuses"].items()))
+        + "; errors by code: "
+        + (", ".join(f"{k} {v}" for k, v in sorted(api["error_codes"].items())) or "none"),
+        "- API calls sent while Redis was down: "
+        + (", ".join(f"{k} {v}" for k, v in sorted(api["during_redis_outage"].items())) or "none"),
+        "- API faults injected: " + ", ".join(f"{k} {v}" for k, v in sorted(soak.api_tally.faults.items())),
+        (
+            f"- API send to first chunk ({len(api_ttfc)} streams, no injected delay or error): "
+            f"p50 {statistics.median(api_ttfc):.0f} ms, p99 {percentile(api_ttfc, 0.99):.0f} ms"
+            if api_ttfc
+            else "- API send to first chunk: no sample"
         ),
         "- CPU seconds: " + ", ".join(f"{k} {v:.0f}" for k, v in sorted(soak.cpu.items())),
         "- frames received: " + ", ".join(f"{k} {v}" for k, v in sorted(tally.frames.items())),
@@ -960,6 +1461,33 @@ def catalog_models() -> list[str]:
     return sorted(chosen, key=lambda slug: (slug not in CORE_MODELS, slug))
 
 
+def api_programs(count: int, mode: Mode, models: list[str]) -> list[ApiAccount]:
+    """Create `count` funded users with an API key each; one key in API_LIMITED_SHARE gets a daily spend limit.
+
+    The limit is `mode.api_daily_limit_calls` average calls (API_TYPICAL_CALL, averaged over the models), so a
+    limited key reaches it during the run and is refused some calls.
+    """
+    from django.contrib.auth import get_user_model
+
+    from billing.keys import create_api_key
+    from billing.rates import current_cost
+    from catalog.models import AIModel
+
+    input_tokens, output_tokens = API_TYPICAL_CALL
+    costs = [
+        current_cost(model, input_tokens=input_tokens, output_tokens=output_tokens).credits
+        for model in AIModel.objects.filter(slug__in=models)
+    ]
+    daily_limit = max(1, mode.api_daily_limit_calls * sum(costs) // len(costs))
+    programs = []
+    for index, account in enumerate(funded_users(count, credits=FUNDING_CREDITS, prefix="soak-api")):
+        limit = daily_limit if index % API_LIMITED_SHARE == API_LIMITED_SHARE - 1 else None
+        user = get_user_model().objects.get(pk=account.user_id)
+        new = create_api_key(user=user, name=f"soak program {index}", daily_limit_credits=limit)
+        programs.append(ApiAccount(account.user_id, new.key.pk, new.secret, limit))
+    return programs
+
+
 def main() -> int:
     """Start the stack, run the soak, check, report, clean up; return the exit status."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -992,9 +1520,14 @@ def main() -> int:
             print(f"stack up in {time.monotonic() - began:.0f} s", flush=True)
             use_database_here(stack.env)
             models = catalog_models()
-            accounts = funded_users(mode.users, credits=FUNDING_CREDITS)
-            print(f"{len(accounts)} users funded; models {', '.join(models)}", flush=True)
-            soak = Soak(stack, mode, models, accounts, options.seed)
+            programs = mode.users // API_SHARE
+            accounts = funded_users(mode.users - programs, credits=FUNDING_CREDITS)
+            api_accounts = api_programs(programs, mode, models)
+            print(
+                f"{len(accounts)} users and {len(api_accounts)} API programs funded; models {', '.join(models)}",
+                flush=True,
+            )
+            soak = Soak(stack, mode, models, accounts, api_accounts, options.seed)
             asyncio.run(soak.run())
             checks, figures = run_checks(soak)
             from django.db import connections
