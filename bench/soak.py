@@ -797,6 +797,8 @@ class ApiUser:
                     call.credits = event["panels"]["credits"]
         if not call.done and not call.error_in_stream:
             tally.anomaly(f"call {call.completion_id}: the stream ended without [DONE] or an error event")
+        if call.done and call.finish_reason is None:
+            tally.anomaly(f"call {call.completion_id}: [DONE] without a finish reason")
         wanted = 1 if call.form == "stream" else 0
         if call.usage_chunks != wanted:
             tally.anomaly(f"call {call.completion_id} ({call.form}): {call.usage_chunks} usage chunks")
@@ -1166,7 +1168,8 @@ def api_outcome(call: ApiCallSeen) -> str:
 def describe(call: ApiCallSeen) -> str:
     """Return a call in one line: its program, form, model and fault, where it went and how it ended."""
     return (
-        f"program {call.user} {call.form} {call.model} (fault {call.fault}) on daphne-{call.server}: "
+        f"program {call.user} {call.form} {call.model} (fault {call.fault}, max_tokens {call.max_tokens}) "
+        f"on daphne-{call.server}: "
         f"{api_outcome(call)}" + (f" [{call.completion_id}]" if call.completion_id else "")
     )
 
