@@ -8,11 +8,16 @@ single host is handed a whole /64); a network is a /24 of IPv4 or a /64 of IPv6.
 """
 
 import ipaddress
+import logging
 import time
 
 from allauth.account.adapter import get_adapter
 from django.core.cache import cache
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
+logger = logging.getLogger(__name__)
+CACHE_UNREACHABLE = (RedisConnectionError, RedisTimeoutError)  # the cache (Redis in production) is away
 NETWORK_PREFIX = {4: 24, 6: 64}  # a household or an office; the smallest network an ISP hands out
 
 
@@ -50,7 +55,19 @@ def over_limits(request, *, action: str, per_address: int, per_network: int, sec
 
 
 def retry_after(*, action: str, key: str, amount: int, seconds: int) -> int | None:
-    """Count one request of `key` for `action`; return the seconds to wait if it is over the limit, else None."""
+    """Count one request of `key` for `action`; return the seconds to wait if it is over the limit, else None.
+
+    While the cache cannot be reached (Redis restarting), the request is let through uncounted, with a warning:
+    a limit that fails every request while Redis is away would turn a short outage into errors for everyone.
+    """
+    try:
+        return _count(action=action, key=key, amount=amount, seconds=seconds)
+    except CACHE_UNREACHABLE as error:
+        logger.warning("%s not counted for %s: the cache is unreachable (%s)", action, key.split(":")[0], error)
+        return None
+
+
+def _count(*, action: str, key: str, amount: int, seconds: int) -> int | None:
     now = time.time()
     window = int(now // seconds)
     counter = _counter(action, key, seconds, now)

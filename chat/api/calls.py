@@ -5,14 +5,11 @@ leaves nothing behind. Settling goes through `record_outcome`, as a chat reply d
 rate captured on it, the same rule for a stopped or cut call (its input and the output that came).
 """
 
-import logging
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
 from django.db import transaction
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from accounts.rate_limits import retry_after
 from billing.keys import key_for_secret, mark_used
@@ -34,8 +31,6 @@ from chat.services import AUTO, FINISHED_FIELDS, PanelChoice, ReplyOutcome, char
 from chat.tokens import estimate_message_tokens
 from errors import InvalidRequest
 
-logger = logging.getLogger(__name__)
-CACHE_UNREACHABLE = (RedisConnectionError, RedisTimeoutError)  # the cache (Redis in production) is away
 # Anthropic has no JSON switch: a program that asks for JSON gets the instruction in the system prompt instead.
 JSON_INSTRUCTION = "Reply with one valid JSON object and nothing else: no prose, no code fences."
 
@@ -119,15 +114,9 @@ def start_call(*, secret: str | None, request: CompletionRequest, process_id: st
 def _within_rate(key: ApiKey) -> None:
     """Refuse a request over the key's rate, or one that would pass its calls in flight (TooManyRequests)."""
     # By digest, not id: a restored database reuses ids while the cache still counts the old key's requests.
-    try:
-        wait = retry_after(
-            action="api", key=f"key:{key.digest[:16]}", amount=settings.API_REQUESTS_PER_MINUTE, seconds=60
-        )
-    except CACHE_UNREACHABLE as error:
-        # Nothing else a call needs lives in Redis: while it is away (a restart), admit uncounted rather than
-        # fail every program; the calls in flight, counted below in the database, still bound a key.
-        logger.warning("API request rate not counted: the cache is unreachable (%s)", error)
-        wait = None
+    # While Redis is away the rate is not counted (see retry_after); the calls in flight, counted below in the
+    # database, still bound a key.
+    wait = retry_after(action="api", key=f"key:{key.digest[:16]}", amount=settings.API_REQUESTS_PER_MINUTE, seconds=60)
     if wait is not None:
         raise TooManyRequests(
             f"This key sent more than {settings.API_REQUESTS_PER_MINUTE:,} requests this minute; "

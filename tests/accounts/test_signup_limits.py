@@ -8,8 +8,9 @@ import uuid
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.test import Client
+from django.test import Client, override_settings
 
+from accounts.rate_limits import retry_after
 from tests import ROOT
 from tests.factories import forget_signups, sign_up
 
@@ -131,3 +132,21 @@ def test_no_limit_when_both_are_zero(settings):
     answers = [created(sign_up(Client(), new_email(), address=ONE_ADDRESS)) for _ in range(7)]
 
     assert answers == [True] * 7
+
+
+UNREACHABLE_CACHE = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there: every command fails to connect
+        "OPTIONS": {"socket_connect_timeout": 1},
+    }
+}
+
+
+def test_while_redis_is_away_a_limited_request_goes_through_uncounted(caplog, openai_and_anthropic):
+    with override_settings(CACHES=UNREACHABLE_CACHE):
+        assert retry_after(action="route", key="address:192.0.2.1", amount=1, seconds=60) is None
+        response = Client().post("/api/route", {"prompt": "Summarize this"}, content_type="application/json")
+    assert response.status_code == 200  # not a 500: the limit lets it through while it cannot count
+    assert "route not counted for address" in caplog.text
+    assert "192.0.2.1" not in caplog.text  # the warning names the kind of key, not the person's address
