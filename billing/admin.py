@@ -18,7 +18,9 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from billing.formatting import credits, signed_credits, usd
+from billing.keys import revoke_api_key
 from billing.models import (
+    ApiKey,
     BillingSettings,
     CreditPack,
     Hold,
@@ -337,6 +339,89 @@ class HoldAdmin(ReadOnlyAdmin):
     list_filter = ["status", "model"]
     search_fields = ["reference", "wallet__user__email"]
     list_select_related = ["wallet__user", "model"]
+
+
+class KeyStatusFilter(admin.SimpleListFilter):
+    title = "status"
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return [("active", "Active"), ("revoked", "Revoked")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "active":
+            return queryset.filter(revoked_at__isnull=True)
+        if self.value() == "revoked":
+            return queryset.filter(revoked_at__isnull=False)
+        return queryset
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(ReadOnlyAdmin):
+    """People's API keys, read-only (their owners set names and limits); an admin may revoke them.
+
+    The digest is never shown: it is what a key is looked up by, and nothing an admin needs.
+    """
+
+    list_display = [
+        "name",
+        "user",
+        "prefix_shown",
+        credits_column("daily_limit_credits", "daily limit"),
+        credits_column("total_limit_credits", "total limit"),
+        "spent_today_shown",
+        credits_column("spent_credits", "spent"),
+        credits_column("held_credits", "held"),
+        "created_at",
+        "last_used_at",
+        "revoked_at",
+    ]
+    list_filter = [KeyStatusFilter]
+    search_fields = ["name", "prefix", "user__email"]
+    list_select_related = ["user"]
+    date_hierarchy = "created_at"
+    fields = [
+        "user",
+        "name",
+        "prefix",
+        "allowed_models",
+        "daily_limit_credits",
+        "total_limit_credits",
+        "spent_today_shown",
+        "spent_credits",
+        "held_credits",
+        "created_at",
+        "last_used_at",
+        "revoked_at",
+    ]
+    readonly_fields = ["spent_today_shown"]
+    actions = ["revoke"]
+
+    @admin.display(description="prefix", ordering="prefix")
+    def prefix_shown(self, key):
+        return f"{key.prefix}…"
+
+    @admin.display(description="spent today (UTC)")
+    def spent_today_shown(self, key):
+        return credits(key.spent_today)
+
+    def has_revoke_permission(self, request) -> bool:
+        """Revoking changes a key, so it takes the permission to change keys (the form stays read-only)."""
+        return request.user.has_perm("billing.change_apikey")
+
+    @admin.action(description="Revoke the selected API keys", permissions=["revoke"])
+    def revoke(self, request, queryset):
+        revoked = 0
+        for key in queryset.filter(revoked_at__isnull=True):
+            revoke_api_key(key=key)
+            revoked += 1
+        self.message_user(
+            request,
+            f"Revoked {revoked} API key{'s' if revoked != 1 else ''}; requests that send them are refused."
+            if revoked
+            else "The selected keys were already revoked.",
+            messages.SUCCESS if revoked else messages.INFO,
+        )
 
 
 @admin.register(TopUp)

@@ -295,6 +295,11 @@ class ApiKey(models.Model):
     def active(self) -> bool:
         return self.revoked_at is None
 
+    @property
+    def spent_today(self) -> int:
+        """Return what the key was charged on the current UTC day (its counter names an earlier day: 0)."""
+        return self.spent_today_credits if self.spent_on == timezone.now().date() else 0
+
 
 class Hold(models.Model):
     """Credits reserved for one model call before it starts, resolved once when it ends.

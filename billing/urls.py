@@ -5,13 +5,17 @@ The usage and settings pages read chat, so they live in chat/billing_pages.py; p
 
 from django.urls import path
 
-from billing import topup_views, views, webhooks
+from billing import key_views, topup_views, views, webhooks
 
 app_name = "billing"
 
 urlpatterns = [
     path("", views.wallet_page, name="wallet"),
     path("usage.csv", views.usage_csv, name="usage_csv"),
+    # API keys
+    path("keys/", key_views.api_keys_page, name="api_keys"),
+    path("keys/<int:key_id>/", key_views.api_key_page, name="api_key"),
+    path("keys/<int:key_id>/revoke/", key_views.revoke_api_key_page, name="revoke_api_key"),
     # Stripe: top-up, Checkout return pages, webhook
     path("topup/", topup_views.topup, name="topup"),
     path("topup/success/", topup_views.topup_success, name="topup_success"),

@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 
 from billing.formatting import usd
+from billing.keys import create_api_key
 from billing.models import BillingSettings
 from billing.services import change_billing_settings
 from chat.providers.base import Usage
@@ -36,10 +37,11 @@ def marked_up(admin_user):
 
 @pytest.fixture
 def ada(client, user, marked_up):
-    """Ada, signed in, funded with 1,234,567 credits, and two short replies charged."""
+    """Ada, signed in, funded with 1,234,567 credits, two short replies charged, and an API key with limits."""
     fund(user, 1_234_567)
     answer_turn(user, ["gpt-4o-mini"], "hello", usage=Usage(100, 50))
     answer_turn(user, ["auto"], "what's the difference between a latte and a flat white", usage=Usage(1_000, 500))
+    create_api_key(user=user, name="Report", daily_limit_credits=2_000_000, total_limit_credits=1_234_567)
     client.force_login(user)
     return client
 
@@ -52,6 +54,7 @@ def ada(client, user, marked_up):
         ("/billing/", "$1.00"),  # the smallest pack, and the custom amount's bounds
         ("/billing/usage/", "$0.00053"),  # gpt-4o-mini's two replies
         ("/billing/settings/", None),
+        ("/billing/keys/", "($1.00)"),  # the key's daily limit of 2,000,000 credits
     ],
 )
 def test_a_person_s_money_pages_show_every_amount_by_the_rule(ada, path, expected):

@@ -518,7 +518,7 @@ def test_a_panel_says_when_old_turns_were_left_out_to_fit_the_context_window(new
     expect(page.locator(".turn").last.locator(".panel-note")).to_have_text(note)  # also when read over HTTP
 
 
-@pytest.mark.parametrize("path", ["/", "/pricing/", "/billing/", "/billing/usage/", "/chat/"])
+@pytest.mark.parametrize("path", ["/", "/pricing/", "/billing/", "/billing/usage/", "/billing/keys/", "/chat/"])
 def test_every_page_fits_a_phone_with_its_links_reachable(new_page, user, path):
     page = new_page(user, viewport={"width": 390, "height": 844})
     page.goto(path)

@@ -32,7 +32,17 @@ def staff(django_user_model):
 
 
 @pytest.mark.parametrize(
-    "path", ["/", "/chat/", "/pricing/", "/billing/", "/billing/usage/", "/billing/settings/", "/accounts/email/"]
+    "path",
+    [
+        "/",
+        "/chat/",
+        "/pricing/",
+        "/billing/",
+        "/billing/usage/",
+        "/billing/settings/",
+        "/billing/keys/",
+        "/accounts/email/",
+    ],
 )
 def test_a_person_s_pages_run_without_a_policy_violation(new_page, user, path):
     page = new_page(user)
@@ -62,6 +72,7 @@ def test_the_admin_runs_under_the_policy_without_a_violation(new_page, staff):
         "/admin/billing/billingsettings/pricing/",
         "/admin/billing/billingsettings/",
         "/admin/billing/ledgerentry/",
+        "/admin/billing/apikey/",
     ]
     for path in paths:
         assert violations_on(page, path) == [], path
