@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from billing.forms import AutoCeilingForm
 from billing.models import BillingSettings
 from billing.pricing import usd_for_credits
-from billing.selectors import spending_by_model_for, wallet_of
+from billing.selectors import spending_by_key_for, spending_by_model_for, wallet_of
 from billing.services import set_auto_ceiling
 from chat.auto import typical_reply_costs
 from chat.router.table import TYPICAL_PROMPT_TOKENS
@@ -77,7 +77,7 @@ DEFAULT_USAGE_PERIOD = "30d"
 @login_required
 @require_GET
 def usage_page(request):
-    """Show what the person spent per model and per Auto task in a period, and what Auto saved them."""
+    """Show what the person spent per model, per API key and per Auto task in a period, and what Auto saved them."""
     period = request.GET.get("period", DEFAULT_USAGE_PERIOD)
     if period not in USAGE_PERIODS:
         period = DEFAULT_USAGE_PERIOD
@@ -85,6 +85,7 @@ def usage_page(request):
     since = timezone.now() - timedelta(days=days) if days else None
     billing = BillingSettings.load()
     models = spending_by_model_for(request.user, since=since)
+    keys = spending_by_key_for(request.user, since=since)
     tasks = auto_spending_for(request.user, since=since)
     saved = sum(task.saved for task in tasks)
     return render(
@@ -104,6 +105,7 @@ def usage_page(request):
                 "credits": sum(row.credits for row in models),
                 "usd": sum((row.usd for row in models), Decimal(0)),
             },
+            "keys": keys,
             "tasks": tasks,
             "auto": {
                 "replies": sum(task.replies for task in tasks),

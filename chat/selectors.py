@@ -26,11 +26,11 @@ SAVED_BY_AUTO = Case(
 
 @dataclass(frozen=True)
 class TaskSpending:
-    """What a person's Auto replies of one task cost in a period, and what Auto saved on them."""
+    """What a person's Auto replies and Auto API calls of one task cost in a period, and what Auto saved on them."""
 
     task: str
     label: str
-    replies: int  # Auto replies charged
+    replies: int  # Auto replies and API calls charged
     credits: int
     saved: int  # credits; see SAVED_BY_AUTO
 
@@ -153,26 +153,26 @@ def threads_for(conversation: Conversation, panels: Sequence[tuple[AIModel, int]
 
 
 def auto_spending_for(user, *, since: datetime | None = None) -> list[TaskSpending]:
-    """Return the user's charged Auto replies that finished since `since` (None: ever) per task, most credits first.
+    """Return the user's charged Auto replies and API calls that finished since `since` (None: ever) per task.
 
-    Summed in the database: how many, the credits charged, and the credits saved against the other candidate.
+    Most credits first. Summed in the database, chat replies and API calls apart, then added per task: how
+    many, the credits charged, and the credits saved against the other candidate.
     """
+    sums = {"replies": Count("id"), "charged": Sum("credits"), "saved": Sum(SAVED_BY_AUTO)}
     replies = Message.objects.filter(turn__user=user, credits__gt=0).exclude(route_task="")
-    if since is not None:
-        replies = replies.filter(finished_at__gte=since)
-    groups = (
-        replies.values("route_task")
-        .annotate(replies=Count("id"), charged=Sum("credits"), saved=Sum(SAVED_BY_AUTO))
-        .order_by("-charged", "route_task")
-    )
+    calls = ApiCall.objects.filter(user=user, credits__gt=0).exclude(route_task="")
+    totals: dict[str, list[int]] = {}
+    for routed in (replies, calls):
+        if since is not None:
+            routed = routed.filter(finished_at__gte=since)
+        for group in routed.values("route_task").annotate(**sums).order_by():
+            total = totals.setdefault(group["route_task"], [0, 0, 0])
+            total[0] += group["replies"]
+            total[1] += group["charged"]
+            total[2] += group["saved"]
     labels = dict(route_task_choices())
-    return [
-        TaskSpending(
-            task=group["route_task"],
-            label=labels.get(group["route_task"], group["route_task"]),
-            replies=group["replies"],
-            credits=group["charged"],
-            saved=group["saved"],
-        )
-        for group in groups
+    rows = [
+        TaskSpending(task=task, label=labels.get(task, task), replies=count, credits=charged, saved=saved)
+        for task, (count, charged, saved) in totals.items()
     ]
+    return sorted(rows, key=lambda row: (-row.credits, row.task))

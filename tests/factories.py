@@ -4,6 +4,7 @@ Accounts are signed up through allauth's pages, wallets funded and turns answere
 Stripe's events signed with the webhook secret and posted to the webhook, as Stripe does.
 """
 
+import json
 import re
 import secrets
 import uuid
@@ -18,7 +19,9 @@ from accounts.forms import ACCOUNTS_CREATED
 from accounts.rate_limits import forget
 from billing.models import LedgerEntry, StripeDispute, StripeEvent, TopUp, Wallet
 from billing.services import grant_credits, wallet_for
-from chat.models import Message
+from chat.api.calls import finish_call, start_call
+from chat.api.requests import parse_completion_request
+from chat.models import ApiCall, Message
 from chat.services import ReplyOutcome, finish_reply, start_turn
 from standins.stripe import signed_event
 
@@ -108,6 +111,21 @@ def answer_turn(user, models: list[str], content: str, *, usage) -> list:
         )
         finish_reply(message_id=reply.message_id, outcome=outcome, estimated_input_tokens=reply.estimated_input_tokens)
     return list(Message.objects.filter(turn_id=started.turn.pk).select_related("model").order_by("panel"))
+
+
+def answer_api_call(secret: str, model: str, content: str, *, usage) -> ApiCall:
+    """Make an API call with the key `secret` and settle it with `usage` (None: failed before any output).
+
+    Admitted by `start_call`, as POST /v1/chat/completions admits it, and finished by `finish_call`, as its
+    stream finishes it. Return the call, fresh from the database.
+    """
+    body = json.dumps({"model": model, "messages": [{"role": "user", "content": content}]}).encode()
+    started = start_call(secret=secret, request=parse_completion_request(body), process_id=None)
+    outcome = ReplyOutcome(
+        text="A reply." if usage else "", usage=usage, stopped=False, error_code="" if usage else "overloaded"
+    )
+    finish_call(call_id=started.call_id, outcome=outcome, estimated_input_tokens=started.estimated_input_tokens)
+    return ApiCall.objects.select_related("model").get(pk=started.call_id)
 
 
 def post_event(type_: str, data_object: dict, **signing) -> HttpResponse:

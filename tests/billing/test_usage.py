@@ -1,5 +1,6 @@
 """The usage page (spending by model and by Auto task, what Auto saved) and the Auto price ceiling setting."""
 
+import re
 from datetime import timedelta
 from decimal import Decimal
 from types import SimpleNamespace
@@ -8,12 +9,14 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from billing.models import LedgerEntry, Wallet
-from billing.selectors import ModelSpending, spending_by_model_for
+from billing.keys import create_api_key, revoke_api_key
+from billing.models import BillingSettings, LedgerEntry, Wallet
+from billing.selectors import KeySpending, ModelSpending, spending_by_key_for, spending_by_model_for
+from billing.services import ChargedUsage, HoldRequest, change_billing_settings, place_holds, settle
 from chat import billing_pages
 from chat.providers.base import Usage
 from chat.selectors import TaskSpending, auto_spending_for
-from tests.factories import answer_turn, fund
+from tests.factories import answer_api_call, answer_turn, fund
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("openai_and_anthropic")]
 
@@ -127,6 +130,127 @@ def test_the_usage_page_needs_a_login_and_is_linked_from_the_wallet_and_the_head
 
     assert wallet.count('href="/billing/usage/"') == 2  # the header's nav and the wallet's summary
     assert 'href="/billing/usage/" aria-current="page"' in ada.get("/billing/usage/").content.decode()
+
+
+# --- Spending per API key ------------------------------------------------------------------------------
+
+
+def charge(user, key, reference: str, model, input_tokens: int, output_tokens: int) -> LedgerEntry:
+    """Hold for a call (with `key`, or none as the chat does) and settle it, through the real services."""
+    (hold,) = place_holds(user=user, api_key=key, requests=[HoldRequest(reference, model, input_tokens, output_tokens)])
+    return settle(hold=hold, usage=ChargedUsage(input_tokens=input_tokens, output_tokens=output_tokens))
+
+
+@pytest.fixture
+def key_spending(user, priced_model, admin_user, django_user_model):
+    """Ada's charges on Test Mini ($0.15 / $0.60 per 1M) through two keys and the chat, and Eve's through hers.
+
+    The exchange rate halves before the Support bot's second call, so its USD is not its credits at one rate.
+    """
+    fund(user, 2_000_000)
+    report = create_api_key(user=user, name="Nightly report").key
+    bot = create_api_key(user=user, name="Support bot").key
+    charge(user, report, "api-test:1", priced_model, 1_000, 500)  # $0.00045: 900 credits
+    charge(user, report, "api-test:2", priced_model, 2_000, 1_000)  # $0.0009: 1,800 credits
+    charge(user, bot, "api-test:3", priced_model, 100, 50)  # $0.000045: 90 credits
+    charge(user, None, "message-test:4", priced_model, 10_000, 0)  # the chat, no key: $0.0015, 3,000 credits
+    billing = BillingSettings.load()
+    billing.credits_per_usd = 1_000_000
+    change_billing_settings(billing=billing, by=admin_user)
+    charge(user, bot, "api-test:5", priced_model, 100, 50)  # $0.000045: 45 credits at the new rate
+    eve = django_user_model.objects.create_user(email="eve@example.com", password="x-long-passphrase")
+    fund(eve, 2_000_000)
+    eves = create_api_key(user=eve, name="Eve's scraper").key
+    charge(eve, eves, "api-test:6", priced_model, 50_000, 4_000)
+    return SimpleNamespace(user=user, report=report, bot=bot, eves=eves)
+
+
+def test_spending_is_summed_per_api_key_from_the_ledger_exactly(key_spending):
+    report, bot = key_spending.report, key_spending.bot
+
+    rows = spending_by_key_for(key_spending.user)
+
+    assert rows == [
+        KeySpending(None, "", "", False, 1, 10_000, 0, 3_000, Decimal("0.0015")),
+        KeySpending(report.pk, "Nightly report", report.prefix, False, 2, 3_000, 1_500, 2_700, Decimal("0.00135")),
+        KeySpending(bot.pk, "Support bot", bot.prefix, False, 2, 200, 100, 135, Decimal("0.00009")),
+    ]
+    for row in rows:  # each row is what the ledger says that key (or no key) was charged
+        entries = LedgerEntry.objects.filter(wallet__user=key_spending.user, kind="usage", api_key_id=row.key_id)
+        assert -sum(entries.values_list("amount_credits", flat=True)) == row.credits
+    assert spending_by_key_for(key_spending.user, since=timezone.now() + timedelta(seconds=1)) == []
+
+
+def test_a_revoked_key_s_spending_still_counts(key_spending):
+    revoke_api_key(key=key_spending.bot)
+
+    bot_row = spending_by_key_for(key_spending.user)[-1]
+
+    assert (bot_row.key_id, bot_row.revoked, bot_row.credits) == (key_spending.bot.pk, True, 135)
+
+
+def test_the_usage_page_shows_spending_per_api_key_and_for_the_chat(key_spending, ada):
+    report, bot, eves = key_spending.report, key_spending.bot, key_spending.eves
+    revoke_api_key(key=bot)
+
+    response = ada.get("/billing/usage/")
+
+    assert [row.key_id for row in response.context["keys"]] == [None, report.pk, bot.pk]
+    page = response.content.decode()
+    table = page[page.index('data-testid="by-key"') : page.index("</table>", page.index('data-testid="by-key"'))]
+    chat = re.search(r'<tr data-key="chat">.*?</tr>', table, flags=re.S).group(0)
+    assert "The chat" in chat and "10,000" in chat and "3,000" in chat and "$0.0015" in chat
+    report_row = re.search(rf'<tr data-key="{report.pk}">.*?</tr>', table, flags=re.S).group(0)
+    assert f"Nightly report <code>{report.prefix}…</code>" in report_row
+    assert ">2<" in report_row and "3,000" in report_row and "1,500" in report_row and "2,700" in report_row
+    assert "$0.0014" in report_row  # 0.00135 to two digits
+    bot_row = re.search(rf'<tr data-key="{bot.pk}">.*?</tr>', table, flags=re.S).group(0)
+    assert "(revoked)" in bot_row and "135" in bot_row and "$0.000090" in bot_row
+    assert "Eve" not in page and eves.prefix not in page
+    assert response.context["spent"]["credits"] == 3_000 + 2_700 + 135  # the keys and the chat are all of it
+
+
+def test_the_period_selector_leaves_out_older_spending_per_key(key_spending, ada, monkeypatch):
+    later = timezone.now() + timedelta(days=10)
+    monkeypatch.setattr(billing_pages, "timezone", SimpleNamespace(now=lambda: later))
+
+    assert ada.get("/billing/usage/?period=7d").context["keys"] == []
+    assert len(ada.get("/billing/usage/?period=30d").context["keys"]) == 3
+
+
+# --- Auto's tasks, chat replies and API calls -------------------------------------------------------------
+
+
+def test_auto_spending_counts_api_calls_that_auto_routed(spending, django_user_model):
+    key = create_api_key(user=spending, name="Bot")
+    routed = answer_api_call(key.secret, "auto", GENERAL_CHAT, usage=Usage(1_000, 500))
+    answer_api_call(key.secret, "gpt-4o-mini", GENERAL_CHAT, usage=Usage(1_000, 500))  # picked, not Auto
+    answer_api_call(key.secret, "auto", GENERAL_CHAT, usage=None)  # failed before any output: nothing charged
+    eve = django_user_model.objects.get(email="eve@example.com")
+    answer_api_call(create_api_key(user=eve, name="Eve's").secret, "auto", CODE_REVIEW, usage=Usage(9_000, 900))
+
+    tasks = auto_spending_for(spending)
+
+    # mini 900; on haiku 5,600: saved 4,700, as for a chat reply
+    assert (routed.route_task, routed.model.slug, routed.credits, routed.comparison_credits) == (
+        "general_chat",
+        "gpt-4o-mini",
+        900,
+        5_600,
+    )
+    assert tasks == [
+        TaskSpending("code_review", "Code review and explanation", 1, 5_600, 0),
+        TaskSpending("general_chat", "General chat", 3, 3_600, 18_800),
+    ]
+
+
+def test_the_usage_page_s_auto_figures_include_api_calls(spending, ada):
+    key = create_api_key(user=spending, name="Bot")
+    answer_api_call(key.secret, "auto", GENERAL_CHAT, usage=Usage(1_000, 500))
+
+    context = ada.get("/billing/usage/").context
+
+    assert context["auto"] == {"replies": 4, "credits": 9_200, "saved": 18_800, "saved_usd": Decimal("0.0094")}
 
 
 # --- The Auto price ceiling setting ------------------------------------------------------------------------
