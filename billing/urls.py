@@ -1,6 +1,7 @@
 """Billing URLs: the wallet pages under /billing/, the JSON endpoints under /api/.
 
-The usage and settings pages read chat, so they live in chat/billing_pages.py; panels/urls.py adds them here.
+The usage and settings pages and the usage CSV read chat, so they live in chat/billing_pages.py; panels/urls.py
+adds them here.
 """
 
 from django.urls import path
@@ -11,7 +12,6 @@ app_name = "billing"
 
 urlpatterns = [
     path("", views.wallet_page, name="wallet"),
-    path("usage.csv", views.usage_csv, name="usage_csv"),
     # API keys
     path("keys/", key_views.api_keys_page, name="api_keys"),
     path("keys/<int:key_id>/", key_views.api_key_page, name="api_key"),

@@ -1,10 +1,8 @@
 """Billing pages and JSON endpoints: translate between HTTP and the billing selectors and pricing."""
 
-import csv
-
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpResponse, JsonResponse
+from django.http import JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
@@ -19,7 +17,6 @@ from billing.selectors import (
     ledger_for,
     pending_holds_for,
     signup_credits_awaiting_verification_for,
-    usage_for,
     wallet_of,
 )
 from catalog.selectors import catalog_models
@@ -111,46 +108,3 @@ def wallet_page(request):
             "signup_credits_awaiting_verification": signup_credits_awaiting_verification_for(request.user),
         },
     )
-
-
-CSV_COLUMNS = [
-    "time (UTC)",
-    "model",
-    "input tokens",
-    "cached input tokens",
-    "output tokens",
-    "usage estimated",
-    "credits",
-    "USD",
-    "input USD per 1M",
-    "output USD per 1M",
-    "reference",
-]
-
-
-@login_required
-@require_GET
-def usage_csv(request):
-    """Download every usage charge of the user as CSV, with the price each was charged at."""
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="panels-usage.csv"'
-    writer = csv.writer(response)
-    writer.writerow(CSV_COLUMNS)
-    for entry in usage_for(request.user).iterator():
-        credits = -entry.amount_credits
-        writer.writerow(
-            [
-                entry.created_at.strftime("%Y-%m-%d %H:%M:%S"),
-                entry.hold.model.slug,
-                entry.input_tokens,
-                entry.cached_input_tokens,
-                entry.output_tokens,
-                "yes" if entry.usage_estimated else "no",
-                credits,
-                usd_string(usd_for_credits(credits, credits_per_usd=entry.hold.credits_per_usd)),
-                usd_string(entry.price.input_usd_per_m),
-                usd_string(entry.price.output_usd_per_m),
-                entry.hold.reference,
-            ]
-        )
-    return response

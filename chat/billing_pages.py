@@ -1,14 +1,18 @@
-"""The pages about money that read the chat's catalog, routing and replies: pricing, settings and usage.
+"""The pages about money that read the chat's catalog, routing and replies: pricing, settings, usage and its CSV.
 
 They live in chat because they depend on it (billing never imports chat); panels/urls.py mounts them at
-/pricing/ and under /billing/ with the billing names (`billing:settings`, `billing:usage`).
+/pricing/ and under /billing/ with the billing names (`billing:settings`, `billing:usage`, `billing:usage_csv`).
 """
 
+import csv
+from collections.abc import Iterator
 from datetime import timedelta
 from decimal import Decimal
+from itertools import islice
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils import timezone
@@ -16,12 +20,12 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from billing.forms import AutoCeilingForm
 from billing.models import BillingSettings
-from billing.pricing import usd_for_credits
-from billing.selectors import spending_by_key_for, spending_by_model_for, wallet_of
+from billing.pricing import usd_for_credits, usd_string
+from billing.selectors import spending_by_key_for, spending_by_model_for, usage_for, wallet_of
 from billing.services import set_auto_ceiling
 from chat.auto import typical_reply_costs
 from chat.router.table import TYPICAL_PROMPT_TOKENS
-from chat.selectors import auto_spending_for
+from chat.selectors import auto_spending_for, auto_tasks_by_reference
 from chat.services import AUTO
 from chat.views import catalog_json
 
@@ -117,8 +121,63 @@ def usage_page(request):
     )
 
 
+CSV_COLUMNS = [
+    "time (UTC)",
+    "model",
+    "input tokens",
+    "cached input tokens",
+    "output tokens",
+    "usage estimated",
+    "credits",
+    "USD",
+    "input USD per 1M",
+    "output USD per 1M",
+    "reference",
+    "API key",
+    "Auto task",
+]
+CSV_CHUNK = 2_000  # charges read at a time, with their Auto tasks in two more reads
+
+
+@login_required
+@require_GET
+def usage_csv(request):
+    """Download every usage charge of the user as CSV: its price, the API key that spent it, Auto's task."""
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="panels-usage.csv"'
+    writer = csv.writer(response)
+    writer.writerow(CSV_COLUMNS)
+    writer.writerows(usage_rows(request.user))
+    return response
+
+
+def usage_rows(user) -> Iterator[list]:
+    """Yield a CSV row per usage charge of the user, oldest first, reading the ledger a chunk at a time."""
+    entries = usage_for(user).select_related("api_key").iterator(chunk_size=CSV_CHUNK)
+    while chunk := list(islice(entries, CSV_CHUNK)):
+        tasks = auto_tasks_by_reference(user, [entry.hold.reference for entry in chunk])
+        for entry in chunk:
+            credits = -entry.amount_credits
+            yield [
+                entry.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+                entry.hold.model.slug,
+                entry.input_tokens,
+                entry.cached_input_tokens,
+                entry.output_tokens,
+                "yes" if entry.usage_estimated else "no",
+                credits,
+                usd_string(usd_for_credits(credits, credits_per_usd=entry.hold.credits_per_usd)),
+                usd_string(entry.price.input_usd_per_m),
+                usd_string(entry.price.output_usd_per_m),
+                entry.hold.reference,
+                str(entry.api_key) if entry.api_key_id is not None else "",
+                tasks.get(entry.hold.reference, ""),
+            ]
+
+
 # Mounted under /billing/ in the billing namespace, next to billing's own pages (see panels/urls.py).
 billing_urlpatterns = [
     path("usage/", usage_page, name="usage"),
+    path("usage.csv", usage_csv, name="usage_csv"),
     path("settings/", settings_page, name="settings"),
 ]

@@ -12,7 +12,15 @@ from catalog.models import AIModel
 from catalog.selectors import catalog_models
 from chat.exceptions import NotFound, UnknownModel
 from chat.liveness import dead_before
-from chat.models import ApiCall, Conversation, Message, ServerProcess, route_task_choices
+from chat.models import (
+    ApiCall,
+    Conversation,
+    Message,
+    ServerProcess,
+    api_call_reference,
+    hold_reference,
+    route_task_choices,
+)
 
 ORPHANED_AFTER = timedelta(seconds=10)  # a reply's task starts within moments of its turn being written
 
@@ -176,3 +184,26 @@ def auto_spending_for(user, *, since: datetime | None = None) -> list[TaskSpendi
         for task, (count, charged, saved) in totals.items()
     ]
     return sorted(rows, key=lambda row: (-row.credits, row.task))
+
+
+def auto_tasks_by_reference(user, references: Iterable[str]) -> dict[str, str]:
+    """Return the task Auto recognised for the user's replies and API calls whose holds these references name.
+
+    Two reads in all (replies, API calls). References of anything else, of other people's calls, of calls not
+    routed by Auto, and of replies since deleted are left out.
+    """
+    replies, calls = {}, {}
+    for reference in references:
+        number = reference.partition(":")[2]
+        if not number.isdigit():
+            continue
+        if reference == hold_reference(int(number)):
+            replies[int(number)] = reference
+        elif reference == api_call_reference(int(number)):
+            calls[int(number)] = reference
+    tasks = {}
+    for routed, ids in ((Message.objects.filter(turn__user=user), replies), (ApiCall.objects.filter(user=user), calls)):
+        if ids:
+            for pk, task in routed.filter(pk__in=ids).exclude(route_task="").values_list("pk", "route_task"):
+                tasks[ids[pk]] = task
+    return tasks

@@ -1,12 +1,16 @@
 """The usage page (spending by model and by Auto task, what Auto saved) and the Auto price ceiling setting."""
 
+import csv
+import io
 import re
 from datetime import timedelta
 from decimal import Decimal
 from types import SimpleNamespace
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from billing.keys import create_api_key, revoke_api_key
@@ -14,6 +18,7 @@ from billing.models import BillingSettings, LedgerEntry, Wallet
 from billing.selectors import KeySpending, ModelSpending, spending_by_key_for, spending_by_model_for
 from billing.services import ChargedUsage, HoldRequest, change_billing_settings, place_holds, settle
 from chat import billing_pages
+from chat.models import Message
 from chat.providers.base import Usage
 from chat.selectors import TaskSpending, auto_spending_for
 from tests.factories import answer_api_call, answer_turn, fund
@@ -251,6 +256,64 @@ def test_the_usage_page_s_auto_figures_include_api_calls(spending, ada):
     context = ada.get("/billing/usage/").context
 
     assert context["auto"] == {"replies": 4, "credits": 9_200, "saved": 18_800, "saved_usd": Decimal("0.0094")}
+
+
+# --- The usage CSV ---------------------------------------------------------------------------------------
+
+
+def csv_rows(client) -> list[dict]:
+    response = client.get("/billing/usage.csv")
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+    return list(csv.DictReader(io.StringIO(response.content.decode())))
+
+
+@pytest.fixture
+def api_calls(spending):
+    """Ada's API calls with her key "Bot": one Auto routed (a code review), one to a model she named."""
+    key = create_api_key(user=spending, name="Bot")
+    routed = answer_api_call(key.secret, "auto", CODE_REVIEW, usage=Usage(1_000, 500))
+    picked = answer_api_call(key.secret, "gpt-4o-mini", GENERAL_CHAT, usage=Usage(100, 50))
+    return SimpleNamespace(key=key.key, routed=routed, picked=picked)
+
+
+def test_the_usage_csv_names_each_charge_s_api_key_and_auto_s_task(spending, api_calls, ada):
+    rows = csv_rows(ada)
+
+    by_reference = {row["reference"]: row for row in rows}
+    assert list(rows[0])[-2:] == ["API key", "Auto task"]
+    replies = Message.objects.filter(turn__user=spending, credits__gt=0)
+    assert len(rows) == replies.count() + 2 == 6  # Ada's four charged replies and two calls; none of Eve's
+    for reply in replies:
+        row = by_reference[f"message:{reply.pk}"]
+        assert (row["API key"], row["Auto task"]) == ("", reply.route_task)
+    assert sorted(reply.route_task for reply in replies) == ["", "code_review", "general_chat", "general_chat"]
+    bot = f"Bot ({api_calls.key.prefix}…)"
+    assert (
+        by_reference[f"api:{api_calls.routed.pk}"]["API key"],
+        by_reference[f"api:{api_calls.routed.pk}"]["Auto task"],
+    ) == (bot, "code_review")
+    assert (
+        by_reference[f"api:{api_calls.picked.pk}"]["API key"],
+        by_reference[f"api:{api_calls.picked.pk}"]["Auto task"],
+    ) == (bot, "")
+    assert by_reference[f"api:{api_calls.routed.pk}"]["credits"] == str(api_calls.routed.credits)
+
+
+def test_the_usage_csv_reads_in_chunks_with_a_fixed_number_of_queries(spending, api_calls, ada, monkeypatch):
+    whole = csv_rows(ada)
+    monkeypatch.setattr(billing_pages, "CSV_CHUNK", 4)  # six charges: a full chunk, then a part of one
+
+    assert csv_rows(ada) == whole
+    monkeypatch.setattr(billing_pages, "CSV_CHUNK", 1_000)
+    with CaptureQueriesContext(connection) as six:
+        csv_rows(ada)
+    answer_turn(spending, ["auto"], GENERAL_CHAT, usage=Usage(10, 5))
+    answer_api_call(create_api_key(user=spending, name="More").secret, "auto", GENERAL_CHAT, usage=Usage(10, 5))
+    with CaptureQueriesContext(connection) as eight:
+        rows = csv_rows(ada)
+
+    assert len(rows) == 8
+    assert len(eight.captured_queries) == len(six.captured_queries)  # no query per charge
 
 
 # --- The Auto price ceiling setting ------------------------------------------------------------------------
