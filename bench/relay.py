@@ -1,30 +1,40 @@
 """Measure what relaying a chat stream adds, side by side with LiteLLM's proxy, at 1 to 1,000 streams at once.
 
-Three ways to the same provider stand-in (the simulator, by default 25 tokens 20 ms apart after a 20 ms first
+Four ways to the same provider stand-in (the simulator, by default 25 tokens 20 ms apart after a 20 ms first
 token):
 - direct: the `openai` SDK (one AsyncOpenAI client, reused) straight to the simulator;
 - LiteLLM: the same SDK through LiteLLM's proxy (`litellm[proxy]`, one worker, offline, a master key), run from
   a virtualenv of the benchmark's own (`bench/.litellm-venv`, made on first use) so it never enters
   requirements.txt;
-- Panels: one Daphne process (PostgreSQL, Redis, DEBUG off; bench/stack.py), one socket and one funded user
-  per concurrent stream, each sending a `send` frame and reading to its `message.done`.
+- Panels socket: one Daphne process (PostgreSQL, Redis, DEBUG off; bench/stack.py), one socket and one funded
+  user per concurrent stream, each sending a `send` frame and reading to its `message.done`;
+- Panels /v1: the same Daphne process through its OpenAI-compatible API, with the same SDK client as LiteLLM
+  (`sdk_client`: one connection pool, a connection per concurrent stream) and one funded user and API key per
+  concurrent stream (a copy of the client per key, sharing the pool), so it and LiteLLM compare request for
+  request.
 
-Each round runs direct, LiteLLM and Panels in turn at every concurrency, so a slow minute of the machine hits
-all three. Per round and way: p50 and p95 of the time from the request (or `send`) to the first text (first
-content chunk, first `message.delta`) and to the end (end of stream, `message.done`); what a relay adds is its
-figure minus direct's of the same round, and the table shows the median over rounds. Also: server CPU per
-stream (user + system time of the Daphne or LiteLLM process tree from /proc, before and after the way's turn
-in the round) and bytes on the wire per reply per byte of reply text: response bodies for the SSE ways, and for
-Panels every byte its socket read off TCP from `send` to `message.done` (websocket framing included, compressed
-with permessage-deflate as a browser's socket is).
+Every SDK way sends the very same request: the model, the prompt, `stream=True` and
+`stream_options={"include_usage": true}`; a stream that ends without its usage chunk counts as failed.
+
+Each round runs the ways in turn at every concurrency, so a slow minute of the machine hits all of them. Per
+round and way: p50 and p95 of the time from the request (or `send`) to the first text (first content chunk,
+first `message.delta`) and to the end (end of stream, `message.done`); what a relay adds is its figure minus
+direct's of the same round, and the table shows the median over rounds. Also: server CPU per stream (user +
+system time of the Daphne or LiteLLM process tree from /proc, before and after the way's turn in the round) and
+bytes on the wire per reply per byte of reply text: response bodies for the SSE ways (direct, LiteLLM, Panels
+/v1), and for the socket every byte it read off TCP from `send` to `message.done` (websocket framing included,
+compressed with permessage-deflate as a browser's socket is).
 
     .venv/bin/python bench/relay.py --streams 1,50,200,1000 --rounds 3 [--write-docs]
+    .venv/bin/python bench/relay.py --panels http --streams 1,50,200 --rounds 3 --write-docs
     .venv/bin/python bench/relay.py --smoke     # a few streams, one round, LiteLLM only if its venv exists
     .venv/bin/python bench/relay.py --smoke --no-litellm --reply-tokens 100 --tokens-per-second 100
 
-`--write-docs` replaces the marked section of docs/benchmarks.md with the table and draws
-docs/relay_latency.png (matplotlib, from the LiteLLM venv). The database is created on the PostgreSQL server
-of DATABASE_URL (default postgres://panels:panels@127.0.0.1:5432/panels; the role needs CREATEDB) and dropped.
+`--panels socket` or `--panels http` measures one of Panels' ways (both by default). `--write-docs` replaces,
+for each Panels way measured, its marked section of docs/benchmarks.md with its table (direct, LiteLLM and that
+way) and draws its plot, docs/relay_latency.png or docs/relay_http_latency.png (matplotlib, from the LiteLLM
+venv); a way not measured keeps its section. The database is created on the PostgreSQL server of DATABASE_URL
+(default postgres://panels:panels@127.0.0.1:5432/panels; the role needs CREATEDB) and dropped.
 """
 
 import argparse
@@ -50,6 +60,7 @@ from bench.stack import (
     ManagedProcess,
     Stack,
     StackOptions,
+    api_key_secrets,
     funded_users,
     open_socket,
     raise_file_limit,
@@ -61,8 +72,6 @@ LITELLM_VERSION = "1.108.7"
 MATPLOTLIB_VERSION = "3.11.2"
 VENV = ROOT / "bench" / ".litellm-venv"
 DOCS = ROOT / "docs" / "benchmarks.md"
-PLOT = ROOT / "docs" / "relay_latency.png"
-MARK_START, MARK_END = "<!-- relay.py:start -->", "<!-- relay.py:end -->"
 MODEL = "gpt-4o-mini"
 PROMPT = "Benchmark prompt: describe a cup of tea."
 REPLY_TOKENS = 25
@@ -72,8 +81,29 @@ MIN_SAMPLES = 20  # streams per way and round: below 20 at once, each client str
 CONNECTS_AT_ONCE = 50  # Daphne's listen backlog is 50
 STREAM_TIMEOUT = 600
 SETTLE_SECONDS = 0.5  # after a way's streams, before reading CPU: the server's trailing work (settling) counts
-WAYS = ("direct", "litellm", "panels")
-LABELS = {"direct": "direct", "litellm": "LiteLLM", "panels": "Panels"}
+WAYS = ("direct", "litellm", "panels", "panels-http")
+LABELS = {"direct": "direct", "litellm": "LiteLLM", "panels": "Panels socket", "panels-http": "Panels /v1"}
+PANELS_WAYS = {"socket": ("panels",), "http": ("panels-http",), "both": ("panels", "panels-http")}
+# One key per concurrent stream keeps each key far below its limits (a call in flight, a few hundred a minute);
+# raised anyway, so that a key's limit is never what the benchmark measures.
+API_LIMITS = {"API_REQUESTS_PER_MINUTE": "1000000", "API_MAX_CALLS_IN_FLIGHT": "100000"}
+
+
+@dataclass(frozen=True)
+class Section:
+    """A Panels way's part of docs/benchmarks.md: between its markers, its table; beside it, its plot."""
+
+    start: str
+    end: str
+    plot: Path
+
+
+SECTIONS = {
+    "panels": Section("<!-- relay.py:start -->", "<!-- relay.py:end -->", ROOT / "docs" / "relay_latency.png"),
+    "panels-http": Section(
+        "<!-- relay.py http:start -->", "<!-- relay.py http:end -->", ROOT / "docs" / "relay_http_latency.png"
+    ),
+}
 
 
 @dataclass
@@ -174,13 +204,18 @@ def install_litellm() -> None:
 
 
 async def openai_stream(client: AsyncOpenAI) -> Sample:
-    """Stream one reply through `client`; time the first content chunk and the end of the stream."""
+    """Stream one reply through `client` with its usage; time the first content chunk and the end of the stream."""
     started = time.perf_counter()
-    first, text = None, []
+    first, text, usage = None, [], None
     stream = await client.chat.completions.create(
-        model=MODEL, messages=[{"role": "user", "content": PROMPT}], stream=True
+        model=MODEL,
+        messages=[{"role": "user", "content": PROMPT}],
+        stream=True,
+        stream_options={"include_usage": True},
     )
     async for chunk in stream:
+        if chunk.usage is not None:
+            usage = chunk.usage
         if chunk.choices and chunk.choices[0].delta.content:
             if first is None:
                 first = time.perf_counter()
@@ -188,6 +223,8 @@ async def openai_stream(client: AsyncOpenAI) -> Sample:
     done = time.perf_counter()
     if first is None:
         raise RuntimeError("no text")
+    if usage is None:
+        raise RuntimeError("no usage chunk")
     body = stream.response.num_bytes_downloaded
     return Sample((first - started) * 1000, (done - started) * 1000, body, len("".join(text).encode()))
 
@@ -265,40 +302,57 @@ async def run_turn(stream_once, clients: list, server: ManagedProcess | None, sa
 
 
 async def measure(
-    stack: Stack, litellm: LiteLLMProxy | None, accounts: list, counts: list[int], rounds: int, samples: int
+    stack: Stack,
+    litellm: LiteLLMProxy | None,
+    accounts: list,
+    secrets: list[str],
+    panels_ways: tuple[str, ...],
+    counts: list[int],
+    rounds: int,
+    samples: int,
 ) -> dict:
-    """Run the rounds; return {count: {way: [Turn per round]}}."""
+    """Run the rounds; return {count: {way: [Turn per round]}}.
+
+    `accounts` and `secrets` (their API keys) give each concurrent stream a user of its own on either Panels way.
+    """
     daphne = stack.daphnes[0]
     results: dict[int, dict[str, list[Turn]]] = {}
     gate = asyncio.Semaphore(CONNECTS_AT_ONCE)
     for count in counts:
         direct_client = sdk_client(stack.simulator.base_url_openai, "sim-key", count)
         proxy_client = sdk_client(f"{litellm.url}/v1", litellm.master_key, count) if litellm else None
-        sockets = [PanelsClient(daphne, account) for account in accounts[:count]]
+        api_client = sdk_client(f"{daphne.url}/v1", "none", count) if "panels-http" in panels_ways else None
+        sockets = [PanelsClient(daphne, account) for account in accounts[:count]] if "panels" in panels_ways else []
         await asyncio.gather(*(s.open(gate) for s in sockets))
-        # Warm each way up untimed: the SDK clients open their `count` connections as the sockets are open.
-        await run_turn(openai_stream, [direct_client] * count, None, samples)
+        # Each way: how one client streams once, its clients (one per concurrent stream), the server it costs.
+        ways = {"direct": (openai_stream, [direct_client] * count, None)}
         if proxy_client:
-            await run_turn(openai_stream, [proxy_client] * count, None, samples)
-        await sockets[0].stream()
-        results[count] = {way: [] for way in WAYS}
+            ways["litellm"] = (openai_stream, [proxy_client] * count, litellm)
+        if sockets:
+            ways["panels"] = (PanelsClient.stream, sockets, daphne)
+        if api_client:
+            ways["panels-http"] = (openai_stream, [api_client.with_options(api_key=s) for s in secrets[:count]], daphne)
+        # Warm each way up untimed: the SDK clients open their `count` connections as the sockets are open.
+        for way, (stream_once, clients, _) in ways.items():
+            if way == "panels":
+                await sockets[0].stream()
+            else:
+                await run_turn(stream_once, clients, None, samples)
+        results[count] = {way: [] for way in ways}
         for number in range(1, rounds + 1):
             began = time.monotonic()
-            ways = results[count]
-            ways["direct"].append(await run_turn(openai_stream, [direct_client] * count, None, samples))
-            if proxy_client:
-                ways["litellm"].append(await run_turn(openai_stream, [proxy_client] * count, litellm, samples))
-            ways["panels"].append(await run_turn(PanelsClient.stream, sockets, daphne, samples))
-            failed = sum(len(turns[-1].failures) for turns in results[count].values() if turns)
+            for way, (stream_once, clients, server) in ways.items():
+                results[count][way].append(await run_turn(stream_once, clients, server, samples))
+            failed = sum(len(turns[-1].failures) for turns in results[count].values())
             print(
                 f"{count} streams, round {number}/{rounds}: {time.monotonic() - began:.1f} s"
                 + (f", {failed} failed" if failed else ""),
                 flush=True,
             )
         await asyncio.gather(*(s.ws.close() for s in sockets), return_exceptions=True)
-        await direct_client.close()
-        if proxy_client:
-            await proxy_client.close()
+        for client in (direct_client, proxy_client, api_client):
+            if client is not None:
+                await client.close()  # the copies per key share `api_client`'s connections: closed with it
     return results
 
 
@@ -406,23 +460,47 @@ def failures_of(results: dict) -> list[str]:
     return seen
 
 
-def write_docs(rows: list[Row], options: argparse.Namespace, markdown: str) -> None:
-    """Replace the marked section of docs/benchmarks.md with `markdown` and draw the plot."""
-    text = DOCS.read_text()
-    start, end = text.index(MARK_START) + len(MARK_START), text.index(MARK_END)
-    DOCS.write_text(text[:start] + "\n" + markdown + "\n" + text[end:])
-    points = [
-        {"count": r.count, "way": LABELS[r.way], "first": r.added_first_p50, "done": r.added_done_p50}
-        for r in rows
-        if r.way != "direct"
-    ]
-    subprocess.run(  # noqa: S603 (our own command line)
-        [str(venv_python()), str(ROOT / "bench" / "relay_plot.py"), str(PLOT)],
-        input=json.dumps(points),
-        text=True,
-        check=True,
-    )
-    print(f"wrote {DOCS.relative_to(ROOT)} and {PLOT.relative_to(ROOT)}")
+def sections_of(rows: list[Row]) -> dict[str, list[Row]]:
+    """Return, for each Panels way measured, the rows of its docs section: direct, LiteLLM and that way."""
+    measured = {r.way for r in rows}
+    return {way: [r for r in rows if r.way in ("direct", "litellm", way)] for way in SECTIONS if way in measured}
+
+
+def replace_section(text: str, section: Section, markdown: str) -> str:
+    """Return `text` with what lies between the section's markers replaced by `markdown`."""
+    start, end = text.index(section.start) + len(section.start), text.index(section.end)
+    return text[:start] + "\n" + markdown + "\n" + text[end:]
+
+
+def missing_markers(text: str, ways: tuple[str, ...]) -> list[str]:
+    """Return the markers of the ways' sections that `text` (docs/benchmarks.md) lacks."""
+    return [marker for way in ways for marker in (SECTIONS[way].start, SECTIONS[way].end) if marker not in text]
+
+
+def docs_with(text: str, rows: list[Row], note: str) -> str:
+    """Return docs/benchmarks.md's `text` with each measured Panels way's section replaced by `note` and its table."""
+    for way, section_rows in sections_of(rows).items():
+        text = replace_section(text, SECTIONS[way], note + "\n\n" + table(section_rows))
+    return text
+
+
+def write_docs(rows: list[Row], note: str) -> None:
+    """Write the measured Panels ways' sections of docs/benchmarks.md and draw their plots."""
+    DOCS.write_text(docs_with(DOCS.read_text(), rows, note))
+    for way, section_rows in sections_of(rows).items():
+        plot = SECTIONS[way].plot
+        points = [
+            {"count": r.count, "way": LABELS[r.way], "first": r.added_first_p50, "done": r.added_done_p50}
+            for r in section_rows
+            if r.way != "direct"
+        ]
+        subprocess.run(  # noqa: S603 (our own command line)
+            [str(venv_python()), str(ROOT / "bench" / "relay_plot.py"), str(plot)],
+            input=json.dumps(points),
+            text=True,
+            check=True,
+        )
+        print(f"wrote {LABELS[way]}'s section of {DOCS.relative_to(ROOT)} and {plot.relative_to(ROOT)}")
 
 
 def main() -> int:
@@ -432,6 +510,9 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--smoke", action="store_true", help="1 and 5 streams, one round, no goals")
     parser.add_argument("--litellm", action=argparse.BooleanOptionalAction, default=None)
+    parser.add_argument(
+        "--panels", choices=sorted(PANELS_WAYS), default="both", help="Panels' socket, its /v1 API, or both"
+    )
     parser.add_argument("--reply-tokens", type=int, default=REPLY_TOKENS)
     parser.add_argument("--tokens-per-second", type=float, default=TOKENS_PER_SECOND)
     parser.add_argument("--write-docs", action="store_true")
@@ -444,6 +525,9 @@ def main() -> int:
     if use_litellm or options.write_docs:
         install_litellm()
     counts = [int(n) for n in options.streams.split(",")]
+    panels_ways = PANELS_WAYS[options.panels]
+    if options.write_docs and (missing := missing_markers(DOCS.read_text(), panels_ways)):
+        parser.error(f"{DOCS.relative_to(ROOT)} lacks {', '.join(missing)}: nowhere to write this run's tables")
     raise_file_limit()  # a thousand sockets here, and as many in the Daphne process
     stack = Stack(
         StackOptions(
@@ -453,10 +537,13 @@ def main() -> int:
             reply_tokens=options.reply_tokens,
             first_token_ms=FIRST_TOKEN_MS,
             max_streams_per_process=max(counts) + 100,
+            server_env=API_LIMITS,
         ),
         keep_logs=options.keep_logs,
     )
     print(f"logs in {stack.logs}", flush=True)
+    load_before = os.getloadavg()[0]
+    print(f"load average {load_before:.2f}", flush=True)
     began = time.monotonic()
     litellm = None
     with stack:
@@ -466,29 +553,34 @@ def main() -> int:
                 litellm.start(timeout=180)
             use_database_here(stack.env)
             accounts = funded_users(max(counts), credits=10**9, prefix="relay")
+            secrets = api_key_secrets(accounts, name="relay bench") if "panels-http" in panels_ways else []
             from django.db import connections
 
             connections.close_all()
-            results = asyncio.run(measure(stack, litellm, accounts, counts, options.rounds, samples))
+            results = asyncio.run(
+                measure(stack, litellm, accounts, secrets, panels_ways, counts, options.rounds, samples)
+            )
         finally:
             if litellm is not None:
                 litellm.stop()
     rows = rows_of(results)
-    markdown = table(rows)
     print()
-    print(markdown)
+    print(table(rows))
     for line in failures_of(results):
         print("  " + line)
     print(f"\n{time.monotonic() - began:.0f} s in all")
     if options.write_docs:
         stamp = datetime.now(UTC).strftime("%Y-%m-%d")
+        arguments = f"--streams {options.streams} --rounds {options.rounds}"
+        if options.panels != "both":
+            arguments += f" --panels {options.panels}"
         note = (
-            f"Measured {stamp} with `--streams {options.streams} --rounds {options.rounds}` "
+            f"Measured {stamp} with `{arguments}` "
             f"({options.reply_tokens} tokens at {options.tokens_per_second:g} tokens/s) "
-            f"({os.cpu_count()} cores; the harness, simulator, PostgreSQL, Redis, Daphne and LiteLLM share them); "
-            "times in ms, medians over rounds."
+            f"({os.cpu_count()} cores; the harness, simulator, PostgreSQL, Redis, Daphne and LiteLLM share them; "
+            f"load average {load_before:.2f} when it began); times in ms, medians over rounds."
         )
-        write_docs(rows, options, note + "\n\n" + markdown)
+        write_docs(rows, note)
     return 1 if any(r.failures for r in rows) else 0
 
 

@@ -7,8 +7,8 @@ Pieces, each started, killed and restarted on demand (nothing here imports `test
 - `Simulator`, `Daphne`, `CeleryWorker`, `CeleryBeat`: `manage.py simulate_providers`, `daphne`, and Celery's
   worker and beat as processes, with the production environment (`server_environment`, from
   standins/servers.py, which starts the tests' servers too);
-- `use_database_here` and `funded_users`: Django in the harness process on the same database, to make users
-  with funded wallets and session cookies.
+- `use_database_here`, `funded_users` and `api_key_secrets`: Django in the harness process on the same
+  database, to make users with funded wallets, session cookies and API keys.
 
 Every process writes to a log file in the stack's folder (never to a pipe nobody reads), runs in a session of
 its own (a Ctrl-C reaches only the harness, which stops them) and, when started from the main thread, is
@@ -27,7 +27,7 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -380,6 +380,7 @@ class StackOptions:
     first_token_ms: int = 300
     max_streams_per_process: int = 1000
     database_pool_size: int = 10
+    server_env: dict[str, str] = field(default_factory=dict)  # more settings for the servers (Daphne, Celery)
 
 
 class Stack:
@@ -415,6 +416,7 @@ class Stack:
             **provider_environment(self.simulator),
             "CHAT_MAX_STREAMS_PER_PROCESS": str(options.max_streams_per_process),
             "DATABASE_POOL_SIZE": str(options.database_pool_size),
+            **options.server_env,
         }
         self.daphnes = [Daphne(self.logs, self.env, index) for index in range(options.daphnes)]
         self.worker = CeleryWorker(self.logs, self.env) if options.celery else None
@@ -509,6 +511,16 @@ def funded_users(count: int, *, credits: int, prefix: str = "soak") -> list[Acco
         client.force_login(user)
         accounts.append(Account(user.pk, email, client.cookies["sessionid"].value))
     return accounts
+
+
+def api_key_secrets(accounts: list[Account], *, name: str) -> list[str]:
+    """Create an API key named `name` for each account's user; return their secrets, in the accounts' order."""
+    from django.contrib.auth import get_user_model
+
+    from billing.keys import create_api_key
+
+    users = get_user_model().objects.in_bulk([account.user_id for account in accounts])
+    return [create_api_key(user=users[account.user_id], name=name).secret for account in accounts]
 
 
 class CountingConnection(ClientConnection):
