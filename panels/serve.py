@@ -7,6 +7,7 @@ options below are set in one place:
   that is too large is answered with an `error` frame by the consumer; only beyond that is the socket closed
   (Daphne's default, 1 MiB, silently dropped a 1.03 MiB prompt the protocol allows);
 - the access log goes through logging, in the one log format of every other line (panels/logs.py);
+- the listen backlog is 2,048 connections, not Twisted's 50, so a crowd connecting at once is queued, not reset;
 - values missing from the environment come from a local `.env`, as for `manage.py`;
 - websockets accept the permessage-deflate extension when the client offers it (browsers do), keeping the
   compression context from message to message: a `message.delta` frame's repeated JSON envelope then costs a
@@ -42,6 +43,7 @@ OPTIONS = (
 COMPRESS_WINDOW_BITS = 11
 COMPRESS_MEMORY_LEVEL = 1
 INFLATE_WINDOW_BITS = 9  # asked of the client when it lets us choose (browsers do): it sends little
+LISTEN_BACKLOG = 2048  # connections the kernel queues before Daphne accepts them (capped by net.core.somaxconn)
 
 
 def accept_deflate(offers: list) -> PerMessageDeflateOfferAccept | None:
@@ -76,13 +78,25 @@ class AccessLog(AccessLogGenerator):
         self.logger.info('%s "%s" %s %s', host, request, status or "-", length or "-")
 
 
-class PanelsServer(Server):
-    """Daphne's server with its access log sent through logging and permessage-deflate on its websockets."""
+def with_backlog(endpoint: str) -> str:
+    """Return a TCP endpoint description with LISTEN_BACKLOG, unless it names a backlog of its own.
 
-    def __init__(self, *args, action_logger=None, **kwargs):
+    Twisted listens with a backlog of 50: a crowd of programs connecting at once (1,000 API streams after
+    their connections idled out) overflowed it and a quarter of them were reset (docs/benchmarks.md).
+    """
+    if not endpoint.startswith("tcp:") or "backlog=" in endpoint:
+        return endpoint
+    return f"{endpoint}:backlog={LISTEN_BACKLOG}"
+
+
+class PanelsServer(Server):
+    """Daphne's server with its access log sent through logging, a deep listen backlog, and permessage-deflate."""
+
+    def __init__(self, *args, action_logger=None, endpoints=None, **kwargs):
         if isinstance(action_logger, AccessLogGenerator) and action_logger.stream is sys.stdout:
             action_logger = AccessLog()
-        super().__init__(*args, action_logger=action_logger, **kwargs)
+        endpoints = [with_backlog(endpoint) for endpoint in endpoints or []]
+        super().__init__(*args, action_logger=action_logger, endpoints=endpoints, **kwargs)
 
     def run(self):
         # Daphne builds its websocket factory inside run() and calls ready_callable just before the reactor

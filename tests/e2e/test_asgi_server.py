@@ -1,13 +1,17 @@
 """The real ASGI stack under Daphne: pages over HTTP, and who may open the chat websocket."""
 
 import json
+import subprocess
 import time
 import urllib.request
+from pathlib import Path
 
 import pytest
 from django.test import Client
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
+
+from panels.serve import LISTEN_BACKLOG
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -98,3 +102,13 @@ def test_a_socket_from_another_port_of_the_same_host_is_refused(daphne_server, u
         with pytest.raises(InvalidStatus) as refused:
             open_chat_socket(daphne_server, cookie=session_cookie_for(user), origin=origin)
         assert refused.value.response.status_code == 403, origin
+
+
+def test_daphne_queues_a_crowd_of_connections_instead_of_resetting_them(daphne_server):
+    # Twisted's default backlog of 50 reset a quarter of 1,000 programs connecting at once (docs/benchmarks.md).
+    # `ss` shows a listening socket's backlog as its Send-Q; the kernel caps it at net.core.somaxconn.
+    listening = subprocess.run(
+        ["ss", "-ltnH", f"sport = :{daphne_server.port}"], capture_output=True, text=True, check=True
+    ).stdout.split()
+    somaxconn = int(Path("/proc/sys/net/core/somaxconn").read_text())
+    assert int(listening[2]) == min(LISTEN_BACKLOG, somaxconn) > 50
