@@ -9,16 +9,38 @@ single host is handed a whole /64); a network is a /24 of IPv4 or a /64 of IPv6.
 
 import ipaddress
 import logging
+import threading
 import time
 
 from allauth.account.adapter import get_adapter
-from django.core.cache import cache
+from django.conf import settings
+from django.core.cache import caches
+from django.core.cache.backends.base import BaseCache
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 logger = logging.getLogger(__name__)
 CACHE_UNREACHABLE = (RedisConnectionError, RedisTimeoutError)  # the cache (Redis in production) is away
 NETWORK_PREFIX = {4: 24, 6: 64}  # a household or an office; the smallest network an ISP hands out
+
+
+_counting_caches: dict[int, BaseCache] = {}
+_counting_lock = threading.Lock()
+
+
+def counting_cache() -> BaseCache:
+    """Return the cache the counts are kept in: one client for the whole process.
+
+    Django keeps a cache client per request context, and under ASGI each counted request ran in a context of
+    its own: every API call opened (and closed) a Redis connection of its own to count itself. One client
+    per CACHES setting (tests change it) shares one pool across threads, as redis-py's clients allow.
+    """
+    configured = id(settings.CACHES)
+    cache = _counting_caches.get(configured)
+    if cache is None:
+        with _counting_lock:
+            cache = _counting_caches.setdefault(configured, caches.create_connection("default"))
+    return cache
 
 
 def client_ip(request) -> str:
@@ -71,6 +93,7 @@ def _count(*, action: str, key: str, amount: int, seconds: int) -> int | None:
     now = time.time()
     window = int(now // seconds)
     counter = _counter(action, key, seconds, now)
+    cache = counting_cache()
     if cache.add(counter, 1, timeout=seconds + 1):
         count = 1
     else:
@@ -87,7 +110,7 @@ def _count(*, action: str, key: str, amount: int, seconds: int) -> int | None:
 def forget(ip: str, *, action: str, seconds: int) -> None:
     """Forget this window's count of `action` for an address and its network (tests start from nothing)."""
     now = time.time()
-    cache.delete_many(
+    counting_cache().delete_many(
         [
             _counter(action, f"address:{address_of(ip)}", seconds, now),
             _counter(action, f"network:{network_of(ip)}", seconds, now),

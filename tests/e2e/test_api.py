@@ -10,6 +10,7 @@ import threading
 import httpx2
 import openai
 import pytest
+import redis as redis_client
 
 from billing.keys import create_api_key, revoke_api_key
 from billing.models import ApiKey, Hold, LedgerEntry, Wallet
@@ -397,3 +398,16 @@ def test_with_redis_away_calls_are_still_answered_and_a_key_keeps_to_its_calls_i
         e.amount_credits for e in LedgerEntry.objects.filter(api_key=key)
     )
     assert ApiCall.objects.filter(api_key=key).count() == 2  # the refused call wrote nothing
+
+
+@pytest.mark.services
+def test_counting_a_key_s_requests_reuses_the_process_s_redis_connections(api_server, user, settings):
+    # Django keeps a cache client per request context: counting through it opened a connection per API call.
+    redis = redis_client.Redis.from_url(settings.REDIS_URL)
+    client = client_for(api_server, create_api_key(user=user, name="k").secret)
+    client.models.list()  # the server's pools are warm
+    before = redis.info("stats")["total_connections_received"]
+    for _ in range(20):
+        with pytest.raises(openai.NotFoundError):  # counted, then refused: no model, nothing else touches Redis
+            client.chat.completions.create(model="gpt-17", messages=[{"role": "user", "content": "hi"}])
+    assert redis.info("stats")["total_connections_received"] - before < 5
