@@ -13,9 +13,7 @@ from django.db import transaction
 
 from accounts.rate_limits import retry_after
 from billing.keys import key_for_secret, mark_used
-from billing.models import ApiKey, Hold
-from billing.pricing import cost_of
-from billing.rates import hold_rate
+from billing.models import ApiKey
 from billing.selectors import auto_ceiling_for
 from billing.services import HoldRequest, place_holds
 from catalog.models import AIModel
@@ -27,7 +25,7 @@ from chat.models import ApiCall, ModelCall, api_call_reference
 from chat.providers.base import CallRequest, ChatMessage
 from chat.providers.registry import availability, provider_config_for
 from chat.selectors import catalog_models_named
-from chat.services import AUTO, FINISHED_FIELDS, PanelChoice, ReplyOutcome, charged_usage, record_outcome
+from chat.services import AUTO, FINISHED_FIELDS, PanelChoice, ReplyOutcome, record_outcome
 from chat.tokens import estimate_message_tokens
 from errors import InvalidRequest
 
@@ -41,17 +39,10 @@ class StartedCall:
 
     call_id: int
     public_id: str
-    user_id: int
     model_slug: str
-    route_task: str
-    route_reason: str
     request: CallRequest
     estimated_input_tokens: int
-    hold: Hold  # with its price: the reply's cost is worked out from it, as settling does
-
-    @property
-    def hold_expires_at(self) -> datetime:
-        return self.hold.expires_at
+    hold_expires_at: datetime  # the call must end before its hold expires, or it could not be charged
 
 
 def start_call(*, secret: str | None, request: CompletionRequest, process_id: str | None) -> StartedCall:
@@ -95,10 +86,7 @@ def start_call(*, secret: str | None, request: CompletionRequest, process_id: st
     return StartedCall(
         call_id=call.pk,
         public_id=call.public_id.hex,
-        user_id=key.user_id,
         model_slug=model.slug,
-        route_task=choice.route_task,
-        route_reason=choice.route_reason,
         request=CallRequest(
             provider=config,
             api_model_id=model.api_model_id,
@@ -107,7 +95,7 @@ def start_call(*, secret: str | None, request: CompletionRequest, process_id: st
             options=request.options,
         ),
         estimated_input_tokens=estimated_input,
-        hold=hold,
+        hold_expires_at=hold.expires_at,
     )
 
 
@@ -179,23 +167,6 @@ def _output_budget(model: AIModel, request: CompletionRequest) -> int:
             f"`max_tokens` is at most {model.max_output_tokens:,} for {model.slug}; {request.max_tokens:,} was asked."
         )
     return request.max_tokens
-
-
-def credits_for(started: StartedCall, outcome: ReplyOutcome) -> int:
-    """Return what settling `outcome` charges (the hold's rate, capped at the hold), without writing anything.
-
-    The reply's last chunk reports it before the settlement is written; both compute it the same way.
-    """
-    usage = charged_usage(outcome, estimated_input_tokens=started.estimated_input_tokens)
-    if usage is None:
-        return 0
-    cost = cost_of(
-        input_tokens=usage.input_tokens,
-        output_tokens=usage.output_tokens,
-        cached_input_tokens=usage.cached_input_tokens,
-        rate=hold_rate(started.hold),
-    )
-    return min(cost.credits, started.hold.amount_credits)
 
 
 @transaction.atomic

@@ -9,10 +9,10 @@ ledger.
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from dataclasses import dataclass
 
-from chat.api.calls import StartedCall, credits_for, finish_call, nothing_came
+from chat.api.calls import StartedCall, finish_call, nothing_came
 from chat.api.responses import (
     ChunkWriter,
     completion_json,
@@ -22,10 +22,11 @@ from chat.api.responses import (
     usage_json,
 )
 from chat.capacity import stream_slots
+from chat.models import ApiCall
 from chat.providers import errors as provider_errors
 from chat.providers.errors import ProviderFailed
 from chat.relay import read_provider, until_saved
-from chat.services import ReplyOutcome, charged_usage
+from chat.services import ReplyOutcome
 from errors import PanelsError
 
 logger = logging.getLogger(__name__)
@@ -34,10 +35,10 @@ _running: set[asyncio.Task] = set()  # a task nobody holds may be garbage collec
 
 @dataclass(frozen=True)
 class Ended:
-    """How a call ended, and what it was charged."""
+    """How a call ended, and the call as settling it saved it (its usage and credits are what was charged)."""
 
     outcome: ReplyOutcome
-    credits: int
+    call: ApiCall
 
 
 class CallFeed:
@@ -83,14 +84,7 @@ class CallRun:
                 error_code=ProviderFailed.code,
                 error_detail="Something went wrong while answering; it has been logged.",
             )
-        await until_saved(
-            finish_call,
-            f"API call {started.call_id}",
-            call_id=started.call_id,
-            outcome=outcome,
-            estimated_input_tokens=started.estimated_input_tokens,
-        )
-        ended = Ended(outcome, credits_for(started, outcome))
+        ended = Ended(outcome, await _settle(started, outcome))
         self.ended.set_result(ended)
         self.feed.queue.put_nowait(ended)
 
@@ -102,25 +96,29 @@ class CallRun:
 def start_call_run(started: StartedCall) -> CallRun:
     """Start the call as a task of this process; it gives back its stream slot when it ends."""
     call = CallRun(started)
-    task = asyncio.create_task(call.run(), name=f"api-call-{started.call_id}")
-    _running.add(task)
-    task.add_done_callback(_finished)
+    _run_in_process(call.run(), started)
     return call
 
 
 def call_off(started: StartedCall) -> asyncio.Task:
     """Finish an admitted call that will not be made (its program hung up first): release its hold, in a task."""
-    outcome = nothing_came("The program hung up before the call started.")
-    task = asyncio.create_task(
-        until_saved(
-            finish_call,
-            f"API call {started.call_id}",
-            call_id=started.call_id,
-            outcome=outcome,
-            estimated_input_tokens=started.estimated_input_tokens,
-        ),
-        name=f"api-call-{started.call_id}",
+    return _run_in_process(_settle(started, nothing_came("The program hung up before the call started.")), started)
+
+
+async def _settle(started: StartedCall, outcome: ReplyOutcome) -> ApiCall:
+    """Settle the call for `outcome` and return it saved, waiting out a database that is briefly away."""
+    return await until_saved(
+        finish_call,
+        f"API call {started.call_id}",
+        call_id=started.call_id,
+        outcome=outcome,
+        estimated_input_tokens=started.estimated_input_tokens,
     )
+
+
+def _run_in_process(work: Coroutine, started: StartedCall) -> asyncio.Task:
+    """Run `work` as a task of the process, held until it ends, when it gives back the call's stream slot."""
+    task = asyncio.create_task(work, name=f"api-call-{started.call_id}")
     _running.add(task)
     task.add_done_callback(_finished)
     return task
@@ -145,16 +143,16 @@ def failure_of(outcome: ReplyOutcome) -> PanelsError | None:
     return ProviderFailed(outcome.error_detail or "The provider could not answer.")
 
 
-def _usage_and_panels(call: CallRun, ended: Ended) -> tuple[dict, dict]:
-    usage = charged_usage(ended.outcome, estimated_input_tokens=call.started.estimated_input_tokens)
-    counts = (usage.input_tokens, usage.output_tokens, usage.cached_input_tokens) if usage else (0, 0, 0)
+def _usage_and_panels(ended: Ended) -> tuple[dict, dict]:
+    """Return the usage and Panels' fields of a reply, as its settlement saved them."""
+    saved = ended.call
     panels = panels_json(
-        credits=ended.credits,
-        estimated=bool(usage and usage.estimated),
-        route_task=call.started.route_task,
-        route_reason=call.started.route_reason,
+        credits=saved.credits,
+        estimated=saved.usage_estimated,
+        route_task=saved.route_task,
+        route_reason=saved.route_reason,
     )
-    return usage_json(*counts), panels
+    return usage_json(saved.input_tokens, saved.output_tokens, saved.cached_input_tokens), panels
 
 
 def _finish_reason(ended: Ended) -> str:
@@ -171,7 +169,7 @@ async def whole_reply(call: CallRun):
     except asyncio.CancelledError:  # the program hung up: stop the call (it is charged for what came)
         call.stop()
         raise
-    usage, panels = _usage_and_panels(call, ended)
+    usage, panels = _usage_and_panels(ended)
     failure = failure_of(ended.outcome)
     if failure is not None:
         # What came before the failure was charged (the provider billed it): it goes back with the error.
@@ -225,7 +223,7 @@ async def event_stream(call: CallRun, first: str, *, include_usage: bool) -> Asy
     finally:
         if ended is None:
             call.stop()
-    usage, panels = _usage_and_panels(call, ended)
+    usage, panels = _usage_and_panels(ended)
     failure = failure_of(ended.outcome)
     if failure is None and not ended.outcome.stopped:
         yield writer.finish(_finish_reason(ended))
