@@ -35,8 +35,17 @@ class UserManager(DjangoUserManager):
 class User(AbstractUser):
     """A person with an account; `email` is the login and is unique regardless of case."""
 
+    class Theme(models.TextChoices):
+        SYSTEM = "system", "Follow the system"
+        LIGHT = "light", "Light"
+        DARK = "dark", "Dark"
+
     username = None
     email = models.EmailField("email address", unique=True)
+    theme = models.CharField(max_length=6, choices=Theme.choices, default=Theme.SYSTEM)
+    routes_by_my_winners = models.BooleanField(
+        default=False, help_text="Auto prefers the model this person marked best for a task (opt-in)."
+    )
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []

@@ -21,6 +21,19 @@ class Conversation(models.Model):
     title = models.CharField(max_length=200, blank=True)
     system_prompt = models.TextField(blank=True)
     chosen_models = models.JSONField(default=list, blank=True, help_text="The model slugs last chosen.")
+    chosen_settings = models.JSONField(
+        default=list, blank=True, help_text="Each chosen panel's temperature and max output tokens, as last chosen."
+    )
+    current_turn = models.ForeignKey(
+        "Turn",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The last turn of the branch last viewed or answered; the page opens on its branch.",
+    )
+    pinned_at = models.DateTimeField(null=True, blank=True, help_text="Pinned conversations list first.")
+    folder = models.CharField(max_length=60, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -33,17 +46,29 @@ class Conversation(models.Model):
 
 
 class Turn(models.Model):
-    """One prompt of a person and the replies of each model chosen for it (its panels)."""
+    """One prompt of a person and the replies of each model chosen for it (its panels).
+
+    Turns form a tree: each follows its `parent` (None for a first prompt). Editing an earlier prompt adds a
+    sibling of that turn (a new branch); the old branch stays as it was.
+    """
 
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="turns")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    parent = models.ForeignKey(
+        "self", on_delete=models.CASCADE, null=True, blank=True, related_name="children", help_text="The turn before."
+    )
     request_id = models.CharField(max_length=64, help_text="The client's id for the send; a retry reuses it.")
     content = models.TextField()
+    winner = models.ForeignKey(
+        "Message", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", help_text="The best reply."
+    )
+    winner_task = models.CharField(max_length=64, blank=True, help_text="The task of the prompt, when a winner is set.")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["created_at", "id"]
         constraints = [models.UniqueConstraint(fields=["user", "request_id"], name="turn_request_once_per_user")]
+        indexes = [models.Index(fields=["user", "winner_task"], condition=Q(winner__isnull=False), name="turn_won")]
 
     def __str__(self):
         return f"Turn {self.pk} of {self.conversation_id}"
@@ -108,10 +133,21 @@ class ModelCall(models.Model):
 
 
 class Message(ModelCall):
-    """One model's reply in one panel of a turn, with what it used and what it cost."""
+    """One model's reply in one panel of a turn, with what it used and what it cost.
+
+    Regenerating a panel adds a version of it in place: the earlier versions stay (each was paid for), and
+    the `current` one is what the page shows and what later turns send as this panel's history.
+    """
 
     turn = models.ForeignKey(Turn, on_delete=models.CASCADE, related_name="messages")
     panel = models.PositiveSmallIntegerField(help_text="Column of the reply in its turn, from 0.")
+    version = models.PositiveSmallIntegerField(default=1)
+    current = models.BooleanField(default=True, help_text="The version of its panel that is shown and followed.")
+    request_id = models.CharField(max_length=64, blank=True, help_text="The client's id for a regenerate.")
+    temperature = models.DecimalField(max_digits=3, decimal_places=2, null=True, blank=True)
+    max_output_tokens = models.PositiveIntegerField(
+        null=True, blank=True, help_text="The reply's output limit the person set; None: the model's own."
+    )
     text = models.TextField(blank=True)
     dropped_turns = models.PositiveIntegerField(default=0, help_text="Oldest turns left out to fit the context.")
     # Names the reply's log in Redis; unlike the id, it is never reused (a restored or new database
@@ -121,7 +157,13 @@ class Message(ModelCall):
     class Meta:
         ordering = ["turn_id", "panel"]
         constraints = [
-            models.UniqueConstraint(fields=["turn", "panel"], name="message_one_per_panel"),
+            models.UniqueConstraint(fields=["turn", "panel", "version"], name="message_one_per_version"),
+            models.UniqueConstraint(
+                fields=["turn", "panel"], condition=Q(current=True), name="message_one_current_per_panel"
+            ),
+            models.UniqueConstraint(
+                fields=["turn", "request_id"], condition=~Q(request_id=""), name="message_request_once_per_turn"
+            ),
             models.CheckConstraint(condition=Q(panel__lt=4), name="message_at_most_four_panels"),
             models.CheckConstraint(condition=Q(credits__gte=0), name="message_credits_not_negative"),
             models.CheckConstraint(
@@ -168,6 +210,58 @@ class ApiCall(ModelCall):
 
     def __str__(self):
         return f"{self.model.slug} API call {self.pk} ({self.status})"
+
+
+class Preset(models.Model):
+    """A person's saved start of a chat: a system prompt, the models, and each panel's settings."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="presets")
+    name = models.CharField(max_length=80)
+    system_prompt = models.TextField(blank=True)
+    model_slugs = models.JSONField(default=list, help_text="Model slugs (or auto), one per panel.")
+    panel_settings = models.JSONField(
+        default=list, blank=True, help_text="Per panel: {temperature, max_output_tokens}, each null for the default."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [models.UniqueConstraint(fields=["user", "name"], name="preset_name_once_per_user")]
+
+    def __str__(self):
+        return self.name
+
+
+class SharedLink(models.Model):
+    """A read-only link to a conversation's branch (or one turn) that its owner can revoke.
+
+    The page behind it shows no wallet, email or cost unless `show_costs`; a revoked link is a 404.
+    """
+
+    token = models.CharField(max_length=64, unique=True, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="shared_links")
+    turn = models.ForeignKey(
+        Turn, on_delete=models.CASCADE, null=True, blank=True, related_name="+", help_text="Only this turn, if set."
+    )
+    last_turn = models.ForeignKey(
+        Turn,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The branch shared ends here.",
+    )
+    show_costs = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"Link to {self.conversation_id}" + (" (revoked)" if self.revoked_at else "")
 
 
 def route_task_choices() -> list[tuple[str, str]]:

@@ -17,6 +17,7 @@ from chat.models import (
     Conversation,
     Message,
     ServerProcess,
+    Turn,
     api_call_reference,
     hold_reference,
     route_task_choices,
@@ -135,6 +136,30 @@ def streaming_messages_in(conversation: Conversation) -> list[Message]:
         .select_related("model")
         .order_by("turn_id", "panel")
     )
+
+
+def branch_turns(conversation: Conversation, last_turn_id: int | None) -> list[Turn]:
+    """Return the turns of the branch that ends at `last_turn_id`, first to last, with their replies loaded.
+
+    The replies are each panel's current version, in panel order (`turn.shown`). None, or a turn not in this
+    conversation, is the empty branch. One read of the conversation's turns, one of their current replies.
+    """
+    if last_turn_id is None:
+        return []
+    parents = dict(conversation.turns.values_list("pk", "parent_id"))
+    path, turn_id = [], last_turn_id
+    while turn_id is not None and turn_id in parents and len(path) <= len(parents):
+        path.append(turn_id)
+        turn_id = parents[turn_id]
+    turns = {turn.pk: turn for turn in conversation.turns.filter(pk__in=path)}
+    shown: dict[int, list[Message]] = {pk: [] for pk in path}
+    for message in Message.objects.filter(turn_id__in=path, current=True).select_related("model").order_by("panel"):
+        shown[message.turn_id].append(message)
+    branch = []
+    for pk in reversed(path):
+        turns[pk].shown = shown[pk]
+        branch.append(turns[pk])
+    return branch
 
 
 def threads_for(conversation: Conversation, panels: Sequence[tuple[AIModel, int]]) -> list[list[tuple[str, str]]]:
