@@ -10,33 +10,41 @@ from catalog.models import AIModel
 from chat.exceptions import ContextTooLong
 from chat.models import Conversation
 from chat.providers.base import ChatMessage
+from chat.selectors import branch_turns
 from chat.tokens import estimate_message_tokens
 
 
-def max_output_tokens_for(model: AIModel) -> int:
-    """Return the output budget of one reply: the model's limit, capped by the site's setting."""
-    return min(model.max_output_tokens, settings.CHAT_MAX_OUTPUT_TOKENS)
+def max_output_tokens_for(model: AIModel, *, asked: int | None = None) -> int:
+    """Return the output budget of one reply: the model's limit, capped by the site's and by what was `asked`."""
+    budget = min(model.max_output_tokens, settings.CHAT_MAX_OUTPUT_TOKENS)
+    return budget if asked is None else min(budget, asked)
 
 
-def history_tokens(conversation: Conversation) -> int:
-    """Return an estimate of the history a panel would send: every prompt and the longest reply of each turn."""
+def history_tokens(conversation: Conversation, parent_id: int | None) -> int:
+    """Return an estimate of the history a panel would send after `parent_id`: each prompt and its longest reply."""
     if conversation.pk is None:
         return 0
     total = 0
-    for turn in conversation.turns.prefetch_related("messages"):
-        replies = [estimate_message_tokens([m.text]) for m in turn.messages.all() if m.text]
+    for turn in branch_turns(conversation, parent_id):
+        replies = [estimate_message_tokens([m.text]) for m in turn.shown if m.text]
         total += estimate_message_tokens([turn.content]) + max(replies, default=0)
     return total
 
 
 def fit_history(
-    *, system_prompt: str, pairs: list[tuple[str, str]], content: str, model: AIModel
+    *,
+    system_prompt: str,
+    pairs: list[tuple[str, str]],
+    content: str,
+    model: AIModel,
+    max_output_tokens: int | None = None,
 ) -> tuple[list[ChatMessage], int, int]:
     """Return the messages that fit the model's context, how many old turns were dropped, and the input estimate.
 
-    The system prompt and the new prompt always stay; the oldest turns go first.
+    The system prompt and the new prompt always stay; the oldest turns go first. The reply's output limit
+    (`max_output_tokens`, else the model's) is kept free of the history.
     """
-    budget = model.context_window - max_output_tokens_for(model)
+    budget = model.context_window - max_output_tokens_for(model, asked=max_output_tokens)
     fixed = estimate_message_tokens([system_prompt, content] if system_prompt else [content])
     if fixed > budget:
         raise ContextTooLong(

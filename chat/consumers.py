@@ -27,6 +27,7 @@ from chat.protocol import (
     Ping,
     Pong,
     ProtocolError,
+    Regenerate,
     Send,
     ServerFrame,
     Stop,
@@ -37,8 +38,8 @@ from chat.protocol import (
 from chat.relay import admitting, start_replies
 from chat.reply_log import reply_log
 from chat.selectors import conversation_for, message_for, streaming_messages_in, turn_messages_for
-from chat.services import start_turn
-from chat.tabs import tabs_of, tell_title, tell_wallet
+from chat.services import ReplySettings, regenerate_reply, start_turn
+from chat.tabs import tabs_of, tell_title, tell_turn, tell_wallet
 from errors import PanelsError
 
 logger = logging.getLogger(__name__)
@@ -114,6 +115,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
             frame = parse_client_frame(text_data if text_data is not None else bytes_data)
             if isinstance(frame, Send):
                 await self.send_turn(frame)
+            elif isinstance(frame, Regenerate):
+                await self.regenerate(frame)
             elif isinstance(frame, Stop):
                 await self.stop(frame)
             elif isinstance(frame, Subscribe):
@@ -130,29 +133,57 @@ class ChatConsumer(AsyncWebsocketConsumer):
             await self.send_frame(error_frame(fault, request_id=_request_id(frame)))
 
     async def send_turn(self, frame: Send):
+        panel_settings = None
+        if frame.panel_settings is not None:
+            panel_settings = [ReplySettings(**chosen.model_dump()) for chosen in frame.panel_settings]
+        await self._start(
+            len(frame.models),
+            start_turn,
+            user=self.user,
+            request_id=frame.request_id,
+            conversation_id=frame.conversation_id,
+            model_slugs=frame.models,
+            content=frame.content,
+            process_id=PROCESS_ID,
+            after_turn_id=frame.after_turn_id,
+            edit_of_turn_id=frame.edit_of_turn_id,
+            system_prompt=frame.system_prompt,
+            panel_settings=panel_settings,
+        )
+
+    async def regenerate(self, frame: Regenerate):
+        chosen = frame.panel_settings
+        await self._start(
+            1,
+            regenerate_reply,
+            user=self.user,
+            request_id=frame.request_id,
+            message_id=frame.message_id,
+            process_id=PROCESS_ID,
+            reply_settings=None if chosen is None else ReplySettings(**chosen.model_dump()),
+        )
+
+    async def _start(self, panels: int, start, **kwargs):
+        """Write and hold new replies with `start` (a turn, or a new version of one reply), then stream them.
+
+        Every open tab of the person is told, so a tab showing the conversation shows the turn and follows it.
+        """
         slots = stream_slots()
-        slots.take(len(frame.models))  # before anything is written or held: a full process refuses at once
+        slots.take(panels)  # before anything is written or held: a full process refuses at once
         with admitting():
             try:
-                started = await in_thread_pool(start_turn)(
-                    user=self.user,
-                    request_id=frame.request_id,
-                    conversation_id=frame.conversation_id,
-                    model_slugs=frame.models,
-                    content=frame.content,
-                    process_id=PROCESS_ID,
-                    remember_models=not frame.regenerate,
-                )
+                started = await in_thread_pool(start)(**kwargs)
             except BaseException:
-                slots.give_back(len(frame.models))
+                slots.give_back(panels)
                 raise
-            slots.give_back(len(frame.models) - len(started.replies))  # a retried request starts nothing
+            slots.give_back(panels - len(started.replies))  # a retried request starts nothing
             start_replies(started.replies)
-        await self.send_frame(
-            turn_started_frame(started.turn, messages=started.messages, held_credits=started.held_credits)
-        )
+        frame = turn_started_frame(started.turn, messages=started.messages, held_credits=started.held_credits)
+        await self.send_frame(frame)
         for message in started.messages:
             self.follow(message.pk, str(message.stream_key), after_seq=0)
+        if started.replies:
+            await tell_turn(self.user.pk, frame.model_dump(mode="json"), from_channel=self.channel_name)
         if started.wallet is not None:
             await tell_wallet(self.user.pk, started.wallet)
         if started.titled:
@@ -237,6 +268,10 @@ class ChatConsumer(AsyncWebsocketConsumer):
         await self.send_frame(
             WalletUpdate(balance_credits=event["balance_credits"], held_credits=event["held_credits"])
         )
+
+    async def turn_started(self, event):
+        if event["from_channel"] != self.channel_name:  # the tab that sent it has had its answer
+            await self.send(text_data=_dumps(event["frame"]))
 
     async def conversation_updated(self, event):
         await self.send_frame(ConversationUpdated(conversation_id=event["conversation_id"], title=event["title"]))

@@ -9,11 +9,16 @@ from chat.protocol import Comparison, ErrorInfo, MessageDone, Route, TurnMessage
 
 
 def turn_started_frame(turn: Turn, *, messages: list[Message], held_credits: int) -> TurnStarted:
-    """Return the `turn.started` frame of a turn, from its replies (models loaded) and what they hold."""
+    """Return the `turn.started` frame of a turn, from its replies (models loaded) and what they hold.
+
+    For a regenerated reply, `messages` is the new version alone, in the turn it belongs to.
+    """
     return TurnStarted(
         request_id=turn.request_id,
         conversation_id=turn.conversation_id,
         turn_id=turn.pk,
+        parent_turn_id=turn.parent_id,
+        content=turn.content,
         messages=[
             TurnMessage(
                 message_id=m.pk,
@@ -22,6 +27,9 @@ def turn_started_frame(turn: Turn, *, messages: list[Message], held_credits: int
                 requested_model=m.requested_model,
                 route=Route(task=m.route_task, reason=m.route_reason) if m.route_task else None,
                 dropped_turns=m.dropped_turns,
+                version=m.version,
+                temperature=None if m.temperature is None else float(m.temperature),
+                max_output_tokens=m.max_output_tokens,
             )
             for m in messages
         ],

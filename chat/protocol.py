@@ -6,6 +6,7 @@ here against that document. Frames reject unknown fields, so a client's typo is 
 
 import json
 import re
+from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -24,6 +25,7 @@ MAX_FRAME_BYTES = 2 * 1024 * 1024  # room for a long pasted document
 SERVER_READ_LIMIT_BYTES = 2 * MAX_FRAME_BYTES
 MAX_MODELS_PER_TURN = 4
 MAX_REQUEST_ID_CHARS = 64
+MAX_OUTPUT_TOKENS_ASKED = 1_000_000  # a reply's output limit is also capped by its model's own
 MAX_ID = 2**63 - 1  # ids are 64-bit in both databases; a larger number cannot name anything
 
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")  # NUL, and halves of a surrogate pair standing alone
@@ -74,19 +76,44 @@ class Ping(ClientFrame):
     type: Literal["ping"] = "ping"
 
 
+class PanelSettings(Frame):
+    """One panel's sampling temperature and output limit; null leaves the model's default."""
+
+    temperature: Annotated[Decimal, Field(ge=0, le=2, max_digits=3, decimal_places=2)] | None = None
+    max_output_tokens: Annotated[int, Field(ge=1, le=MAX_OUTPUT_TOKENS_ASKED)] | None = None
+
+
 class Send(ClientFrame):
     type: Literal["send"] = "send"
     request_id: Text = Field(min_length=1, max_length=MAX_REQUEST_ID_CHARS)
     conversation_id: Id | None = None
     models: list[Annotated[Text, Field(max_length=100)]] = Field(min_length=1, max_length=MAX_MODELS_PER_TURN)
     content: Text = Field(min_length=1, max_length=MAX_CONTENT_CHARS)
-    regenerate: bool = False  # asks one panel of an earlier turn again: the remembered models stay as they were
+    after_turn_id: Id | None = None  # the last turn of the branch the tab shows; None: the conversation's current
+    edit_of_turn_id: Id | None = None  # an edited prompt: the new turn is this one's sibling, a new branch
+    system_prompt: Annotated[Text, Field(max_length=MAX_CONTENT_CHARS)] | None = None
+    panel_settings: list[PanelSettings] | None = None  # one per model, in order
 
     @model_validator(mode="after")
-    def content_is_not_blank(self):
+    def is_consistent(self):
         if not self.content.strip():
             raise ValueError("content must not be blank")
+        if self.after_turn_id is not None and self.edit_of_turn_id is not None:
+            raise ValueError("give after_turn_id or edit_of_turn_id, not both")
+        if self.conversation_id is None and (self.after_turn_id or self.edit_of_turn_id):
+            raise ValueError("a new conversation has no turns to follow or edit")
+        if self.panel_settings is not None and len(self.panel_settings) != len(self.models):
+            raise ValueError("panel_settings needs one entry per model")
         return self
+
+
+class Regenerate(ClientFrame):
+    """Ask one panel of a turn again: a new version of that reply, in place; the earlier versions stay."""
+
+    type: Literal["regenerate"] = "regenerate"
+    request_id: Text = Field(min_length=1, max_length=MAX_REQUEST_ID_CHARS)
+    message_id: Id
+    panel_settings: PanelSettings | None = None  # None: the settings the regenerated version had
 
 
 class Stop(ClientFrame):
@@ -124,6 +151,9 @@ class TurnMessage(Frame):
     requested_model: str
     route: Route | None = None
     dropped_turns: int = 0
+    version: int = 1
+    temperature: float | None = None
+    max_output_tokens: int | None = None
 
 
 class TurnStarted(ServerFrame):
@@ -131,6 +161,8 @@ class TurnStarted(ServerFrame):
     request_id: str
     conversation_id: int
     turn_id: int
+    parent_turn_id: int | None = None
+    content: str = ""
     messages: list[TurnMessage]
     held_credits: int
 
@@ -197,7 +229,7 @@ class Error(ServerFrame):
     retry_after: int | None = None  # seconds to wait before trying again (with `busy`)
 
 
-CLIENT_FRAMES: tuple[type[ClientFrame], ...] = (Send, Stop, Subscribe, Ping)
+CLIENT_FRAMES: tuple[type[ClientFrame], ...] = (Send, Regenerate, Stop, Subscribe, Ping)
 SERVER_FRAMES: tuple[type[ServerFrame], ...] = (
     TurnStarted,
     MessageStarted,

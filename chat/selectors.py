@@ -162,15 +162,40 @@ def branch_turns(conversation: Conversation, last_turn_id: int | None) -> list[T
     return branch
 
 
-def threads_for(conversation: Conversation, panels: Sequence[tuple[AIModel, int]]) -> list[list[tuple[str, str]]]:
-    """Return, for each (model, panel), the earlier turns as (prompt, reply) pairs, oldest first, in one read.
+def branch_end(conversation: Conversation) -> int | None:
+    """Return the last turn of the branch the conversation is open on (its newest turn if none is set)."""
+    if conversation.current_turn_id is not None:
+        return conversation.current_turn_id
+    return conversation.turns.order_by("-created_at", "-id").values_list("pk", flat=True).first()
 
-    A panel continues its own thread: each turn contributes this model's reply, else the reply in the same
-    panel, else the prompt alone is left out (there is no answer to pair it with).
+
+def newest_leaf_under(conversation: Conversation, turn_id) -> int:
+    """Return the newest turn at the end of a branch through `turn_id`; raise `NotFound` for a turn not in it."""
+    rows = list(conversation.turns.order_by("created_at", "id").values_list("pk", "parent_id"))
+    if not any(pk == turn_id for pk, _ in rows):
+        raise NotFound("There is no such turn in this conversation.")
+    children: dict[int, list[int]] = {}
+    for pk, parent in rows:
+        children.setdefault(parent, []).append(pk)
+    newest, stack = turn_id, [turn_id]
+    while stack:  # every turn below `turn_id`; ids grow with time, so the largest is the newest
+        pk = stack.pop()
+        newest = max(newest, pk)
+        stack.extend(children.get(pk, []))
+    return newest
+
+
+def threads_for(
+    conversation: Conversation, panels: Sequence[tuple[AIModel, int]], parent_id: int | None
+) -> list[list[tuple[str, str]]]:
+    """Return, for each (model, panel), the (prompt, reply) pairs of the branch ending at `parent_id`, oldest first.
+
+    A panel continues its own thread through the versions shown: each turn contributes this model's reply,
+    else the reply in the same panel, else the prompt alone is left out (there is no answer to pair it with).
     """
     turns = [
-        (turn.content, [m for m in turn.messages.all() if m.text and m.status != Message.Status.STREAMING])
-        for turn in conversation.turns.prefetch_related("messages").order_by("created_at", "id")
+        (turn.content, [m for m in turn.shown if m.text and m.status != Message.Status.STREAMING])
+        for turn in branch_turns(conversation, parent_id)
     ]
     threads = []
     for model, panel in panels:

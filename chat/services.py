@@ -8,6 +8,7 @@ the same tokens would have cost on the other candidate it was chosen over.
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -22,12 +23,20 @@ from billing.services import ChargedUsage, HoldRequest, place_holds, release, se
 from catalog.models import AIModel
 from chat.auto import choose_model
 from chat.budget import fit_history, history_tokens, max_output_tokens_for
-from chat.exceptions import Interrupted, ModelUnavailable, StillStreaming, TooManyInFlight
+from chat.exceptions import Interrupted, ModelUnavailable, NotFound, StillStreaming, TooManyInFlight
 from chat.limits import MAX_CONTENT_CHARS
 from chat.models import Conversation, Message, ModelCall, Turn, hold_reference
-from chat.providers.base import CallRequest, ProviderConfig, Usage
+from chat.providers.base import CallOptions, CallRequest, Usage
 from chat.providers.registry import availability, provider_config_for
-from chat.selectors import catalog_models_named, conversation_for, streaming_messages, threads_for
+from chat.selectors import (
+    branch_end,
+    catalog_models_named,
+    conversation_for,
+    message_for,
+    newest_leaf_under,
+    streaming_messages,
+    threads_for,
+)
 from chat.titles import title_from
 from chat.tokens import estimate_tokens
 from errors import InvalidRequest
@@ -75,6 +84,27 @@ class PanelChoice:
 
 
 @dataclass(frozen=True)
+class ReplySettings:
+    """What a person set for one panel: its sampling temperature and output limit; None keeps the model's own."""
+
+    temperature: Decimal | None = None
+    max_output_tokens: int | None = None
+
+    @classmethod
+    def of(cls, message: Message) -> "ReplySettings":
+        """Return the settings a reply was asked with."""
+        return cls(temperature=message.temperature, max_output_tokens=message.max_output_tokens)
+
+    def as_json(self) -> dict:
+        """Return the settings as the conversation remembers them (the temperature as a number)."""
+        temperature = None if self.temperature is None else float(self.temperature)
+        return {"temperature": temperature, "max_output_tokens": self.max_output_tokens}
+
+
+DEFAULT_SETTINGS = ReplySettings()
+
+
+@dataclass(frozen=True)
 class PreparedReply:
     """Everything the streaming task needs to produce one reply, without touching the database."""
 
@@ -107,14 +137,20 @@ class FinishedReply:
     wallet: tuple[int, int]
 
 
-def choose_panels(model_slugs: list[str], *, content: str, conversation: Conversation) -> list[PanelChoice]:
-    """Resolve the requested slugs to callable models; `auto` asks the router, within the person's price ceiling."""
+def choose_panels(
+    model_slugs: list[str], *, content: str, conversation: Conversation, parent_id: int | None = None
+) -> list[PanelChoice]:
+    """Resolve the requested slugs to callable models; `auto` asks the router, within the person's price ceiling.
+
+    `parent_id` is the turn the prompt follows: Auto sizes the history on that branch.
+    """
     choices = []
     ceiling = auto_ceiling_for(conversation.user) if AUTO in model_slugs else None
     named = catalog_models_named(slug for slug in model_slugs if slug != AUTO)
     for slug in model_slugs:
         if slug == AUTO:
-            routed = choose_model(prompt=content, history_tokens=history_tokens(conversation), ceiling_credits=ceiling)
+            history = history_tokens(conversation, parent_id)
+            routed = choose_model(prompt=content, history_tokens=history, ceiling_credits=ceiling)
             choices.append(
                 PanelChoice(AUTO, routed.model, routed.task, routed.reason, comparison_model=routed.comparison)
             )
@@ -163,15 +199,26 @@ def start_turn(
     model_slugs: list[str],
     content: str,
     process_id: str | None = None,
-    remember_models: bool = True,
+    after_turn_id: int | None = None,
+    edit_of_turn_id: int | None = None,
+    system_prompt: str | None = None,
+    panel_settings: list[ReplySettings] | None = None,
 ):
     """Start a turn: write it, hold its worst-case cost for every panel, and return the calls to make.
 
+    The turn follows `after_turn_id` (the last turn of the branch the person sees; None: the conversation's
+    current turn), or, as an edit of `edit_of_turn_id`, becomes that turn's sibling: a new branch, the old one
+    kept. Each panel's history is its branch. `system_prompt`, when given, becomes the conversation's first;
+    `panel_settings` (one per model) set each reply's temperature and output limit, and so its hold.
     `process_id` names the server process that will stream the replies (see chat/liveness.py). A
     `request_id` already used by this user returns that turn's `turn.started` again and starts nothing.
-    Raises a ChatError or BillingError (nothing written) when the turn cannot start. Without
-    `remember_models` (a regenerated panel) the conversation keeps the models it remembers for the picker.
+    Raises a ChatError or BillingError (nothing written) when the turn cannot start.
     """
+    settings_per_panel = list(panel_settings) if panel_settings is not None else [DEFAULT_SETTINGS] * len(model_slugs)
+    if len(settings_per_panel) != len(model_slugs):
+        raise InvalidRequest("Give one panel's settings per model.")
+    if system_prompt is not None and len(system_prompt) > MAX_CONTENT_CHARS:
+        raise InvalidRequest(f"A system prompt has at most {MAX_CONTENT_CHARS:,} characters.")
     try:
         return _write_turn(
             user=user,
@@ -180,7 +227,10 @@ def start_turn(
             model_slugs=model_slugs,
             content=content,
             process_id=process_id,
-            remember_models=remember_models,
+            after_turn_id=after_turn_id,
+            edit_of_turn_id=edit_of_turn_id,
+            system_prompt=system_prompt,
+            panel_settings=settings_per_panel,
         )
     except IntegrityError:
         replay = Turn.objects.filter(user=user, request_id=request_id).first()
@@ -189,44 +239,131 @@ def start_turn(
         return started_again(replay)  # the same request, whose first attempt committed while this one waited
 
 
+def _parent_of_new_turn(conversation: Conversation, *, after_turn_id, edit_of_turn_id) -> int | None:
+    """Return the turn a new turn follows in `conversation` (None: it is a first prompt); NotFound for other ids."""
+    if conversation.pk is None:
+        return None
+    named = edit_of_turn_id if edit_of_turn_id is not None else after_turn_id
+    if named is None:
+        return branch_end(conversation)
+    parent = conversation.turns.filter(pk=named).values_list("parent_id", flat=True).first()
+    if parent is None and not conversation.turns.filter(pk=named).exists():
+        raise NotFound("There is no such turn in this conversation.")
+    return parent if edit_of_turn_id is not None else named
+
+
 @transaction.atomic
-def _write_turn(*, user, request_id, conversation_id, model_slugs, content, process_id, remember_models) -> StartedTurn:
+def _write_turn(
+    *,
+    user,
+    request_id,
+    conversation_id,
+    model_slugs,
+    content,
+    process_id,
+    after_turn_id,
+    edit_of_turn_id,
+    system_prompt,
+    panel_settings,
+) -> StartedTurn:
     billing = BillingSettings.load()
     replay_id, in_flight = _admit(user.pk, request_id, hold_minutes=billing.hold_minutes)
     if replay_id is not None:
         return started_again(Turn.objects.get(pk=replay_id))
+    _check_in_flight(in_flight)
+    conversation = conversation_for(user, conversation_id) if conversation_id is not None else Conversation(user=user)
+    parent_id = _parent_of_new_turn(conversation, after_turn_id=after_turn_id, edit_of_turn_id=edit_of_turn_id)
+    if system_prompt is not None:
+        conversation.system_prompt = system_prompt.strip()
+    panels = choose_panels(model_slugs, content=content, conversation=conversation, parent_id=parent_id)
+    # Titled from the first prompt at once (a person's own title is never replaced).
+    untitled = not conversation.title and (conversation.pk is None or not conversation.turns.exists())
+    conversation.title = title_from(content) if untitled else conversation.title
+    conversation.chosen_models = list(model_slugs)
+    conversation.chosen_settings = [chosen.as_json() for chosen in panel_settings]
+    is_new = conversation.pk is None
+    if is_new:
+        conversation.save()
+    turn = Turn.objects.create(
+        conversation=conversation, user=user, request_id=request_id, content=content, parent_id=parent_id
+    )
+    conversation.current_turn = turn
+    conversation.save(
+        update_fields=["title", "system_prompt", "chosen_models", "chosen_settings", "current_turn", "updated_at"]
+    )
+    threads = [[] for _ in panels] if is_new else threads_for(conversation, _panel_models(panels), parent_id)
+    messages, replies, held = _start_replies(
+        user=user,
+        turn=turn,
+        system_prompt=conversation.system_prompt,
+        panels=[
+            (panel, choice, chosen, 1)
+            for panel, (choice, chosen) in enumerate(zip(panels, panel_settings, strict=True))
+        ],
+        threads=threads,
+        billing=billing,
+        process_id=process_id,
+    )
+    return StartedTurn(
+        turn,
+        messages,
+        held,
+        replies,
+        wallet=balance_and_held_of(user.pk),
+        titled=conversation.title if untitled else "",
+    )
+
+
+def _panel_models(panels: list[PanelChoice]) -> list[tuple[AIModel, int]]:
+    return [(choice.model, panel) for panel, choice in enumerate(panels)]
+
+
+def _check_in_flight(in_flight: int) -> None:
     if in_flight >= settings.CHAT_MAX_TURNS_IN_FLIGHT:
         raise TooManyInFlight(
             f"You already have {settings.CHAT_MAX_TURNS_IN_FLIGHT} turns answering; wait for one to finish."
         )
-    conversation = conversation_for(user, conversation_id) if conversation_id is not None else Conversation(user=user)
-    panels = choose_panels(model_slugs, content=content, conversation=conversation)
-    configs: list[ProviderConfig] = [provider_config_for(choice.model.provider) for choice in panels]
-    # Titled from the first prompt at once (a person's own title is never replaced).
-    untitled = not conversation.title and (conversation.pk is None or not conversation.turns.exists())
-    conversation.title = title_from(content) if untitled else conversation.title
-    if remember_models:  # a regenerated panel is not a new choice of models for the picker
-        conversation.chosen_models = list(model_slugs)
-    is_new = conversation.pk is None
-    conversation.save(**({} if is_new else {"update_fields": ["title", "chosen_models", "updated_at"]}))
-    turn = Turn.objects.create(conversation=conversation, user=user, request_id=request_id, content=content)
 
-    panel_models = [(choice.model, panel) for panel, choice in enumerate(panels)]
-    threads = [[] for _ in panels] if is_new else threads_for(conversation, panel_models)
+
+def _start_replies(
+    *,
+    user,
+    turn: Turn,
+    system_prompt: str,
+    panels: list[tuple[int, PanelChoice, ReplySettings, int]],  # (panel, choice, settings, version)
+    threads: list[list[tuple[str, str]]],
+    billing: BillingSettings,
+    process_id: str | None,
+    request_id: str = "",
+) -> tuple[list[Message], list[PreparedReply], int]:
+    """Write one reply per panel of `turn`, hold each one's worst case, and return them, their calls and the sum held.
+
+    `threads` are each panel's earlier (prompt, reply) pairs; a reply holds for the output limit its settings
+    ask (never above the model's own), so a lower limit holds, and so needs, fewer credits.
+    """
     plans = []
-    for panel, (choice, pairs) in enumerate(zip(panels, threads, strict=True)):
-        messages, dropped, estimated_input = fit_history(
-            system_prompt=conversation.system_prompt, pairs=pairs, content=content, model=choice.model
+    for (panel, choice, reply_settings, version), pairs in zip(panels, threads, strict=True):
+        chat_messages, dropped, estimated_input = fit_history(
+            system_prompt=system_prompt,
+            pairs=pairs,
+            content=turn.content,
+            model=choice.model,
+            max_output_tokens=reply_settings.max_output_tokens,
         )
         message = Message(
             turn=turn,
             panel=panel,
+            version=version,
+            request_id=request_id,
+            temperature=reply_settings.temperature,
+            max_output_tokens=reply_settings.max_output_tokens,
             **choice.call_fields(),  # its price is the one the hold below captures
             dropped_turns=dropped,
             streamed_by=process_id,
         )
-        plans.append((message, choice, messages, estimated_input))
-    Message.objects.bulk_create([message for message, *_ in plans])  # one statement for every panel
+        budget = max_output_tokens_for(choice.model, asked=reply_settings.max_output_tokens)
+        plans.append((message, choice, reply_settings, chat_messages, estimated_input, budget))
+    Message.objects.bulk_create([plan[0] for plan in plans])  # one statement for every panel
 
     holds = place_holds(
         user=user,
@@ -237,16 +374,16 @@ def _write_turn(*, user, request_id, conversation_id, model_slugs, content, proc
                 reference=hold_reference(message.pk),
                 model=choice.model,
                 estimated_input_tokens=estimated_input,
-                max_output_tokens=max_output_tokens_for(choice.model),
+                max_output_tokens=budget,
             )
-            for message, choice, _, estimated_input in plans
+            for message, choice, _, _, estimated_input, budget in plans
         ],
     )
     repriced = []  # a price that took effect between reading it and holding (the hold's is the one charged)
-    for (message, _, _, _), hold in zip(plans, holds, strict=True):
-        if message.price_id != hold.price_id:
-            message.price_id = hold.price_id
-            repriced.append(message)
+    for plan, hold in zip(plans, holds, strict=True):
+        if plan[0].price_id != hold.price_id:
+            plan[0].price_id = hold.price_id
+            repriced.append(plan[0])
     if repriced:
         Message.objects.bulk_update(repriced, ["price"])
 
@@ -257,24 +394,116 @@ def _write_turn(*, user, request_id, conversation_id, model_slugs, content, proc
             user_id=user.pk,
             model_slug=choice.model.slug,
             call=CallRequest(
-                provider=config,
+                provider=provider_config_for(choice.model.provider),
                 api_model_id=choice.model.api_model_id,
-                messages=tuple(messages),
-                max_output_tokens=max_output_tokens_for(choice.model),
+                messages=tuple(chat_messages),
+                max_output_tokens=budget,
+                options=_call_options(reply_settings),
             ),
             estimated_input_tokens=estimated_input,
             hold_expires_at=hold.expires_at,
         )
-        for (message, choice, messages, estimated_input), config, hold in zip(plans, configs, holds, strict=True)
+        for (message, choice, reply_settings, chat_messages, estimated_input, budget), hold in zip(
+            plans, holds, strict=True
+        )
     ]
-    return StartedTurn(
-        turn,
-        [m for m, *_ in plans],
-        sum(hold.amount_credits for hold in holds),
-        replies,
-        wallet=balance_and_held_of(user.pk),
-        titled=conversation.title if untitled else "",
+    return [plan[0] for plan in plans], replies, sum(hold.amount_credits for hold in holds)
+
+
+def _call_options(reply_settings: ReplySettings) -> CallOptions:
+    if reply_settings.temperature is None:
+        return CallOptions()
+    return CallOptions(temperature=float(reply_settings.temperature))
+
+
+def regenerate_reply(
+    *,
+    user,
+    request_id: str,
+    message_id: int,
+    process_id: str | None = None,
+    reply_settings: ReplySettings | None = None,
+) -> StartedTurn:
+    """Ask one panel of a turn again: a new version of the reply in place, which becomes the one shown.
+
+    The earlier versions stay, each with its charge on the ledger. The panel's model is asked again (Auto
+    chooses again) with the history of the turn's branch, with `reply_settings` or the regenerated version's
+    own. A `request_id` already used for this turn returns that version again and starts nothing.
+    """
+    try:
+        return _write_version(
+            user=user,
+            request_id=request_id,
+            message_id=message_id,
+            process_id=process_id,
+            reply_settings=reply_settings,
+        )
+    except IntegrityError:
+        replay = Message.objects.filter(turn__user=user, request_id=request_id).select_related("turn").first()
+        if replay is None:
+            raise
+        return _version_started_again(replay)
+
+
+@transaction.atomic
+def _write_version(*, user, request_id, message_id, process_id, reply_settings) -> StartedTurn:
+    billing = BillingSettings.load()
+    _lock_account(user.pk)
+    original = message_for(user, message_id)
+    replay = Message.objects.filter(turn=original.turn, request_id=request_id).select_related("turn").first()
+    if replay is not None:
+        return _version_started_again(replay)
+    _check_in_flight(turns_in_flight(user, hold_minutes=billing.hold_minutes))
+    turn = original.turn
+    conversation = turn.conversation
+    choice = choose_panels(
+        [original.requested_model], content=turn.content, conversation=conversation, parent_id=turn.parent_id
+    )[0]
+    siblings = Message.objects.filter(turn=turn, panel=original.panel)
+    version = max(siblings.values_list("version", flat=True)) + 1
+    siblings.filter(current=True).update(current=False)  # before the new one: one current version per panel
+    threads = threads_for(conversation, [(choice.model, original.panel)], turn.parent_id)
+    messages, replies, held = _start_replies(
+        user=user,
+        turn=turn,
+        system_prompt=conversation.system_prompt,
+        panels=[(original.panel, choice, reply_settings or ReplySettings.of(original), version)],
+        threads=threads,
+        billing=billing,
+        process_id=process_id,
+        request_id=request_id,
     )
+    conversation.save(update_fields=["updated_at"])
+    return StartedTurn(turn, messages, held, replies, wallet=balance_and_held_of(user.pk))
+
+
+def _version_started_again(message: Message) -> StartedTurn:
+    message = Message.objects.select_related("model", "turn").get(pk=message.pk)
+    return StartedTurn(message.turn, [message], credits_held_for([hold_reference(message.pk)]), replies=[])
+
+
+@transaction.atomic
+def show_version(*, message: Message) -> Message:
+    """Make `message` the version of its panel that is shown, and that later turns send as its history."""
+    _lock_account(message.turn.user_id)
+    Message.objects.filter(turn_id=message.turn_id, panel=message.panel, current=True).exclude(pk=message.pk).update(
+        current=False
+    )
+    Message.objects.filter(pk=message.pk).update(current=True)
+    message.current = True
+    return message
+
+
+@transaction.atomic
+def show_branch(*, conversation: Conversation, turn_id: int) -> int:
+    """Open the conversation on the branch through `turn_id` (to its newest turn); return that last turn's id.
+
+    NotFound when `turn_id` is not a turn of this conversation.
+    """
+    last = newest_leaf_under(conversation, turn_id)
+    Conversation.objects.filter(pk=conversation.pk).update(current_turn_id=last)  # viewing is not activity
+    conversation.current_turn_id = last
+    return last
 
 
 def _admit(user_id: int, request_id: str, *, hold_minutes: int) -> tuple[int | None, int]:
@@ -299,7 +528,7 @@ def _admit(user_id: int, request_id: str, *, hold_minutes: int) -> tuple[int | N
 
 def started_again(turn: Turn) -> StartedTurn:
     """Return a turn already started, to answer a retried request; it starts nothing new."""
-    messages = list(turn.messages.select_related("model").order_by("panel"))
+    messages = list(turn.messages.filter(version=1).select_related("model").order_by("panel"))
     held = credits_held_for([hold_reference(m.pk) for m in messages])
     return StartedTurn(turn, messages, held, replies=[])
 

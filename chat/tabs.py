@@ -1,7 +1,7 @@
 """Events for every open tab of one person: each socket joins its user's channel-layer group.
 
-The group carries small events (the wallet, a conversation's new title); reply text never goes through the
-channel layer (see chat/reply_log/).
+The group carries small events (the wallet, a conversation's new title, a turn just started); reply text never
+goes through the channel layer (see chat/reply_log/).
 """
 
 import logging
@@ -25,6 +25,14 @@ async def tell_wallet(user_id: int, wallet: tuple[int, int]) -> None:
     """Tell every open tab of the user their (balance, held) credits; best effort: the next one heals."""
     balance, held = wallet
     await _tell_best_effort(user_id, {"type": "wallet.changed", "balance_credits": balance, "held_credits": held})
+
+
+async def tell_turn(user_id: int, frame: dict, *, from_channel: str) -> None:
+    """Tell the user's other tabs that a turn (or a reply's new version) started, as its `turn.started` frame.
+
+    A tab showing that conversation draws it and follows its replies; best effort: a reload shows it.
+    """
+    await _tell_best_effort(user_id, {"type": "turn.started", "frame": frame, "from_channel": from_channel})
 
 
 async def tell_title(user_id: int, conversation_id: int, title: str) -> None:

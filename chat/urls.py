@@ -16,4 +16,6 @@ api_urlpatterns = [
     path("conversations/", views.conversation_list, name="conversation_list"),
     path("conversations/<int:conversation_id>/", views.conversation_detail, name="conversation_detail"),
     path("conversations/<int:conversation_id>/export", views.conversation_export, name="conversation_export"),
+    path("conversations/<int:conversation_id>/branch", views.conversation_branch, name="conversation_branch"),
+    path("messages/<int:message_id>/shown", views.message_shown, name="message_shown"),
 ]

@@ -8,7 +8,7 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import HttpResponse, JsonResponse
 from django.views.decorators.cache import cache_control
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.decorators import api_login_required
 from billing.models import BillingSettings
@@ -20,8 +20,8 @@ from chat.exceptions import NotFound, StillStreaming
 from chat.models import Conversation, Message
 from chat.protocol import MAX_MODELS_PER_TURN, storable_text
 from chat.providers.registry import availability
-from chat.selectors import catalog_models, conversation_for, conversations_for
-from chat.services import AUTO, delete_conversation, update_conversation
+from chat.selectors import branch_end, branch_turns, catalog_models, conversation_for, conversations_for, message_for
+from chat.services import AUTO, delete_conversation, show_branch, show_version, update_conversation
 from errors import InvalidRequest
 from errors.responses import error_response
 
@@ -117,6 +117,10 @@ def message_json(message: Message) -> dict:
     return {
         "id": message.pk,
         "panel": message.panel,
+        "version": message.version,
+        "current": message.current,
+        "temperature": None if message.temperature is None else float(message.temperature),
+        "max_output_tokens": message.max_output_tokens,
         "model": message.model.slug,
         "requested_model": message.requested_model,
         "route": {"task": message.route_task, "reason": message.route_reason} if message.route_task else None,
@@ -138,10 +142,34 @@ def message_json(message: Message) -> dict:
 
 
 def conversation_json(conversation: Conversation) -> dict:
-    """Return a whole conversation: its turns, each with every panel's reply."""
+    """Return a whole conversation: every turn of every branch, each with all its replies' versions.
+
+    Turns name their `parent_id`; `current_turn_id` ends the branch to show. A turn's `messages` are every
+    version of every panel, in panel then version order; `current` marks the version each panel shows.
+    """
     turns = conversation.turns.prefetch_related("messages__model", "messages__comparison_model").order_by(
         "created_at", "id"
     )
+    return {
+        **conversation_summary(conversation),
+        "system_prompt": conversation.system_prompt,
+        "chosen_settings": conversation.chosen_settings,
+        "current_turn_id": branch_end(conversation),
+        "turns": [
+            {
+                "id": turn.pk,
+                "parent_id": turn.parent_id,
+                "content": turn.content,
+                "created_at": turn.created_at.isoformat(),
+                "messages": [message_json(m) for m in sorted(turn.messages.all(), key=lambda m: (m.panel, m.version))],
+            }
+            for turn in turns
+        ],
+    }
+
+
+def branch_json(conversation: Conversation) -> dict:
+    """Return the branch a conversation is open on, as an export shows it: its turns and the replies shown."""
     return {
         **conversation_summary(conversation),
         "system_prompt": conversation.system_prompt,
@@ -150,9 +178,9 @@ def conversation_json(conversation: Conversation) -> dict:
                 "id": turn.pk,
                 "content": turn.content,
                 "created_at": turn.created_at.isoformat(),
-                "messages": [message_json(m) for m in sorted(turn.messages.all(), key=lambda m: m.panel)],
+                "messages": [message_json(m) for m in turn.shown],
             }
-            for turn in turns
+            for turn in branch_turns(conversation, branch_end(conversation))
         ],
     }
 
@@ -237,11 +265,11 @@ def rename(request, conversation: Conversation) -> JsonResponse:
 @api_login_required
 @with_conversation
 def conversation_export(request, conversation: Conversation):
-    """Download a conversation as Markdown (`format=md`, the default) or JSON (`format=json`)."""
+    """Download the branch a conversation shows as Markdown (`format=md`, the default) or JSON (`format=json`)."""
     kind = request.GET.get("format", "md")
     if kind not in ("md", "json"):
         return error_response(InvalidRequest("format must be md or json."), status=400)
-    data = conversation_json(conversation)
+    data = branch_json(conversation)
     name = f"panels-conversation-{conversation.pk}.{kind}"
     if kind == "json":
         response = HttpResponse(json.dumps(data, indent=2), content_type="application/json")
@@ -262,3 +290,35 @@ def as_markdown(data: dict) -> str:
             footer = f"{message['input_tokens']} in / {message['output_tokens']} out, {message['credits']} credits"
             lines += [f"### {message['model']} ({message['status']}, {footer})", "", message["text"], ""]
     return "\n".join(lines)
+
+
+@require_POST
+@api_login_required
+@with_conversation
+def conversation_branch(request, conversation: Conversation):
+    """Open the conversation on the branch through the turn `turn_id` (JSON); return its last turn's id."""
+    try:
+        turn_id = json.loads(request.body or b"{}").get("turn_id")
+    except (ValueError, RecursionError, AttributeError):
+        turn_id = None
+    if not isinstance(turn_id, int) or isinstance(turn_id, bool):
+        return error_response(InvalidRequest("Send a JSON object with the 'turn_id' to show."), status=400)
+    try:
+        last = show_branch(conversation=conversation, turn_id=turn_id)
+    except NotFound as missing:
+        return error_response(missing, status=404)
+    return JsonResponse({"current_turn_id": last})
+
+
+@require_POST
+@api_login_required
+def message_shown(request, message_id: int):
+    """Show this version of a reply in its panel (and send it as the panel's history from now on)."""
+    try:
+        message = message_for(request.user, message_id)
+    except NotFound as missing:
+        return error_response(missing, status=404)
+    show_version(message=message)
+    return JsonResponse(
+        {"id": message.pk, "turn_id": message.turn_id, "panel": message.panel, "version": message.version}
+    )

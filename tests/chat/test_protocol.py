@@ -2,6 +2,7 @@
 
 import json
 import re
+from decimal import Decimal
 from typing import get_args
 
 import pytest
@@ -116,10 +117,37 @@ def test_a_send_outside_the_limits_is_refused_with_a_reason(frame, says):
     assert says in refused.value.frame.detail
 
 
-def test_a_send_is_a_regenerate_only_when_it_says_so():
+def test_a_send_follows_a_branch_or_edits_a_turn_but_not_both():
+    send = {"type": "send", "request_id": "r-9", "conversation_id": 7, "models": ["claude-3-5-haiku"], "content": "hi"}
+    assert parse_client_frame(json.dumps({**send, "after_turn_id": 30})).after_turn_id == 30
+    assert parse_client_frame(json.dumps({**send, "edit_of_turn_id": 31})).edit_of_turn_id == 31
+    with pytest.raises(ProtocolError, match="not both"):
+        parse_client_frame(json.dumps({**send, "after_turn_id": 30, "edit_of_turn_id": 31}))
+    with pytest.raises(ProtocolError, match="no turns to follow"):
+        parse_client_frame(json.dumps({**send, "conversation_id": None, "edit_of_turn_id": 31}))
+
+
+@pytest.mark.parametrize(
+    ("settings", "says"),
+    [
+        ([{"temperature": 2.5}], "less than or equal to 2"),
+        ([{"temperature": 0.255}], "2 decimal places"),
+        ([{"max_output_tokens": 0}], "greater than or equal to 1"),
+        ([{}, {}], "one entry per model"),
+        ([{"top_k": 3}], "Extra inputs are not permitted"),
+    ],
+)
+def test_panel_settings_out_of_range_are_refused_saying_why(settings, says):
     send = {"type": "send", "request_id": "r-9", "models": ["claude-3-5-haiku"], "content": "hi"}
-    assert parse_client_frame(json.dumps(send)).regenerate is False  # clients that predate the field
-    assert parse_client_frame(json.dumps({**send, "regenerate": True})).regenerate is True
+    with pytest.raises(ProtocolError) as refused:
+        parse_client_frame(json.dumps({**send, "panel_settings": settings}))
+    assert says in refused.value.frame.detail
+
+
+def test_panel_settings_keep_the_temperature_exact():
+    send = {"type": "send", "request_id": "r-9", "models": ["a", "b"], "content": "hi"}
+    frame = parse_client_frame(json.dumps({**send, "panel_settings": [{"temperature": 0.7}, {"max_output_tokens": 9}]}))
+    assert [(s.temperature, s.max_output_tokens) for s in frame.panel_settings] == [(Decimal("0.7"), None), (None, 9)]
 
 
 def test_a_stop_names_exactly_one_target():

@@ -14,7 +14,7 @@ from chat.exceptions import ContextTooLong, TooManyInFlight
 from chat.models import Conversation, Message, Turn
 from chat.providers.base import Usage
 from chat.selectors import threads_for
-from chat.services import ReplyOutcome, charged_usage, start_turn
+from chat.services import ReplyOutcome, charged_usage, regenerate_reply, start_turn
 from chat.titles import title_from
 from chat.tokens import estimate_tokens
 from standins.races import run_at_once
@@ -43,9 +43,9 @@ def test_each_panel_continues_its_own_model_s_thread(user, priced_model):
     first = Turn.objects.create(conversation=conversation, user=user, request_id="1", content="Q1")
     reply(first, 0, priced_model, "mini says 1")
     reply(first, 1, other, "claude says 1")
-    second = Turn.objects.create(conversation=conversation, user=user, request_id="2", content="Q2")
+    second = Turn.objects.create(conversation=conversation, user=user, request_id="2", content="Q2", parent=first)
     reply(second, 0, other, "claude says 2 in panel 0")
-    assert threads_for(conversation, [(priced_model, 0), (other, 1)]) == [
+    assert threads_for(conversation, [(priced_model, 0), (other, 1)], second.pk) == [
         [("Q1", "mini says 1"), ("Q2", "claude says 2 in panel 0")],
         [("Q1", "claude says 1"), ("Q2", "claude says 2 in panel 0")],
     ]
@@ -55,7 +55,7 @@ def test_a_reply_still_streaming_is_not_part_of_the_history(user, priced_model):
     conversation = Conversation.objects.create(user=user)
     turn = Turn.objects.create(conversation=conversation, user=user, request_id="1", content="Q1")
     reply(turn, 0, priced_model, "half a rep", status="streaming")
-    assert threads_for(conversation, [(priced_model, 0)]) == [[]]
+    assert threads_for(conversation, [(priced_model, 0)], turn.pk) == [[]]
 
 
 def test_history_is_trimmed_oldest_first_keeping_the_system_prompt(priced_model):
@@ -183,10 +183,10 @@ def test_a_regenerated_panel_leaves_the_models_the_conversation_remembers(user, 
     first = start_turn(user=user, request_id="1", conversation_id=None, model_slugs=both, content="Name a tea.")
     conversation_id = first.turn.conversation_id
 
-    again = start_turn(user=user, request_id="2", conversation_id=conversation_id, model_slugs=["claude-3-5-haiku"],
-                       content="Name a tea.", remember_models=False)  # fmt: skip
+    again = regenerate_reply(user=user, request_id="2", message_id=first.messages[1].pk)
 
-    assert [m.requested_model for m in again.messages] == ["claude-3-5-haiku"]  # a turn like any other
+    assert [(m.requested_model, m.panel, m.version) for m in again.messages] == [("claude-3-5-haiku", 1, 2)]
+    assert again.turn.pk == first.turn.pk  # in place: no new turn
     assert Conversation.objects.get(pk=conversation_id).chosen_models == both
     start_turn(user=user, request_id="3", conversation_id=conversation_id, model_slugs=["gpt-4o-mini"],
                content="And a coffee?")  # fmt: skip
@@ -376,4 +376,4 @@ def test_a_turn_reads_the_catalog_and_the_conversation_once_however_many_panels(
 
     # Messages and holds are written in one statement each, whatever the panels; the catalog, the thread and
     # the prices are read once. A follow-up turn sent 24 statements before its admission was trimmed.
-    assert four == one <= 16
+    assert four == one <= 18
