@@ -11,10 +11,11 @@ from chat.protocol import Comparison, ErrorInfo, MessageDone, Route, TurnMessage
 def turn_started_frame(turn: Turn, *, messages: list[Message], held_credits: int) -> TurnStarted:
     """Return the `turn.started` frame of a turn, from its replies (models loaded) and what they hold.
 
-    For a regenerated reply, `messages` is the new version alone, in the turn it belongs to.
+    For a regenerated reply, `messages` is the new version alone, in the turn it belongs to, and the request
+    named is the regenerate's (kept on the version), not the turn's.
     """
     return TurnStarted(
-        request_id=turn.request_id,
+        request_id=messages[0].request_id if messages and messages[0].request_id else turn.request_id,
         conversation_id=turn.conversation_id,
         turn_id=turn.pk,
         parent_turn_id=turn.parent_id,

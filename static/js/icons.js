@@ -9,6 +9,8 @@ const PATHS = {
   trash: '<path d="M4 7h16"/><path d="M9 7V4h6v3"/><path d="M6 7l1 13h10l1-13"/>',
   rename: '<path d="M4 20h16"/><path d="M14 4l4 4-9 9H5v-4l9-9z"/>',
   close: '<path d="M6 6l12 12M18 6L6 18"/>',
+  previous: '<path d="M15 6l-6 6 6 6"/>',
+  next: '<path d="M9 6l6 6-6 6"/>',
   info: '<circle cx="12" cy="12" r="9"/><path d="M12 11v6"/><path d="M12 7.5v.5"/>',
 };
 

@@ -18,10 +18,11 @@ def test_regenerating_one_panel_leaves_both_models_in_the_picker_when_the_conver
     expect(page.locator('.panel[data-status="complete"]')).to_have_count(2)
 
     last_turn_panels(page).nth(1).get_by_role("button", name="Regenerate this reply").click()
-    expect(page.locator(".turn")).to_have_count(2)
-    expect(last_turn_panels(page)).to_have_count(1)
-    expect(last_turn_panels(page).first).to_have_attribute("data-status", "complete")
-    assert last_turn_panels(page).first.locator(".panel-model").inner_text() == "Claude 3 Haiku"
+    expect(page.locator(".turn")).to_have_count(1)  # a new version in place, not a new turn
+    regenerated = last_turn_panels(page).nth(1)
+    expect(regenerated.locator(".version-nav")).to_have_text("2 / 2")
+    expect(regenerated).to_have_attribute("data-status", "complete")
+    assert regenerated.locator(".panel-model").inner_text() == "Claude 3 Haiku"
 
     page.evaluate("() => localStorage.clear()")  # the server's memory is what counts, on any device
     page.reload()

@@ -10,6 +10,7 @@ from django.test import Client
 
 from billing.models import Hold, LedgerEntry
 from chat.exceptions import NotFound
+from chat.frames import turn_started_frame
 from chat.models import Conversation, Message, hold_reference
 from chat.providers.base import Usage
 from chat.services import (
@@ -108,6 +109,8 @@ def test_regenerating_adds_a_version_in_place_and_later_turns_send_the_version_s
 
     versions = list(Message.objects.filter(turn_id=b).order_by("version").values_list("version", "current", "text"))
     assert versions == [(1, False, "b!"), (2, True, "b, second take")]
+    frame = turn_started_frame(again.turn, messages=again.messages, held_credits=again.held_credits)
+    assert (frame.request_id, frame.turn_id, [m.version for m in frame.messages]) == ("b-again", b, [2])
     assert sent_history(again) == [("user", "A?"), ("assistant", "a!"), ("user", "B?")]  # B's own history
     after = start_turn(user=user, request_id="d", conversation_id=conversation_id, model_slugs=[MINI],
                        content="D?", after_turn_id=b)  # fmt: skip

@@ -1,6 +1,7 @@
 // The chat page: turns of side-by-side panels fed by the websocket, the composer with its cost estimate,
 // the model picker and the sidebar. The server renders the shell and the data to start from (#panels-boot).
 import { api } from "panels/api";
+import { branchTo, showStepper, shownMessages, siblingsOf, versionsByPanel } from "panels/chat/branches";
 import { credits } from "panels/format";
 import { icon, iconButton } from "panels/icons";
 import { CostEstimate, fitsModel } from "panels/chat/estimate";
@@ -22,7 +23,9 @@ const state = {
   conversation: boot.conversation, // the JSON of GET /api/conversations/<id>/, kept current for estimates
   wallet: boot.wallet,
   replies: new Map(), // message_id -> Panel
-  pending: new Map(), // request_id -> { frame, turn } until turn.started (or an error) answers
+  pending: new Map(), // request_id -> { frame, turn, version? } until turn.started (or an error) answers
+  views: new Map(), // turn id -> its drawn turn, kept while another branch shows so its replies stream on
+  path: [], // the drawn turns of the branch shown, first to last
 };
 const conversationId = () => state.conversation?.id ?? null;
 const available = () => state.wallet.balance_credits - state.wallet.held_credits;
@@ -113,7 +116,8 @@ function showExports() {
 
 // --- Turns and panels -----------------------------------------------------------------------------------
 
-function addTurn({ content, models, id = null }) {
+/** Return a drawn turn (not yet shown): its prompt with its actions and one panel per model. */
+function buildTurn({ content, models, id = null, parentId = null }) {
   const element = document.createElement("section");
   element.className = "turn";
   element.setAttribute("aria-label", "Turn");
@@ -124,37 +128,158 @@ function addTurn({ content, models, id = null }) {
   text.textContent = content;
   const actions = document.createElement("div");
   actions.className = "prompt-actions";
-  actions.append(iconButton("edit", "Edit and resend", "edit"), iconButton("copy", "Copy prompt", "copy-prompt"));
-  you.append(text, actions);
+  actions.append(iconButton("edit", "Edit this prompt (a new branch)", "edit"), iconButton("copy", "Copy prompt", "copy-prompt"));
+  const branches = document.createElement("div");
+  branches.className = "branch-nav";
+  branches.hidden = true;
+  you.append(branches, text, actions);
   const grid = document.createElement("div");
   grid.className = "panels";
   grid.dataset.count = models.length;
-  const panels = models.map((requested, index) => new Panel({ catalog, requested, index }));
-  grid.append(...panels.map((panel) => panel.element));
+  const turn = { id, parentId, content, element, prompt: you, grid, branches, slots: [] };
+  turn.slots = models.map((requested, index) => ({ versions: [newPanel(turn, requested, index)], shown: 0 }));
+  grid.append(...turn.slots.map((slot) => slot.versions[0].element));
   element.append(you, grid);
-  const turn = { id, content, element, panels };
   element.turn = turn;
-  for (const panel of panels) panel.turn = turn;
-  turnsList.append(element);
-  emptyState.hidden = true;
   return turn;
 }
 
-function renderConversation(conversation) {
-  for (const saved of conversation.turns) {
-    const models = saved.messages.map((message) => message.requested_model);
-    const turn = addTurn({ content: saved.content, models, id: saved.id });
-    saved.messages.forEach((message, index) => {
-      const panel = turn.panels[index];
+function newPanel(turn, requested, index) {
+  const panel = new Panel({ catalog, requested, index });
+  panel.turn = turn;
+  return panel;
+}
+
+const shownPanel = (slot) => slot.versions[slot.shown];
+const turnPanels = (turn) => turn.slots.map(shownPanel);
+const lastShown = () => state.path.at(-1) ?? null;
+
+/** Return the drawn turn of a saved one, drawing it (every version of every panel) the first time. */
+function viewOf(saved) {
+  let turn = state.views.get(saved.id);
+  if (turn) return turn;
+  const panels = versionsByPanel(saved);
+  turn = buildTurn({
+    content: saved.content,
+    models: panels.map((versions) => versions[0].requested_model),
+    id: saved.id,
+    parentId: saved.parent_id ?? null,
+  });
+  panels.forEach((versions, index) => {
+    const slot = turn.slots[index];
+    const placeholder = shownPanel(slot).element;
+    slot.versions = versions.map((message) => {
+      const panel = newPanel(turn, message.requested_model, index);
       panel.load(message, catalog.credits_per_usd);
       state.replies.set(message.id, panel);
+      return panel;
     });
+    const current = versions.findIndex((message) => message.current !== false);
+    slot.shown = current === -1 ? versions.length - 1 : current;
+    placeholder.replaceWith(shownPanel(slot).element);
+  });
+  state.views.set(saved.id, turn);
+  return turn;
+}
+
+/** Show `turns` as the branch on the page, with the arrows between branches and versions. */
+function showPath(turns) {
+  state.path = turns;
+  turnsList.replaceChildren(emptyState, ...turns.map((turn) => turn.element));
+  emptyState.hidden = turns.length > 0;
+  refreshNavigation();
+}
+
+/** Show the saved branch that ends at `lastId`. */
+function showBranch(lastId) {
+  showPath(branchTo(state.conversation.turns, lastId).map(viewOf));
+}
+
+function savedTurn(id) {
+  return state.conversation?.turns.find((turn) => turn.id === id) ?? null;
+}
+
+/** Draw "2 / 3" with arrows where the prompt has sibling branches and where a panel has versions. */
+function refreshNavigation() {
+  for (const turn of state.path) {
+    const siblings = turn.id && state.conversation ? siblingsOf(state.conversation.turns, turn.parentId) : [];
+    const at = siblings.findIndex((sibling) => sibling.id === turn.id);
+    showStepper(turn.branches, { at, count: siblings.length, action: "branch", noun: "branch" });
+    for (const slot of turn.slots) {
+      for (const panel of slot.versions) panel.showVersions(slot.shown, slot.versions.length);
+    }
   }
+}
+
+/** Show version `at` of a turn's panel `index` in its column. */
+function showSlot(turn, index, at) {
+  const slot = turn.slots[index];
+  const before = shownPanel(slot).element;
+  slot.shown = at;
+  if (before !== shownPanel(slot).element) before.replaceWith(shownPanel(slot).element);
+  for (const panel of slot.versions) panel.showVersions(slot.shown, slot.versions.length);
+}
+
+/** Show another version of a panel's reply, and make it the one later turns send as this panel's history. */
+function stepVersion(panel, step) {
+  const turn = panel.turn;
+  const slot = turn.slots[panel.index];
+  const at = slot.shown + step;
+  if (at < 0 || at >= slot.versions.length) return;
+  showSlot(turn, panel.index, at);
+  const shown = shownPanel(slot);
+  if (!shown.messageId) return;
+  markCurrent(turn.id, panel.index, shown.messageId);
+  api(urls.apiMessageShown.replace("/0/", `/${shown.messageId}/`), { method: "POST" }).catch(() =>
+    toast("Could not save which version is shown; the next prompt may follow another one."),
+  );
+  refreshEstimate();
+}
+
+/** Record in the conversation JSON which version of a panel is current. */
+function markCurrent(turnId, panelIndex, messageId) {
+  for (const message of savedTurn(turnId)?.messages ?? []) {
+    if (message.panel === panelIndex) message.current = message.id === messageId;
+  }
+}
+
+/** Show the branch beside this turn's (the previous or next edit of its prompt), at that branch's newest turn. */
+async function stepBranch(turn, step) {
+  const siblings = siblingsOf(state.conversation.turns, turn.parentId);
+  const target = siblings[siblings.findIndex((sibling) => sibling.id === turn.id) + step];
+  if (!target) return;
+  try {
+    const { current_turn_id: lastId } = await api(`${urls.apiConversations}${conversationId()}/branch`, {
+      method: "POST",
+      body: { turn_id: target.id },
+    });
+    state.conversation.current_turn_id = lastId;
+    showBranch(lastId);
+    refreshEstimate();
+  } catch (error) {
+    toast(error.message || "Could not show that branch.");
+  }
+}
+
+/** The conversation as the branch shown sends it: its system prompt and the versions shown (for the estimate). */
+function branchShown() {
+  if (!state.conversation) return null;
+  const turns = state.path
+    .map((turn) => (turn.id ? savedTurn(turn.id) : null))
+    .filter(Boolean)
+    .map((saved) => ({ ...saved, messages: shownMessages(saved) }));
+  return { ...state.conversation, turns };
+}
+
+function renderConversation(conversation) {
+  const lastId = conversation.current_turn_id ?? conversation.turns.at(-1)?.id;
+  if (lastId) showBranch(lastId);
   turnsBox.scrollTop = turnsBox.scrollHeight;
 }
 
 function streamingPanels() {
-  return [...state.replies.values()].filter((panel) => panel.active);
+  const pending = [...state.pending.values()].flatMap((p) => (p.version ? [p.version] : turnPanels(p.turn)));
+  return [...new Set([...state.replies.values(), ...pending])].filter((panel) => panel.active);
 }
 
 function updateBusy() {
@@ -164,22 +289,46 @@ function updateBusy() {
 
 // --- Sending --------------------------------------------------------------------------------------------
 
-/** Send a turn; `regenerate` asks one panel of an earlier turn again, which leaves the remembered models be. */
-function send(content, models, { regenerate = false } = {}) {
+/** Send a turn after the branch shown, or (`editOf`: a drawn turn) as an edit of that turn's prompt. */
+function send(content, models, { editOf = null, panelSettings = null } = {}) {
   const frame = {
     type: "send",
     request_id: uuid(),
     conversation_id: conversationId(),
     models,
     content,
-    regenerate,
   };
-  const turn = addTurn({ content, models });
-  state.pending.set(frame.request_id, { frame, turn });
-  stickToBottom = true;
-  turnsBox.scrollTop = turnsBox.scrollHeight;
+  const previousPath = state.path;
+  let keep = state.path;
+  if (editOf) {
+    frame.edit_of_turn_id = editOf.id;
+    keep = state.path.slice(0, state.path.indexOf(editOf));
+  } else if (lastShown()?.id) {
+    frame.after_turn_id = lastShown().id; // a turn still unanswered has no id: the server follows it anyway
+  }
+  if (panelSettings) frame.panel_settings = panelSettings;
+  const turn = buildTurn({ content, models, parentId: editOf ? editOf.parentId : (lastShown()?.id ?? null) });
+  showPath([...keep, turn]);
+  state.pending.set(frame.request_id, { frame, turn, previousPath });
+  stickToBottom = !editOf;
+  if (!editOf) turnsBox.scrollTop = turnsBox.scrollHeight;
   alertBox.hidden = true;
   if (!socket.send(frame)) toast("Not connected; your message goes out as soon as the connection is back.");
+  updateBusy();
+}
+
+/** Ask one panel again: a new version of its reply, in place (the earlier ones stay, behind the arrows). */
+function regenerate(panel) {
+  if (!panel.messageId) return;
+  const turn = panel.turn;
+  const slot = turn.slots[panel.index];
+  const version = newPanel(turn, panel.requested, panel.index);
+  slot.versions.push(version);
+  showSlot(turn, panel.index, slot.versions.length - 1);
+  const frame = { type: "regenerate", request_id: uuid(), message_id: panel.messageId };
+  state.pending.set(frame.request_id, { frame, turn, version });
+  alertBox.hidden = true;
+  if (!socket.send(frame)) toast("Not connected; your request goes out as soon as the connection is back.");
   updateBusy();
 }
 
@@ -236,32 +385,92 @@ function submit() {
 
 function turnStarted(frame) {
   const pending = state.pending.get(frame.request_id);
-  if (!pending) return; // another tab's turn, or an answer we already had
+  if (!pending) return otherTabsTurn(frame);
   state.pending.delete(frame.request_id);
-  const { turn } = pending;
-  turn.id = frame.turn_id;
-  if (!state.conversation || state.conversation.id !== frame.conversation_id) {
-    state.conversation = { id: frame.conversation_id, title: "", system_prompt: "", turns: [] };
-    history.replaceState(null, "", `${urls.chatUrl}${frame.conversation_id}/`);
-    showExports();
+  if (pending.version) {
+    versionStarted(pending.turn, frame, pending.version);
+  } else {
+    const { turn } = pending;
+    turn.id = frame.turn_id;
+    turn.parentId = frame.parent_turn_id ?? null;
+    state.views.set(turn.id, turn);
+    if (!state.conversation || state.conversation.id !== frame.conversation_id) {
+      state.conversation = { id: frame.conversation_id, title: "", system_prompt: "", turns: [] };
+      history.replaceState(null, "", `${urls.chatUrl}${frame.conversation_id}/`);
+      showExports();
+    }
+    state.conversation.models = pending.frame.models;
+    savedTurnStarted(frame, turn.content);
+    for (const message of frame.messages) bindPanel(turnPanels(turn)[message.panel], message);
+    refreshNavigation();
   }
   sidebar.upsert({
     id: frame.conversation_id,
     title: state.conversation.title,
     updated_at: new Date().toISOString(),
   });
-  if (!pending.frame.regenerate) state.conversation.models = pending.frame.models;
+  if (pending.stopRequested) socket.send({ type: "stop", message_id: null, turn_id: frame.turn_id });
+  updateBusy();
+}
+
+function bindPanel(panel, message) {
+  panel.bind(message);
+  state.replies.set(message.message_id, panel);
+}
+
+/** Add a started turn to the conversation JSON, as the branch the conversation now opens on. */
+function savedTurnStarted(frame, content) {
   state.conversation.turns.push({
     id: frame.turn_id,
-    content: turn.content,
-    messages: frame.messages.map((m) => ({ ...m, id: m.message_id, text: "", status: "streaming" })),
+    parent_id: frame.parent_turn_id ?? null,
+    content,
+    messages: frame.messages.map((m) => ({ ...m, id: m.message_id, text: "", status: "streaming", current: true })),
   });
-  for (const message of frame.messages) {
-    const panel = turn.panels[message.panel];
-    panel.bind(message);
-    state.replies.set(message.message_id, panel);
+  state.conversation.current_turn_id = frame.turn_id;
+}
+
+/** A new version of one panel started: bind it, and make it the panel's current one in the conversation JSON. */
+function versionStarted(turn, frame, version) {
+  const [message] = frame.messages;
+  bindPanel(version, message);
+  const saved = savedTurn(turn.id);
+  if (saved) {
+    for (const earlier of saved.messages) if (earlier.panel === message.panel) earlier.current = false;
+    saved.messages.push({ ...message, id: message.message_id, text: "", status: "streaming", current: true });
   }
-  if (pending.stopRequested) socket.send({ type: "stop", message_id: null, turn_id: frame.turn_id });
+  refreshNavigation();
+}
+
+/** A turn (or a version) another tab of this person started: show it here and follow its replies live. */
+function otherTabsTurn(frame) {
+  if (frame.conversation_id !== conversationId() || state.replies.has(frame.messages[0]?.message_id)) return;
+  sidebar.upsert({ id: frame.conversation_id, title: state.conversation.title, updated_at: new Date().toISOString() });
+  const known = state.views.get(frame.turn_id);
+  if (known) {
+    // A regenerated reply: a new version in its panel's column.
+    const [message] = frame.messages;
+    const slot = known.slots[message.panel];
+    if (!slot) return;
+    const version = newPanel(known, message.requested_model, message.panel);
+    slot.versions.push(version);
+    showSlot(known, message.panel, slot.versions.length - 1);
+    versionStarted(known, frame, version);
+    follow(version);
+    return updateBusy();
+  }
+  const models = [...frame.messages].sort((a, b) => a.panel - b.panel).map((m) => m.requested_model);
+  const turn = buildTurn({ content: frame.content, models, id: frame.turn_id, parentId: frame.parent_turn_id });
+  state.views.set(turn.id, turn);
+  const onThisBranch = (frame.parent_turn_id ?? null) === (lastShown()?.id ?? null) && !state.pending.size;
+  savedTurnStarted(frame, frame.content);
+  for (const message of frame.messages) bindPanel(turnPanels(turn)[message.panel], message);
+  if (onThisBranch) {
+    showPath([...state.path, turn]);
+    stickToBottom = true;
+  } else {
+    refreshNavigation(); // the prompt it forks from shows one more branch
+  }
+  for (const panel of turnPanels(turn)) follow(panel);
   updateBusy();
 }
 
@@ -279,10 +488,19 @@ function sendAgainLater(pending, frame) {
 
 function turnRefused(pending, frame) {
   state.pending.delete(frame.request_id);
-  pending.turn.element.remove();
-  emptyState.hidden = turnsList.childElementCount > 0;
-  if (!prompt.value.trim()) prompt.value = pending.frame.content; // nothing typed is lost
-  composerChanged();
+  if (pending.version) {
+    const { turn, version } = pending;
+    const slot = turn.slots[version.index];
+    const at = slot.versions.indexOf(version);
+    if (slot.shown === at) showSlot(turn, version.index, at - 1); // back to the version it was asked from
+    slot.versions.splice(at, 1);
+    if (slot.shown > at) slot.shown -= 1;
+    refreshNavigation();
+  } else {
+    showPath(pending.previousPath.filter((turn) => turn !== pending.turn));
+    if (!prompt.value.trim()) prompt.value = pending.frame.content; // nothing typed is lost
+    composerChanged();
+  }
   showAlert(frame.detail, { walletLink: WALLET_LINKS[frame.code] });
   updateBusy();
 }
@@ -290,8 +508,7 @@ function turnRefused(pending, frame) {
 async function messageDone(frame) {
   const panel = state.replies.get(frame.message_id);
   if (!panel) return;
-  const savedTurn = state.conversation?.turns.find((t) => t.id === panel.turn.id);
-  const saved = savedTurn?.messages.find((m) => m.id === frame.message_id);
+  const saved = savedTurn(panel.turn.id)?.messages.find((m) => m.id === frame.message_id);
   let text = panel.markdown.text;
   if (panel.awaitingStart && frame.status !== "error") {
     // It ended while the socket was away: its deltas are gone from the stream, so read the saved text.
@@ -304,6 +521,12 @@ async function messageDone(frame) {
   if (saved) Object.assign(saved, { text, status: frame.status });
   updateBusy();
   refreshEstimate();
+}
+
+/** Follow a reply another tab started, from its first piece. */
+function follow(panel) {
+  panel.lastSeq = 0;
+  subscribe(panel);
 }
 
 function subscribe(panel) {
@@ -389,7 +612,19 @@ turnsList.addEventListener("click", (event) => {
     case "copy":
       return copyText(panel.markdown.text, button);
     case "regenerate":
-      return send(turn.content, [panel.requested], { regenerate: true });
+      return regenerate(panel);
+    case "version-previous":
+      return stepVersion(panel, -1);
+    case "version-next":
+      return stepVersion(panel, 1);
+    case "branch-previous":
+      return stepBranch(turn, -1);
+    case "branch-next":
+      return stepBranch(turn, 1);
+    case "edit-send":
+      return sendEdit(turn);
+    case "edit-cancel":
+      return closeEditor(turn);
     case "continue": {
       const slug = picker.available(panel.model) ? panel.model : panel.requested;
       picker.select([slug]);
@@ -398,14 +633,71 @@ turnsList.addEventListener("click", (event) => {
       return prompt.focus();
     }
     case "edit":
-      prompt.value = turn.content;
-      composerChanged();
-      prompt.focus();
-      return prompt.setSelectionRange(prompt.value.length, prompt.value.length);
+      return openEditor(turn);
     case "copy-prompt":
       return copyText(turn.content, button);
   }
 });
+
+// --- Editing an earlier prompt: a new branch beside it --------------------------------------------------
+
+function openEditor(turn) {
+  if (!turn.id) return toast("This prompt is still being sent; edit it once it has started.");
+  if (turn.editor) return turn.editor.querySelector("textarea").focus();
+  const editor = document.createElement("div");
+  editor.className = "prompt-editor";
+  const field = document.createElement("textarea");
+  field.value = turn.content;
+  field.rows = Math.min(12, turn.content.split("\n").length + 1);
+  field.setAttribute("aria-label", "Edit the prompt");
+  const save = document.createElement("button");
+  save.type = "button";
+  save.dataset.action = "edit-send";
+  save.textContent = "Send as a new branch";
+  const cancel = document.createElement("button");
+  cancel.type = "button";
+  cancel.className = "ghost";
+  cancel.dataset.action = "edit-cancel";
+  cancel.textContent = "Cancel";
+  const buttons = document.createElement("div");
+  buttons.className = "prompt-editor-actions";
+  buttons.append(cancel, save);
+  editor.append(field, buttons);
+  field.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      sendEdit(turn);
+    } else if (event.key === "Escape") {
+      event.preventDefault();
+      event.stopPropagation();
+      closeEditor(turn);
+    }
+  });
+  turn.editor = editor;
+  turn.prompt.hidden = true;
+  turn.prompt.after(editor);
+  field.focus();
+  field.setSelectionRange(field.value.length, field.value.length);
+}
+
+function closeEditor(turn) {
+  turn.editor?.remove();
+  turn.editor = null;
+  turn.prompt.hidden = false;
+}
+
+function sendEdit(turn) {
+  const content = turn.editor?.querySelector("textarea").value ?? "";
+  if (!content.trim() || tooLong(content)) return;
+  const panels = turnPanels(turn);
+  const saved = shownMessages(savedTurn(turn.id) ?? { messages: [] });
+  const settings = saved.map((m) => ({ temperature: m.temperature ?? null, max_output_tokens: m.max_output_tokens ?? null }));
+  closeEditor(turn);
+  send(content, panels.map((panel) => panel.requested), {
+    editOf: turn,
+    panelSettings: settings.length === panels.length ? settings : null,
+  });
+}
 
 document.addEventListener("keydown", (event) => {
   if (event.key !== "Escape" || event.defaultPrevented || document.querySelector("dialog[open]")) return;
@@ -436,7 +728,7 @@ function refreshEstimate() {
     estimate.update({
       models: panelsFor(prompt.value).models,
       content: prompt.value,
-      conversation: state.conversation,
+      conversation: branchShown(),
       available: available(),
     });
   }, 250);

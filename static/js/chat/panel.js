@@ -2,6 +2,7 @@
 // footer with usage and speed once it ends, an error with a retry when it fails, and its actions.
 import { credits, milliseconds, usdOfCredits } from "panels/format";
 import { icon, iconButton } from "panels/icons";
+import { showStepper } from "panels/chat/branches";
 import { LiveMarkdown } from "panels/chat/live-markdown";
 import { tokensPerSecond } from "panels/chat/speed";
 
@@ -37,6 +38,9 @@ export class Panel {
     this.trimmed.hidden = true;
     const title = el("div", "panel-title");
     title.append(this.name, this.provider);
+    // "‹ 2 / 3 ›" when the panel was regenerated: the earlier versions stay, one step away.
+    this.versions = el("div", "version-nav");
+    this.versions.hidden = true;
     this.actions = el("div", "panel-actions");
     this.actions.append(
       iconButton("stop", "Stop this reply", "stop"),
@@ -45,7 +49,7 @@ export class Panel {
       iconButton("continue", "Continue the conversation with this model", "continue"),
     );
     const head = el("header", "panel-head");
-    head.append(title, this.actions);
+    head.append(title, this.versions, this.actions);
     this.body = el("div", "panel-body markdown");
     this.markdown = new LiveMarkdown(this.body);
     this.state = el("p", "panel-state", "Waiting for the model…");
@@ -56,6 +60,11 @@ export class Panel {
     this.foot.hidden = true;
     this.element.append(head, this.route, this.trimmed, this.body, this.state, this.error, this.foot);
     this.showModel();
+  }
+
+  /** Show which version of its panel this reply is (`at` from 0, of `count`), with arrows to the others. */
+  showVersions(at, count) {
+    showStepper(this.versions, { at, count, action: "version", noun: "version" });
   }
 
   entry(slug) {
