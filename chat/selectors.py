@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db.models import BigIntegerField, Case, Count, Exists, F, OuterRef, Q, QuerySet, Sum, Value, When
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from billing.selectors import hold_minutes as billing_hold_minutes
@@ -34,6 +35,14 @@ SAVED_BY_AUTO = Case(
 
 
 @dataclass(frozen=True)
+class Folder:
+    """One of a person's folders and how many of their conversations are filed in it."""
+
+    name: str
+    conversations: int
+
+
+@dataclass(frozen=True)
 class TaskSpending:
     """What a person's Auto replies and Auto API calls of one task cost in a period, and what Auto saved on them."""
 
@@ -57,6 +66,37 @@ def catalog_models_named(slugs: Iterable[str]) -> dict[str, AIModel]:
 def conversations_for(user) -> QuerySet[Conversation]:
     """Return the user's conversations, most recently active first."""
     return Conversation.objects.filter(user=user).order_by("-updated_at", "-id")
+
+
+def listed_conversations_for(user, *, query: str = "", folder: str = "") -> QuerySet[Conversation]:
+    """Return the user's conversations as the sidebar lists them: pinned first, latest pin first, then by activity.
+
+    `folder` keeps one folder's conversations; `query` keeps those whose title, folder, prompts or replies
+    contain it (ignoring case), in one query.
+    """
+    conversations = conversations_for(user).order_by(F("pinned_at").desc(nulls_last=True), "-updated_at", "-id")
+    if folder:
+        conversations = conversations.filter(folder=folder)
+    if query:
+        conversations = conversations.filter(
+            Q(title__icontains=query)
+            | Q(folder__icontains=query)
+            | Q(turns__content__icontains=query)
+            | Q(turns__messages__text__icontains=query)
+        ).distinct()
+    return conversations
+
+
+def folders_for(user) -> list[Folder]:
+    """Return the user's folders, by name (ignoring case), each with how many conversations it holds."""
+    rows = (
+        Conversation.objects.filter(user=user)
+        .exclude(folder="")
+        .values("folder")
+        .annotate(conversations=Count("id"))
+        .order_by(Lower("folder"), "folder")
+    )
+    return [Folder(name=row["folder"], conversations=row["conversations"]) for row in rows]
 
 
 def conversation_for(user, conversation_id) -> Conversation:

@@ -59,6 +59,7 @@ FINISHED_FIELDS = [  # what `record_outcome` sets on a model call
     "finished_at",
 ]
 MAX_TITLE_CHARS = Conversation._meta.get_field("title").max_length
+MAX_FOLDER_CHARS = Conversation._meta.get_field("folder").max_length
 
 
 @dataclass(frozen=True)
@@ -649,17 +650,44 @@ def delete_conversation(*, conversation: Conversation) -> None:
 
 
 def update_conversation(
-    *, conversation: Conversation, title: str | None = None, system_prompt: str | None = None
+    *,
+    conversation: Conversation,
+    title: str | None = None,
+    system_prompt: str | None = None,
+    pinned: bool | None = None,
+    folder: str | None = None,
 ) -> Conversation:
-    """Rename a conversation (whitespace collapsed) and/or set its system prompt (trimmed); None leaves a field."""
-    if system_prompt is not None and len(system_prompt) > MAX_CONTENT_CHARS:
-        raise InvalidRequest(f"A system prompt has at most {MAX_CONTENT_CHARS:,} characters.")
+    """Rename, set the system prompt of, pin or unpin, or file a conversation; None leaves a field.
+
+    A title and a folder have their whitespace collapsed (an empty folder takes the conversation out of its
+    folder); a system prompt is trimmed. Pinning one already pinned keeps its place among the pinned. Raise
+    `InvalidRequest` (nothing changed) for a value out of bounds.
+    """
+    changes = {}
+    if system_prompt is not None:
+        if len(system_prompt) > MAX_CONTENT_CHARS:
+            raise InvalidRequest(f"A system prompt has at most {MAX_CONTENT_CHARS:,} characters.")
+        changes["system_prompt"] = system_prompt.strip()
     if title is not None:
         title = " ".join(title.split())
         if not title or len(title) > MAX_TITLE_CHARS:
             raise InvalidRequest(f"A title has 1 to {MAX_TITLE_CHARS} characters.")
-        conversation.title = title
-    if system_prompt is not None:
-        conversation.system_prompt = system_prompt.strip()
-    conversation.save(update_fields=["title", "system_prompt", "updated_at"])
+        changes["title"] = title
+    if folder is not None:
+        folder = " ".join(folder.split())
+        if len(folder) > MAX_FOLDER_CHARS:
+            raise InvalidRequest(f"A folder name has at most {MAX_FOLDER_CHARS} characters.")
+        changes["folder"] = folder
+    if pinned is not None:
+        changes["pinned_at"] = (conversation.pinned_at or timezone.now()) if pinned else None
+    if not changes:
+        return conversation
+    # The list orders by activity (`updated_at`, which save() would set: auto_now). Renaming, pinning and
+    # filing are not activity, so they are written with QuerySet.update, which leaves it; a new system prompt
+    # changes what the next reply is given and counts as activity, as it always has.
+    if "system_prompt" in changes:
+        changes["updated_at"] = timezone.now()
+    Conversation.objects.filter(pk=conversation.pk).update(**changes)
+    for field, value in changes.items():
+        setattr(conversation, field, value)
     return conversation

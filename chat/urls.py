@@ -14,6 +14,7 @@ urlpatterns = [
 api_urlpatterns = [
     path("models", views.model_catalog, name="model_catalog"),
     path("conversations/", views.conversation_list, name="conversation_list"),
+    path("conversations/folders", views.conversation_folders, name="conversation_folders"),
     path("conversations/<int:conversation_id>/", views.conversation_detail, name="conversation_detail"),
     path("conversations/<int:conversation_id>/export", views.conversation_export, name="conversation_export"),
     path("conversations/<int:conversation_id>/branch", views.conversation_branch, name="conversation_branch"),

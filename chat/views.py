@@ -1,11 +1,10 @@
-"""The chat's JSON endpoints: the model catalog, and list, read, rename, delete and export conversations."""
+"""The chat's JSON endpoints: the model catalog; list, read, rename, pin, file, delete and export conversations."""
 
 import json
 from functools import wraps
 
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import HttpResponse, JsonResponse
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -20,12 +19,22 @@ from chat.exceptions import NotFound, StillStreaming
 from chat.models import Conversation, Message
 from chat.protocol import MAX_MODELS_PER_TURN, storable_text
 from chat.providers.registry import availability
-from chat.selectors import branch_end, branch_turns, catalog_models, conversation_for, conversations_for, message_for
+from chat.selectors import (
+    branch_end,
+    branch_turns,
+    catalog_models,
+    conversation_for,
+    folders_for,
+    listed_conversations_for,
+    message_for,
+)
 from chat.services import AUTO, delete_conversation, show_branch, show_version, update_conversation
 from errors import InvalidRequest
 from errors.responses import error_response
 
 PAGE_SIZE = 50
+PATCHABLE = {"title": str, "system_prompt": str, "pinned": bool, "folder": str}  # what a PATCH may change
+PATCHABLE_KINDS = {str: "text", bool: "true or false"}
 PRICE_FIELDS = ("input_usd_per_m", "output_usd_per_m", "input_credits_per_m", "output_credits_per_m")
 
 
@@ -107,6 +116,8 @@ def conversation_summary(conversation: Conversation) -> dict:
         "id": conversation.pk,
         "title": conversation.title,
         "models": conversation.chosen_models,
+        "pinned": conversation.pinned_at is not None,
+        "folder": conversation.folder,
         "created_at": conversation.created_at.isoformat(),
         "updated_at": conversation.updated_at.isoformat(),
     }
@@ -188,12 +199,13 @@ def branch_json(conversation: Conversation) -> dict:
 @require_GET
 @api_login_required
 def conversation_list(request):
-    """Return the person's conversations, newest first, 50 a page; `q` searches titles and text."""
-    conversations = conversations_for(request.user)
-    if query := request.GET.get("q", "").strip():
-        conversations = conversations.filter(
-            Q(title__icontains=query) | Q(turns__content__icontains=query) | Q(turns__messages__text__icontains=query)
-        ).distinct()
+    """Return the person's conversations, pinned first then most recent, 50 a page.
+
+    `folder` keeps one folder's; `q` searches titles, folder names and text.
+    """
+    conversations = listed_conversations_for(
+        request.user, query=request.GET.get("q", "").strip(), folder=" ".join(request.GET.get("folder", "").split())
+    )
     page = Paginator(conversations, PAGE_SIZE).get_page(request.GET.get("page"))
     return JsonResponse(
         {
@@ -203,6 +215,14 @@ def conversation_list(request):
             "count": page.paginator.count,
         }
     )
+
+
+@require_GET
+@api_login_required
+def conversation_folders(request):
+    """Return the person's folders, by name, with how many conversations each holds (the sidebar's filter)."""
+    folders = folders_for(request.user)
+    return JsonResponse({"folders": [{"name": f.name, "count": f.conversations} for f in folders]})
 
 
 def with_conversation(view):
@@ -223,7 +243,7 @@ def with_conversation(view):
 @api_login_required
 @with_conversation
 def conversation_detail(request, conversation: Conversation):
-    """Read (GET), rename or set the system prompt (PATCH), or delete (DELETE) one conversation."""
+    """Read (GET), rename, set the system prompt, pin or file (PATCH), or delete (DELETE) one conversation."""
     if request.method == "GET":
         return JsonResponse(conversation_json(conversation))
     if request.method == "DELETE":
@@ -236,26 +256,26 @@ def conversation_detail(request, conversation: Conversation):
 
 
 def rename(request, conversation: Conversation) -> JsonResponse:
-    """Apply a PATCH of `title` and/or `system_prompt`, refusing anything else with a reason."""
+    """Apply a PATCH of `title`, `system_prompt`, `pinned` and/or `folder`, refusing anything else with a reason."""
     try:
         changes = json.loads(request.body or b"{}")
     except (ValueError, RecursionError):  # RecursionError: nested too deep to be what we ask for
         return error_response(InvalidRequest("Send a JSON object."), status=400)
-    if not isinstance(changes, dict) or not changes or set(changes) - {"title", "system_prompt"}:
-        return error_response(InvalidRequest("Send a JSON object with 'title' and/or 'system_prompt'."), status=400)
-    for field in ("title", "system_prompt"):
+    if not isinstance(changes, dict) or not changes or set(changes) - set(PATCHABLE):
+        fields = ", ".join(f"'{field}'" for field in PATCHABLE)
+        return error_response(InvalidRequest(f"Send a JSON object with any of {fields}."), status=400)
+    for field, kind in PATCHABLE.items():
         if field not in changes:
             continue
-        if not isinstance(changes[field], str):
-            return error_response(InvalidRequest(f"'{field}' must be text."), status=400)
-        try:
-            storable_text(changes[field])
-        except ValueError as error:
-            return error_response(InvalidRequest(f"'{field}': {error}."), status=400)
+        if not isinstance(changes[field], kind):
+            return error_response(InvalidRequest(f"'{field}' must be {PATCHABLE_KINDS[kind]}."), status=400)
+        if kind is str:
+            try:
+                storable_text(changes[field])
+            except ValueError as error:
+                return error_response(InvalidRequest(f"'{field}': {error}."), status=400)
     try:
-        update_conversation(
-            conversation=conversation, title=changes.get("title"), system_prompt=changes.get("system_prompt")
-        )
+        update_conversation(conversation=conversation, **{field: changes.get(field) for field in PATCHABLE})
     except InvalidRequest as invalid:
         return error_response(invalid, status=400)
     return JsonResponse(conversation_summary(conversation))
