@@ -12,6 +12,10 @@ const PATHS = {
   previous: '<path d="M15 6l-6 6 6 6"/>',
   next: '<path d="M9 6l6 6-6 6"/>',
   info: '<circle cx="12" cy="12" r="9"/><path d="M12 11v6"/><path d="M12 7.5v.5"/>',
+  more: '<circle cx="5" cy="12" r="1"/><circle cx="12" cy="12" r="1"/><circle cx="19" cy="12" r="1"/>',
+  pin: '<path d="M12 17v5"/><path d="M9 4h6v6.5l3 3V17H6v-3.5l3-3z"/><path d="M7.5 4h9"/>',
+  unpin: '<path d="M12 17v5"/><path d="M15 10.5V4H9"/><path d="M7.5 4h9"/><path d="M3 3l18 18"/><path d="M9 9v1.5l-3 3V17h11"/>',
+  folder: '<path d="M3 6.5A1.5 1.5 0 0 1 4.5 5H9l2 2h8.5A1.5 1.5 0 0 1 21 8.5v9a1.5 1.5 0 0 1-1.5 1.5h-15A1.5 1.5 0 0 1 3 17.5z"/>',
 };
 
 /** Return an <svg> element for a named icon (hidden from assistive technology: the button carries the label). */

@@ -167,8 +167,8 @@ def test_a_conversation_is_found_again_after_a_reload_renamed_and_deleted(new_pa
     expect(page.locator("[data-empty]")).to_have_text("No conversation matches.")
     search.fill("")
     row = sidebar.locator("li").first
-    row.hover()
-    row.get_by_role("button", name="Rename").click()
+    row.get_by_role("button", name="Conversation actions").click()
+    row.get_by_role("menuitem", name="Rename").click()
     row.get_by_label("New title").fill("Oolong notes")
     row.get_by_label("New title").press("Enter")
     expect(row.locator(".conversation-title")).to_have_text("Oolong notes")
@@ -179,8 +179,8 @@ def test_a_conversation_is_found_again_after_a_reload_renamed_and_deleted(new_pa
     expect(page).to_have_url(re.compile(rf"/chat/{conversation.pk}/$"))
     expect(page.locator("[data-conversation-title]")).to_have_text("Oolong notes")
     row = page.locator("[data-conversation-list] li").first
-    row.hover()
-    row.get_by_role("button", name="Delete").click()
+    row.get_by_role("button", name="Conversation actions").click()
+    row.get_by_role("menuitem", name="Delete").click()
     row.get_by_role("button", name="Delete", exact=True).last.click()
     expect(page).to_have_url(re.compile(r"/chat/$"))  # the open conversation is gone
     assert not Conversation.objects.filter(pk=conversation.pk).exists()

@@ -777,6 +777,7 @@ const sidebar = new Sidebar({
   onDeleted(id) {
     if (id === conversationId()) location.assign(urls.chatUrl);
   },
+  notify: toast,
 });
 document.addEventListener("panels:renamed", ({ detail }) => {
   if (detail.id === conversationId()) showTitle(detail.title);
