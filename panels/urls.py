@@ -13,6 +13,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("favicon.ico", views.favicon, name="favicon"),
+    path("accounts/", include("accounts.urls")),
     path("accounts/", include("allauth.urls")),
     path("chat/", include("chat.urls")),
     path("pricing/", billing_pages.pricing_page, name="pricing"),
