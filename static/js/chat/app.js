@@ -8,6 +8,7 @@ import { CostEstimate, fitsModel } from "panels/chat/estimate";
 import { Notices } from "panels/chat/notices";
 import { Panel } from "panels/chat/panel";
 import { ModelPicker } from "panels/chat/picker";
+import { installShortcuts } from "panels/chat/shortcuts";
 import { Sidebar } from "panels/chat/sidebar";
 import { ChatSocket } from "panels/chat/socket";
 
@@ -784,6 +785,7 @@ document.addEventListener("panels:renamed", ({ detail }) => {
 });
 $("[data-toggle-sidebar]").addEventListener("click", () => root.classList.toggle("sidebar-open"));
 $("[data-sidebar-scrim]").addEventListener("click", () => root.classList.remove("sidebar-open"));
+installShortcuts({ root, prompt, newChatUrl: urls.chatUrl });
 
 // --- Start ----------------------------------------------------------------------------------------------
 
