@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from chat import pages, views
+from chat import pages, share_api, views
 
 app_name = "chat"
 
@@ -19,4 +19,6 @@ api_urlpatterns = [
     path("conversations/<int:conversation_id>/export", views.conversation_export, name="conversation_export"),
     path("conversations/<int:conversation_id>/branch", views.conversation_branch, name="conversation_branch"),
     path("messages/<int:message_id>/shown", views.message_shown, name="message_shown"),
+    path("conversations/<int:conversation_id>/shares", share_api.conversation_shares, name="conversation_shares"),
+    path("shares/<slug:token>", share_api.share_detail, name="share_detail"),
 ]

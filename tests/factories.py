@@ -14,6 +14,7 @@ from allauth.account.signals import email_confirmed
 from allauth.core import ratelimit
 from django.http import HttpResponse
 from django.test import Client, RequestFactory
+from django.utils import timezone
 
 from accounts.forms import ACCOUNTS_CREATED
 from accounts.rate_limits import forget
@@ -21,7 +22,7 @@ from billing.models import LedgerEntry, StripeDispute, StripeEvent, TopUp, Walle
 from billing.services import grant_credits, wallet_for
 from chat.api.calls import finish_call, start_call
 from chat.api.requests import parse_completion_request
-from chat.models import ApiCall, Message
+from chat.models import ApiCall, Conversation, Message, Turn
 from chat.services import ReplyOutcome, finish_reply, start_turn
 from standins.stripe import signed_event
 
@@ -111,6 +112,30 @@ def answer_turn(user, models: list[str], content: str, *, usage) -> list:
         )
         finish_reply(message_id=reply.message_id, outcome=outcome, estimated_input_tokens=reply.estimated_input_tokens)
     return list(Message.objects.filter(turn_id=started.turn.pk).select_related("model").order_by("panel"))
+
+
+def write_turn(conversation: Conversation, content: str, replies: list[tuple], *, parent: Turn | None = None) -> Turn:
+    """Write a turn of `conversation` after `parent` with one current reply per panel, as its replies ended.
+
+    Each reply is (model, text, status, input tokens, output tokens, credits); a streaming one has no end yet.
+    """
+    turn = Turn.objects.create(
+        conversation=conversation, user=conversation.user, parent=parent, request_id=str(uuid.uuid4()), content=content
+    )
+    for panel, (model, text, status, input_tokens, output_tokens, credits) in enumerate(replies):
+        Message.objects.create(
+            turn=turn,
+            panel=panel,
+            model=model,
+            requested_model=model.slug,
+            text=text,
+            status=status,
+            input_tokens=input_tokens,
+            output_tokens=output_tokens,
+            credits=credits,
+            finished_at=None if status == Message.Status.STREAMING else timezone.now(),
+        )
+    return turn
 
 
 def answer_api_call(secret: str, model: str, content: str, *, usage) -> ApiCall:

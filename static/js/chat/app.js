@@ -9,6 +9,7 @@ import { Notices } from "panels/chat/notices";
 import { Panel } from "panels/chat/panel";
 import { ModelPicker } from "panels/chat/picker";
 import { installShortcuts } from "panels/chat/shortcuts";
+import { ShareDialog } from "panels/chat/share";
 import { Sidebar } from "panels/chat/sidebar";
 import { ChatSocket } from "panels/chat/socket";
 
@@ -110,6 +111,7 @@ function showTitle(title) {
 function showExports() {
   const links = $("[data-exports]");
   links.hidden = !conversationId();
+  share.setConversation(conversationId());
   for (const link of links.querySelectorAll("a")) {
     link.href = `${urls.apiConversations}${conversationId()}/export?format=${link.dataset.format}`;
   }
@@ -129,7 +131,11 @@ function buildTurn({ content, models, id = null, parentId = null }) {
   text.textContent = content;
   const actions = document.createElement("div");
   actions.className = "prompt-actions";
-  actions.append(iconButton("edit", "Edit this prompt (a new branch)", "edit"), iconButton("copy", "Copy prompt", "copy-prompt"));
+  actions.append(
+    iconButton("edit", "Edit this prompt (a new branch)", "edit"),
+    iconButton("copy", "Copy prompt", "copy-prompt"),
+    iconButton("share", "Share this turn", "share-turn"),
+  );
   const branches = document.createElement("div");
   branches.className = "branch-nav";
   branches.hidden = true;
@@ -637,6 +643,8 @@ turnsList.addEventListener("click", (event) => {
       return openEditor(turn);
     case "copy-prompt":
       return copyText(turn.content, button);
+    case "share-turn":
+      return turn.id && share.open({ turnId: turn.id });
   }
 });
 
@@ -767,6 +775,8 @@ const picker = new ModelPicker({
   catalog,
   onChange: composerChanged,
 });
+
+const share = new ShareDialog({ dialog: document.getElementById("share-dialog"), opener: $("[data-share]") });
 
 // --- Sidebar --------------------------------------------------------------------------------------------
 
