@@ -62,6 +62,10 @@ def test_a_link_made_and_copied_in_the_dialog_reads_logged_out_until_it_is_revok
     expect(dialog.get_by_role("button", name="Copied")).to_be_visible()
     assert owner.evaluate("navigator.clipboard.readText()") == url
     expect(dialog.locator(".share-item")).to_have_count(1)
+    owner.evaluate("navigator.clipboard.writeText('')")
+    dialog.get_by_role("button", name=re.compile("^Copy the link made")).click()  # a listed link copies too
+    expect(dialog.locator(".share-item").get_by_text("Copied")).to_be_visible()
+    assert owner.evaluate("navigator.clipboard.readText()") == url
     assert SharedLink.objects.get().last_turn.content == "Anything to avoid?"
 
     reader = new_page()  # a fresh context: logged out

@@ -37,10 +37,11 @@ export class ShareDialog {
     this.none = $("[data-share-none]");
     opener.addEventListener("click", () => this.open());
     this.createButton.addEventListener("click", () => this.create());
-    this.copyButton.addEventListener("click", () => this.copy());
+    this.copyButton.addEventListener("click", () => this.copy(this.url.value, this.copyButton));
     this.list.addEventListener("click", (event) => {
-      const button = event.target.closest("[data-revoke]");
-      if (button) this.revoke(button.dataset.revoke);
+      const button = event.target.closest("button");
+      if (button?.dataset.revoke) this.revoke(button.dataset.revoke);
+      if (button?.dataset.copyLink) this.copy(button.dataset.copyLink, button);
     });
     // A click on the backdrop (outside the dialog's box) closes it, as the model picker does.
     dialog.addEventListener("click", (event) => {
@@ -98,11 +99,15 @@ export class ShareDialog {
         anchor.rel = "noopener noreferrer";
         const made = new Date(link.created_at).toLocaleString();
         what.append(anchor, el("span", "", `${link.show_costs ? "With costs · " : ""}made ${made}`));
+        const copy = el("button", "ghost small", "Copy");
+        copy.type = "button";
+        copy.dataset.copyLink = link.url;
+        copy.setAttribute("aria-label", `Copy the link made ${made}`);
         const revoke = el("button", "secondary small", "Revoke");
         revoke.type = "button";
         revoke.dataset.revoke = link.token;
         revoke.setAttribute("aria-label", `Revoke the link made ${made}`);
-        item.append(what, revoke);
+        item.append(what, copy, revoke);
         return item;
       }),
     );
@@ -129,13 +134,14 @@ export class ShareDialog {
     }
   }
 
-  async copy() {
+  async copy(url, button) {
     try {
-      await navigator.clipboard.writeText(this.url.value);
-      this.copyButton.textContent = "Copied";
+      await navigator.clipboard.writeText(url);
+      button.textContent = "Copied";
     } catch {
-      this.url.select(); // no clipboard permission: the link is selected, ready to copy by hand
-      this.showError(new Error("Copying needs clipboard permission; the link is selected, copy it by hand."));
+      // No clipboard permission: the new link is selected, ready to copy by hand; a listed one can be opened.
+      if (button === this.copyButton) this.url.select();
+      this.showError(new Error("Copying needs clipboard permission; copy the link by hand."));
     }
   }
 
