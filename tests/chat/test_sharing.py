@@ -128,8 +128,11 @@ def test_a_revoked_link_is_not_found_and_revoking_again_changes_nothing(client, 
     assert client.get(f"/api/conversations/{conversation.pk}/shares").json()["results"] == []
 
 
-def test_an_unknown_link_is_the_404_page():
+def test_an_unknown_link_is_the_404_page(client, owner):
     assert page_of("no-such-link-at-all").status_code == 404
+    assert page_of("x" * 200).status_code == 404
+    client.force_login(owner)
+    assert client.delete(f"/api/shares/{'x' * 200}").status_code == 404
 
 
 def test_another_person_s_conversation_can_never_be_shared_by_id(client, owner, eve, conversation):
@@ -174,6 +177,16 @@ def test_a_bad_request_is_refused_with_a_reason_and_makes_no_link(client, owner,
     response = client.post(f"/api/conversations/{conversation.pk}/shares", body, content_type="application/json")
 
     assert response.status_code == 400 and response.json()["detail"]
+    assert SharedLink.objects.count() == 0
+
+
+@pytest.mark.parametrize("turn_id", [0, -1, 10**30])
+def test_a_turn_id_that_names_no_turn_is_not_found(client, owner, conversation, turn_id):
+    client.force_login(owner)
+
+    response = share(client, conversation, turn_id=turn_id)
+
+    assert response.status_code == 404 and response.json()["error"] == "not_found"
     assert SharedLink.objects.count() == 0
 
 
