@@ -14,6 +14,7 @@ from catalog.selectors import catalog_models
 from chat.budget import max_output_tokens_for
 from chat.models import RouteRule
 from chat.providers.registry import availability
+from chat.router.preferences import Preferences
 from chat.router.table import (
     TYPICAL_PROMPT_TOKENS,
     Candidate,
@@ -62,11 +63,13 @@ def choose_model(
     history_tokens: int = 0,
     candidates: Collection[str] | None = None,
     ceiling_credits: int | None = None,
+    preferences: Preferences | None = None,
 ) -> RouteChoice[AIModel]:
     """Return the model Auto sends `prompt` to, why, and the next-best models that also qualify.
 
     `candidates` restricts the choice to those model slugs (UnknownModel names any that is not an enabled
-    catalog model); `ceiling_credits` is the most one Auto turn may cost. When no model qualifies, raise
+    catalog model); `ceiling_credits` is the most one Auto turn may cost; `preferences` are the person's own
+    winners per task when they opted in to my routing (chat.selectors.my_routing_for). When no model qualifies, raise
     ContextTooLong if the prompt fits none, else ModelUnavailable (none available, or none within the ceiling).
     """
     models = {model.slug: model for model in catalog_models(include_disabled=True)}  # turned-off ones are skipped
@@ -78,6 +81,7 @@ def choose_model(
         history_tokens=history_tokens,
         allowed=candidates,
         ceiling_credits=ceiling_credits,
+        preferences=preferences,
     )
     return choice.with_models(lambda chosen: models[chosen.slug])
 

@@ -23,6 +23,7 @@ from chat.models import (
     hold_reference,
     route_task_choices,
 )
+from chat.router.preferences import Preference, preferences_from
 
 ORPHANED_AFTER = timedelta(seconds=10)  # a reply's task starts within moments of its turn being written
 
@@ -51,6 +52,26 @@ class TaskSpending:
     replies: int  # Auto replies and API calls charged
     credits: int
     saved: int  # credits; see SAVED_BY_AUTO
+
+
+@dataclass(frozen=True)
+class ModelWins:
+    """How many of a task's decided turns one model's reply won."""
+
+    slug: str
+    name: str
+    wins: int
+    share: float  # of the task's decided turns
+
+
+@dataclass(frozen=True)
+class TaskWins:
+    """A person's turns of one task with a best reply marked (decided), and how each model fared in them."""
+
+    task: str
+    label: str
+    decided: int
+    models: list[ModelWins]  # most wins first
 
 
 def catalog_models_named(slugs: Iterable[str]) -> dict[str, AIModel]:
@@ -121,6 +142,54 @@ def turn_messages_for(user, turn_id) -> list[Message]:
     if not messages:
         raise NotFound("There is no such turn.")
     return messages
+
+
+def turn_for(user, turn_id) -> Turn:
+    """Return the user's turn `turn_id`; raise `NotFound` for any other id."""
+    try:
+        return Turn.objects.get(pk=turn_id, user=user)
+    except (Turn.DoesNotExist, ValueError, TypeError):
+        raise NotFound("There is no such turn.") from None
+
+
+def wins_for(user) -> list[TaskWins]:
+    """Return, per task, how many of the user's turns have a best reply marked and how often each model won.
+
+    Every marked turn counts: a winner can only be marked among two replies or more (chat/winners.py), so each
+    is a real comparison. Most decided turns first; within a task, most wins first. One read.
+    """
+    won = (
+        Turn.objects.filter(user=user, winner__isnull=False)
+        .values("winner_task", "winner__model__slug", "winner__model__name")
+        .annotate(wins=Count("id"))
+        .order_by()
+    )
+    by_task: dict[str, list[tuple[str, str, int]]] = {}
+    for row in won:
+        by_task.setdefault(row["winner_task"], []).append(
+            (row["winner__model__slug"], row["winner__model__name"], row["wins"])
+        )
+    labels = dict(route_task_choices())
+    tasks = []
+    for task, models in by_task.items():
+        decided = sum(wins for *_, wins in models)
+        ranked = sorted(models, key=lambda model: (-model[2], model[1]))
+        tasks.append(
+            TaskWins(
+                task=task,
+                label=labels.get(task, task),
+                decided=decided,
+                models=[ModelWins(slug, name, wins, wins / decided) for slug, name, wins in ranked],
+            )
+        )
+    return sorted(tasks, key=lambda task: (-task.decided, task.label))
+
+
+def my_routing_for(user) -> dict[str, Preference] | None:
+    """Return what Auto learns from the user's winners (task -> most-marked model), or None when not opted in."""
+    if not user.routes_by_my_winners:
+        return None
+    return preferences_from((task.task, model.slug, model.wins) for task in wins_for(user) for model in task.models)
 
 
 def abandoned_before(*, hold_minutes: int | None = None):

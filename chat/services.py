@@ -33,6 +33,7 @@ from chat.selectors import (
     catalog_models_named,
     conversation_for,
     message_for,
+    my_routing_for,
     newest_leaf_under,
     streaming_messages,
     threads_for,
@@ -143,15 +144,21 @@ def choose_panels(
 ) -> list[PanelChoice]:
     """Resolve the requested slugs to callable models; `auto` asks the router, within the person's price ceiling.
 
-    `parent_id` is the turn the prompt follows: Auto sizes the history on that branch.
+    `parent_id` is the turn the prompt follows: Auto sizes the history on that branch. A person who opted in
+    to my routing has Auto prefer the model they mark best for the prompt's task.
     """
     choices = []
     ceiling = auto_ceiling_for(conversation.user) if AUTO in model_slugs else None
+    preferences = my_routing_for(conversation.user) if AUTO in model_slugs else None
     named = catalog_models_named(slug for slug in model_slugs if slug != AUTO)
     for slug in model_slugs:
         if slug == AUTO:
-            history = history_tokens(conversation, parent_id)
-            routed = choose_model(prompt=content, history_tokens=history, ceiling_credits=ceiling)
+            routed = choose_model(
+                prompt=content,
+                history_tokens=history_tokens(conversation, parent_id),
+                ceiling_credits=ceiling,
+                preferences=preferences,
+            )
             choices.append(
                 PanelChoice(AUTO, routed.model, routed.task, routed.reason, comparison_model=routed.comparison)
             )

@@ -20,6 +20,7 @@ from typing import Generic, Protocol, TypeVar
 
 from chat.exceptions import ContextTooLong, ModelUnavailable, UnknownModel
 from chat.router.classify import Task, classify
+from chat.router.preferences import Preferences
 from chat.tokens import estimate_message_tokens
 
 MAX_ALTERNATIVES = 3
@@ -197,13 +198,15 @@ def choose(
     history_tokens: int = 0,
     allowed: Collection[str] | None = None,
     ceiling_credits: int | None = None,
+    preferences: Preferences | None = None,
 ) -> RouteChoice[Candidate]:
     """Return the model Auto sends `prompt` to, why, and the next-best models that also qualify.
 
     `catalog` is every model, turned off or not; `allowed` restricts the choice to those model slugs
-    (UnknownModel names any that is not offered); `ceiling_credits` is the most one Auto turn may cost. When no
-    model qualifies, raise ContextTooLong if the prompt fits none, else ModelUnavailable (none available, or none
-    within the ceiling).
+    (UnknownModel names any that is not offered); `ceiling_credits` is the most one Auto turn may cost;
+    `preferences` are the person's own winners per task (my routing): a settled preference that passes the same
+    rules is chosen over the table's line. When no model qualifies, raise ContextTooLong if the prompt fits none,
+    else ModelUnavailable (none available, or none within the ceiling).
     """
     classification = classify(prompt)
     route = ROUTES[classification.task]
@@ -248,7 +251,18 @@ def choose(
 
     chosen = qualified[0]
     task_words = f"{route.label}: {classification.reason}."
-    if chosen.slug == wanted_slug:
+    preference = (preferences or {}).get(classification.task)
+    if preference is not None and preference.settled and preference.slug in {model.slug for model in qualified}:
+        chosen = pool[preference.slug]
+        qualified.remove(chosen)
+        qualified.insert(0, chosen)
+        # The person's own reason comes first, so clipping cuts the classifier's signals rather than it.
+        task_words, choice_words = (
+            f"You picked {chosen.name} as the best reply for {lowered(route.label)} "
+            f"in {preference.wins} of {preference.decided} turns.",
+            task_words,
+        )
+    elif chosen.slug == wanted_slug:
         choice_words = f"{chosen.name}: {why}."
     elif wanted_slug in skipped:
         choice_words = f"{pool[wanted_slug].name} {skipped[wanted_slug][1]}, so {chosen.name}, next in line."
@@ -293,6 +307,11 @@ def no_route(
 def credits(amount: int) -> str:
     """Return an amount of credits in words: "1 credit", "2,400 credits"."""
     return f"{amount:,} credit{'' if amount == 1 else 's'}"
+
+
+def lowered(label: str) -> str:
+    """Return a task's label to use mid-sentence: "Code review..." -> "code review...", "RAG..." unchanged."""
+    return label if label[1:2].isupper() else label[:1].lower() + label[1:]
 
 
 def clip(reason: str) -> str:
