@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from chat import pages, share_api, views
+from chat import pages, share_api, views, winner_api
 
 app_name = "chat"
 
@@ -21,4 +21,5 @@ api_urlpatterns = [
     path("messages/<int:message_id>/shown", views.message_shown, name="message_shown"),
     path("conversations/<int:conversation_id>/shares", share_api.conversation_shares, name="conversation_shares"),
     path("shares/<slug:token>", share_api.share_detail, name="share_detail"),
+    path("turns/<int:turn_id>/winner", winner_api.turn_winner, name="turn_winner"),
 ]

@@ -171,6 +171,7 @@ def conversation_json(conversation: Conversation) -> dict:
                 "id": turn.pk,
                 "parent_id": turn.parent_id,
                 "content": turn.content,
+                "winner_id": turn.winner_id,
                 "created_at": turn.created_at.isoformat(),
                 "messages": [message_json(m) for m in sorted(turn.messages.all(), key=lambda m: (m.panel, m.version))],
             }
@@ -189,6 +190,7 @@ def branch_json(conversation: Conversation) -> dict:
                 "id": turn.pk,
                 "content": turn.content,
                 "created_at": turn.created_at.isoformat(),
+                "winner_id": turn.winner_id,
                 "messages": [message_json(m) for m in turn.shown],
             }
             for turn in branch_turns(conversation, branch_end(conversation))
