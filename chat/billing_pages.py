@@ -10,13 +10,14 @@ from datetime import timedelta
 from decimal import Decimal
 from itertools import islice
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from billing.forms import AutoCeilingForm
 from billing.models import BillingSettings
@@ -24,10 +25,12 @@ from billing.pricing import usd_for_credits, usd_string
 from billing.selectors import spending_by_key_for, spending_by_model_for, usage_for, wallet_of
 from billing.services import set_auto_ceiling
 from chat.auto import typical_reply_costs
+from chat.router.preferences import MIN_SHARE, MIN_WINS
 from chat.router.table import TYPICAL_PROMPT_TOKENS
-from chat.selectors import auto_spending_for, auto_tasks_by_reference
+from chat.selectors import auto_spending_for, auto_tasks_by_reference, wins_for
 from chat.services import AUTO
 from chat.views import catalog_json
+from chat.winners import set_my_routing
 
 
 @require_GET
@@ -70,8 +73,29 @@ def settings_page(request):
         "billing": BillingSettings.load(),
         "typical_costs": typical_reply_costs(),
         "typical_prompt_tokens": TYPICAL_PROMPT_TOKENS,
+        "my_routing": {"min_wins": MIN_WINS, "min_share_percent": round(MIN_SHARE * 100)},
     }
     return render(request, "billing/settings.html", context, status=status)
+
+
+class MyRoutingForm(forms.Form):
+    routes_by_my_winners = forms.BooleanField(label="Let Auto learn from the replies I mark best", required=False)
+
+
+@login_required
+@require_POST
+def my_routing_setting(request):
+    """Turn my routing on or off (the checkbox on the settings page), and go back to the settings."""
+    form = MyRoutingForm(request.POST)
+    enabled = form.is_valid() and form.cleaned_data["routes_by_my_winners"]  # a box unticked is simply absent
+    set_my_routing(user=request.user, enabled=enabled)
+    messages.success(
+        request,
+        "Auto now prefers the model you mark best for a task, once you have picked it often enough."
+        if enabled
+        else "Auto now follows its own table only.",
+    )
+    return redirect("billing:settings")
 
 
 USAGE_PERIODS = {"7d": ("Last 7 days", 7), "30d": ("Last 30 days", 30), "all": ("All time", None)}
@@ -111,6 +135,7 @@ def usage_page(request):
             },
             "keys": keys,
             "tasks": tasks,
+            "wins": wins_for(request.user),  # every turn marked, whatever the period: what my routing learns from
             "auto": {
                 "replies": sum(task.replies for task in tasks),
                 "credits": sum(task.credits for task in tasks),
@@ -180,4 +205,5 @@ billing_urlpatterns = [
     path("usage/", usage_page, name="usage"),
     path("usage.csv", usage_csv, name="usage_csv"),
     path("settings/", settings_page, name="settings"),
+    path("settings/my-routing", my_routing_setting, name="my_routing"),
 ]
