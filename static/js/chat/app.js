@@ -12,6 +12,7 @@ import { installShortcuts } from "panels/chat/shortcuts";
 import { ShareDialog } from "panels/chat/share";
 import { Sidebar } from "panels/chat/sidebar";
 import { ChatSocket } from "panels/chat/socket";
+import { showWinner, toggleWinner } from "panels/chat/winners";
 
 const BUSY_RETRIES = 3; // times a turn refused as `busy` is sent again before the refusal is shown
 
@@ -143,7 +144,19 @@ function buildTurn({ content, models, id = null, parentId = null }) {
   const grid = document.createElement("div");
   grid.className = "panels";
   grid.dataset.count = models.length;
-  const turn = { id, parentId, content, element, prompt: you, grid, branches, slots: [] };
+  const turn = {
+    id,
+    parentId,
+    content,
+    element,
+    prompt: you,
+    grid,
+    branches,
+    slots: [],
+    get panels() {
+      return this.slots.map(shownPanel); // the version each column shows
+    },
+  };
   turn.slots = models.map((requested, index) => ({ versions: [newPanel(turn, requested, index)], shown: 0 }));
   grid.append(...turn.slots.map((slot) => slot.versions[0].element));
   element.append(you, grid);
@@ -158,7 +171,7 @@ function newPanel(turn, requested, index) {
 }
 
 const shownPanel = (slot) => slot.versions[slot.shown];
-const turnPanels = (turn) => turn.slots.map(shownPanel);
+const turnPanels = (turn) => turn.panels;
 const lastShown = () => state.path.at(-1) ?? null;
 
 /** Return the drawn turn of a saved one, drawing it (every version of every panel) the first time. */
@@ -185,6 +198,7 @@ function viewOf(saved) {
     slot.shown = current === -1 ? versions.length - 1 : current;
     placeholder.replaceWith(shownPanel(slot).element);
   });
+  showWinner(turn, saved.winner_id);
   state.views.set(saved.id, turn);
   return turn;
 }
@@ -225,6 +239,7 @@ function showSlot(turn, index, at) {
   slot.shown = at;
   if (before !== shownPanel(slot).element) before.replaceWith(shownPanel(slot).element);
   for (const panel of slot.versions) panel.showVersions(slot.shown, slot.versions.length);
+  showWinner(turn, turn.winnerId); // the mark follows the version shown
 }
 
 /** Show another version of a panel's reply, and make it the one later turns send as this panel's history. */
@@ -409,6 +424,7 @@ function turnStarted(frame) {
     state.conversation.models = pending.frame.models;
     savedTurnStarted(frame, turn.content);
     for (const message of frame.messages) bindPanel(turnPanels(turn)[message.panel], message);
+    showWinner(turn, null);
     refreshNavigation();
   }
   sidebar.upsert({
@@ -440,6 +456,7 @@ function savedTurnStarted(frame, content) {
 function versionStarted(turn, frame, version) {
   const [message] = frame.messages;
   bindPanel(version, message);
+  showWinner(turn, turn.winnerId);
   const saved = savedTurn(turn.id);
   if (saved) {
     for (const earlier of saved.messages) if (earlier.panel === message.panel) earlier.current = false;
@@ -471,6 +488,7 @@ function otherTabsTurn(frame) {
   const onThisBranch = (frame.parent_turn_id ?? null) === (lastShown()?.id ?? null) && !state.pending.size;
   savedTurnStarted(frame, frame.content);
   for (const message of frame.messages) bindPanel(turnPanels(turn)[message.panel], message);
+  showWinner(turn, null);
   if (onThisBranch) {
     showPath([...state.path, turn]);
     stickToBottom = true;
@@ -645,6 +663,8 @@ turnsList.addEventListener("click", (event) => {
       return copyText(turn.content, button);
     case "share-turn":
       return turn.id && share.open({ turnId: turn.id });
+    case "best":
+      return toggleWinner(turn, panel, urls.apiTurnWinner).catch((error) => toast(error.message));
   }
 });
 
