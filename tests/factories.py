@@ -20,6 +20,7 @@ from accounts.forms import ACCOUNTS_CREATED
 from accounts.rate_limits import forget
 from billing.models import LedgerEntry, StripeDispute, StripeEvent, TopUp, Wallet
 from billing.services import grant_credits, wallet_for
+from catalog.models import AIModel
 from chat.api.calls import finish_call, start_call
 from chat.api.requests import parse_completion_request
 from chat.models import ApiCall, Conversation, Message, Turn
@@ -209,3 +210,27 @@ def dispute_object(payment_intent: str, amount_cents: int, *, dispute_id: str, s
         "reason": "fraudulent",
         "status": status,
     }
+
+
+def compared_turn(user, content: str, models: list[str]) -> list[Message]:
+    """Write a finished side-by-side turn of `models` in a new conversation, without holds or charges.
+
+    For tests of what happens after the replies (marking winners, what Auto learns from them), many turns at
+    a time; `answer_turn` starts and settles a turn the way the product does, at several times the cost.
+    Return its replies in panel order.
+    """
+    conversation = Conversation.objects.create(user=user, title=content[:40], chosen_models=models)
+    turn = Turn.objects.create(conversation=conversation, user=user, request_id=str(uuid.uuid4()), content=content)
+    named = {model.slug: model for model in AIModel.objects.filter(slug__in=models)}
+    return Message.objects.bulk_create(
+        Message(
+            turn=turn,
+            panel=panel,
+            model=named[slug],
+            requested_model=slug,
+            text="A reply.",
+            status=Message.Status.COMPLETE,
+            finished_at=timezone.now(),
+        )
+        for panel, slug in enumerate(models)
+    )
