@@ -34,16 +34,17 @@ export function showWinner(turn, winnerId) {
       star.setAttribute("aria-label", won ? UNMARK : MARK);
     }
     panel.element.classList.toggle("panel-winner", won);
-    panel.element.querySelector(".winner-badge")?.remove();
-    panel.element.querySelector(".winner-continue")?.remove();
+    panel.element.querySelector(".winner-bar")?.remove();
     if (!won) continue;
-    const badge = element("span", "badge winner-badge", "Best");
+    // Below the reply, not in its crowded header: the mark, and the way to go on with this model.
+    const bar = element("div", "winner-bar", "");
+    const badge = element("span", "badge winner-badge", "Best reply");
     badge.dataset.testid = "winner-badge";
-    panel.name.after(badge);
     const proceed = element("button", "small winner-continue", `Continue with ${nameOf(panel)}`);
     proceed.type = "button";
     proceed.dataset.action = "continue"; // the panel's own continue action, made prominent
-    panel.element.append(proceed);
+    bar.append(badge, proceed);
+    panel.element.append(bar);
   }
 }
 
