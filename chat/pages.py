@@ -7,6 +7,7 @@ from django.views.decorators.http import require_GET
 
 from billing.selectors import wallet_of
 from chat.exceptions import NotFound
+from chat.preset_api import presets_json
 from chat.protocol import MAX_CONTENT_CHARS, MAX_FRAME_BYTES
 from chat.selectors import conversation_for
 from chat.views import catalog_json, conversation_json
@@ -28,6 +29,7 @@ def chat_page(request, conversation_id: int | None = None):
         "wallet": {"balance_credits": wallet.balance_credits, "held_credits": wallet.held_credits},
         "auto_ceiling_credits": wallet.auto_ceiling_credits,  # Auto's choice, and so the estimate, respect it
         "conversation": conversation_json(conversation) if conversation else None,
+        "presets": presets_json(request.user),  # built-in first; a click starts a new chat from one
         "limits": {"prompt_characters": MAX_CONTENT_CHARS, "frame_bytes": MAX_FRAME_BYTES},
     }
     return render(request, "chat/chat.html", {"boot": boot, "wallet": wallet, "conversation": conversation})

@@ -17,6 +17,7 @@ from chat.models import (
     ApiCall,
     Conversation,
     Message,
+    Preset,
     ServerProcess,
     Turn,
     api_call_reference,
@@ -134,6 +135,19 @@ def message_for(user, message_id) -> Message:
         return Message.objects.select_related("turn", "model", "comparison_model").get(pk=message_id, turn__user=user)
     except (Message.DoesNotExist, ValueError, TypeError):
         raise NotFound("There is no such reply.") from None
+
+
+def presets_for(user) -> QuerySet[Preset]:
+    """Return the user's own presets by name (the built-in ones are in chat/presets.py)."""
+    return Preset.objects.filter(user=user).order_by("name", "id")
+
+
+def preset_for(user, preset_id) -> Preset:
+    """Return the user's preset `preset_id`; raise `NotFound` for any other id."""
+    try:
+        return presets_for(user).get(pk=preset_id)
+    except (Preset.DoesNotExist, ValueError, TypeError):
+        raise NotFound("There is no such preset.") from None
 
 
 def turn_messages_for(user, turn_id) -> list[Message]:
