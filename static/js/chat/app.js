@@ -7,11 +7,14 @@ import { icon, iconButton } from "panels/icons";
 import { CostEstimate, fitsModel } from "panels/chat/estimate";
 import { Notices } from "panels/chat/notices";
 import { Panel } from "panels/chat/panel";
+import { PanelSettings } from "panels/chat/panel-settings";
 import { ModelPicker } from "panels/chat/picker";
+import { Presets, requestedPreset } from "panels/chat/presets";
 import { installShortcuts } from "panels/chat/shortcuts";
 import { ShareDialog } from "panels/chat/share";
 import { Sidebar } from "panels/chat/sidebar";
 import { ChatSocket } from "panels/chat/socket";
+import { SystemPrompt } from "panels/chat/system-prompt";
 import { showWinner, toggleWinner } from "panels/chat/winners";
 
 const BUSY_RETRIES = 3; // times a turn refused as `busy` is sent again before the refusal is shown
@@ -319,6 +322,8 @@ function send(content, models, { editOf = null, panelSettings = null } = {}) {
     conversation_id: conversationId(),
     models,
     content,
+    // A new chat takes the system prompt kept on the page; a saved conversation has its own already.
+    system_prompt: conversationId() ? null : systemPrompt.value || null,
   };
   const previousPath = state.path;
   let keep = state.path;
@@ -328,7 +333,7 @@ function send(content, models, { editOf = null, panelSettings = null } = {}) {
   } else if (lastShown()?.id) {
     frame.after_turn_id = lastShown().id; // a turn still unanswered has no id: the server follows it anyway
   }
-  if (panelSettings) frame.panel_settings = panelSettings;
+  frame.panel_settings = panelSettings ?? chosenSettings.forModels(models); // an edit keeps the turn's own
   const turn = buildTurn({ content, models, parentId: editOf ? editOf.parentId : (lastShown()?.id ?? null) });
   showPath([...keep, turn]);
   state.pending.set(frame.request_id, { frame, turn, previousPath });
@@ -374,10 +379,9 @@ function tooLong(content) {
  * turn (nothing is held for them); when it fits none, all go, and the server refuses the turn saying why.
  */
 function panelsFor(content) {
-  const systemPrompt = state.conversation?.system_prompt ?? "";
   const entry = (slug) => catalog.models.find((model) => model.slug === slug);
   const chosen = picker.selected;
-  const tooLongFor = chosen.filter((slug) => !fitsModel(entry(slug), content, systemPrompt));
+  const tooLongFor = chosen.filter((slug) => !fitsModel(entry(slug), content, systemPrompt.value));
   const fitting = chosen.filter((slug) => !tooLongFor.includes(slug));
   return fitting.length ? { models: fitting, skipped: tooLongFor } : { models: chosen, skipped: [] };
 }
@@ -401,6 +405,7 @@ function submit() {
   const { models } = panelsFor(content);
   send(content, models);
   localStorage.setItem("panels:models", JSON.stringify(picker.selected));
+  localStorage.setItem("panels:settings", JSON.stringify(chosenSettings.forModels(picker.selected)));
   prompt.value = "";
   composerChanged();
 }
@@ -417,11 +422,17 @@ function turnStarted(frame) {
     turn.parentId = frame.parent_turn_id ?? null;
     state.views.set(turn.id, turn);
     if (!state.conversation || state.conversation.id !== frame.conversation_id) {
-      state.conversation = { id: frame.conversation_id, title: "", system_prompt: "", turns: [] };
+      state.conversation = {
+        id: frame.conversation_id,
+        title: "",
+        system_prompt: pending.frame.system_prompt ?? "",
+        turns: [],
+      };
       history.replaceState(null, "", `${urls.chatUrl}${frame.conversation_id}/`);
       showExports();
     }
     state.conversation.models = pending.frame.models;
+    state.conversation.chosen_settings = pending.frame.panel_settings;
     savedTurnStarted(frame, turn.content);
     for (const message of frame.messages) bindPanel(turnPanels(turn)[message.panel], message);
     showWinner(turn, null);
@@ -757,8 +768,9 @@ function refreshEstimate() {
     estimate.update({
       models: panelsFor(prompt.value).models,
       content: prompt.value,
-      conversation: branchShown(),
+      conversation: branchShown() ?? { system_prompt: systemPrompt.value, turns: [] },
       available: available(),
+      outputLimit: (slug) => chosenSettings.outputLimit(slug),
     });
   }, 250);
 }
@@ -794,6 +806,28 @@ const picker = new ModelPicker({
   summary: composer.querySelector("[data-picker-summary]"),
   catalog,
   onChange: composerChanged,
+  describe: (slug) => chosenSettings.describe(slug),
+});
+
+const chosenSettings = new PanelSettings({
+  dialog: document.getElementById("panel-settings"),
+  opener: composer.querySelector("[data-open-panel-settings]"),
+  catalog,
+  models: () => picker.selected,
+  onChange() {
+    picker.renderSummary(picker.selected);
+    composerChanged();
+  },
+});
+
+const systemPrompt = new SystemPrompt({
+  element: $("[data-system-prompt]"),
+  apiUrl: urls.apiConversations,
+  conversationId,
+  onChange(text) {
+    if (state.conversation) state.conversation.system_prompt = text;
+    refreshEstimate();
+  },
 });
 
 const share = new ShareDialog({ dialog: document.getElementById("share-dialog"), opener: $("[data-share]") });
@@ -819,16 +853,54 @@ installShortcuts({ root, prompt, newChatUrl: urls.chatUrl });
 
 // --- Start ----------------------------------------------------------------------------------------------
 
+new Presets({
+  root: document.getElementById("presets"),
+  dialog: document.getElementById("save-preset"),
+  apiUrl: urls.apiPresets,
+  chatUrl: urls.chatUrl,
+  presets: boot.presets,
+  catalog,
+  onError: toast,
+  current: () => ({
+    system_prompt: systemPrompt.value,
+    models: picker.selected,
+    panel_settings: chosenSettings.forModels(picker.selected),
+  }),
+});
+
+function stored(key) {
+  try {
+    return JSON.parse(localStorage.getItem(key));
+  } catch {
+    return null;
+  }
+}
+
+/** Start from a preset the URL names (a new chat only), else the conversation's or the last chosen settings. */
+function initialChoice() {
+  const preset = state.conversation ? null : requestedPreset(boot.presets);
+  if (preset) {
+    systemPrompt.show(preset.system_prompt);
+    return { models: preset.models, settings: preset.panel_settings };
+  }
+  systemPrompt.show(state.conversation?.system_prompt ?? "");
+  const models = initialModels();
+  const remembered = state.conversation?.models?.length ? state.conversation.chosen_settings : null;
+  const storedModels = stored("panels:models");
+  const storedSettings = stored("panels:settings");
+  const aligned = (slugs, settings) =>
+    Array.isArray(settings) ? models.map((slug) => settings[slugs.indexOf(slug)] ?? null) : [];
+  const settings = remembered
+    ? aligned(state.conversation.models, remembered)
+    : aligned(Array.isArray(storedModels) ? storedModels : [], storedSettings);
+  return { models, settings };
+}
+
 function initialModels() {
   const remembered = state.conversation?.models?.length ? state.conversation.models : null;
-  let stored = null;
-  try {
-    stored = JSON.parse(localStorage.getItem("panels:models"));
-  } catch {
-    stored = null;
-  }
+  const last = stored("panels:models");
   const fallback = catalog.models.filter((m) => m.available && m.slug !== "auto").slice(0, 2);
-  for (const choice of [remembered, stored, fallback.map((m) => m.slug)]) {
+  for (const choice of [remembered, last, fallback.map((m) => m.slug)]) {
     if (Array.isArray(choice) && choice.some((slug) => picker.available(slug))) return choice;
   }
   return [];
@@ -843,7 +915,9 @@ if (state.conversation) {
   renderConversation(state.conversation);
 }
 showExports();
-picker.select(initialModels());
+const initial = initialChoice();
+chosenSettings.apply(initial.models, initial.settings);
+picker.select(initial.models);
 composerChanged();
 showWallet(state.wallet);
 updateBusy();

@@ -81,8 +81,11 @@ export class CostEstimate {
     return this.routes.get(key);
   }
 
-  /** Show the worst case and a typical cost of sending `content` to `models`, against `available` credits. */
-  async update({ models, content, conversation, available }) {
+  /**
+   * Show the worst case and a typical cost of sending `content` to `models`, against `available` credits.
+   * `outputLimit(slug)` is a panel's max output tokens (null: the model's reply budget), as the hold uses it.
+   */
+  async update({ models, content, conversation, available, outputLimit = () => null }) {
     const generation = ++this.generation;
     if (!models.length || !content.trim()) {
       this.show(null, available);
@@ -100,12 +103,12 @@ export class CostEstimate {
         // Auto holds for the model it picks, which the router names for this prompt (and the ceiling).
         const model = this.entry(slug === "auto" ? await this.routed(content, history) : slug);
         if (slug === "auto") autoPicks.push(model);
-        const rows = await this.rows(input, model.reply_budget_tokens);
+        const replyTokens = Math.min(model.reply_budget_tokens, outputLimit(slug) ?? Infinity);
+        const rows = await this.rows(input, replyTokens);
         worst += rows.find((row) => row.slug === model.slug)?.credits ?? 0;
-        // A rough typical figure: per-1M prices, a 500-token reply.
-        typical += Math.ceil(
-          (input * model.input_credits_per_m + TYPICAL_REPLY_TOKENS * model.output_credits_per_m) / 1e6,
-        );
+        // A rough typical figure: per-1M prices, a 500-token reply (or shorter, if limited).
+        const typicalReply = Math.min(TYPICAL_REPLY_TOKENS, replyTokens);
+        typical += Math.ceil((input * model.input_credits_per_m + typicalReply * model.output_credits_per_m) / 1e6);
       }
     } catch (error) {
       if (generation !== this.generation) return;

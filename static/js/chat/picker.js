@@ -1,8 +1,9 @@
 // The model picker: a dialog of checkboxes rendered by the server (name, provider, prices, context, best
 // for, or why a model is unavailable). One to four choices; the page learns of changes through onChange.
 export class ModelPicker {
-  constructor({ dialog, opener, summary, catalog, onChange }) {
+  constructor({ dialog, opener, summary, catalog, onChange, describe = () => "" }) {
     this.dialog = dialog;
+    this.describe = describe; // slug -> a note on its chip (its panel settings), or ""
     this.summary = summary;
     this.catalog = catalog;
     this.onChange = onChange;
@@ -62,6 +63,13 @@ export class ModelPicker {
       chip.className = "chip";
       chip.dataset.model = slug;
       chip.textContent = this.catalog.models.find((model) => model.slug === slug)?.name ?? slug;
+      const note = this.describe(slug);
+      if (note) {
+        const settings = document.createElement("span");
+        settings.className = "chip-note";
+        settings.textContent = note;
+        chip.append(" ", settings);
+      }
       return chip;
     });
     this.summary.replaceChildren(...(chips.length ? chips : ["No model chosen"]));
