@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 from billing.models import Hold
 from chat.models import Conversation, Message, Preset
 from chat.presets import BUILTIN_PRESETS
-from tests.browser.site import DESKTOP
+from tests.browser.site import DESKTOP, PHONE
 from tests.browser.test_chat_page import choose_models, message_of, open_chat, send
 from tests.browser.test_screenshots import screenshot_folder
 from tests.factories import fund
@@ -179,6 +179,15 @@ def test_screenshots_of_the_presets_the_system_prompt_and_the_panel_settings(new
     page.locator("[data-open-panel-settings]").click()
     expect(page.locator("#panel-settings")).to_be_visible()
     page.screenshot(path=save_to / f"panel-settings-desktop-{color_scheme}.png")
-    for name in ("presets", "panel-settings"):
-        assert (save_to / f"{name}-desktop-{color_scheme}.png").stat().st_size > 20_000
-    assert page.errors == []
+
+    phone = new_page(user, viewport=PHONE, color_scheme=color_scheme)
+    phone.goto("/chat/?preset=code-reviewer")
+    expect(phone.locator("#chat")).to_have_attribute("data-ready", "true")
+    expect(chips(phone)).to_have_text(["GPT-4o mini T 0.2 · 2,000 max"])
+    phone.get_by_role("button", name="Show conversations").click()
+    expect(phone.locator("[data-preset-list] li")).to_have_count(len(BUILTIN_PRESETS))
+    expect(phone.locator("#sidebar")).to_have_css("transform", "none")
+    phone.screenshot(path=save_to / f"presets-phone-{color_scheme}.png")
+    for name in ("presets-desktop", "panel-settings-desktop", "presets-phone"):
+        assert (save_to / f"{name}-{color_scheme}.png").stat().st_size > 20_000
+    assert page.errors == phone.errors == []

@@ -381,7 +381,8 @@ function tooLong(content) {
 function panelsFor(content) {
   const entry = (slug) => catalog.models.find((model) => model.slug === slug);
   const chosen = picker.selected;
-  const tooLongFor = chosen.filter((slug) => !fitsModel(entry(slug), content, systemPrompt.value));
+  const fits = (slug) => fitsModel(entry(slug), content, systemPrompt.value, chosenSettings.outputLimit(slug));
+  const tooLongFor = chosen.filter((slug) => !fits(slug));
   const fitting = chosen.filter((slug) => !tooLongFor.includes(slug));
   return fitting.length ? { models: fitting, skipped: tooLongFor } : { models: chosen, skipped: [] };
 }

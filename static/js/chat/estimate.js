@@ -23,14 +23,14 @@ export function estimateTokens(text) {
 const messageTokens = (texts) => texts.reduce((sum, text) => sum + estimateTokens(text) + MESSAGE_OVERHEAD_TOKENS, 0);
 
 /**
- * Return whether `content` (after the conversation's system prompt) fits `model`'s window beside a full reply,
- * as chat/budget.py decides before a call (older turns are dropped to fit; the prompt itself cannot be). Auto
- * picks a model the prompt fits, so it always fits here.
+ * Return whether `content` (after the conversation's system prompt) fits `model`'s window beside a full reply
+ * (of at most `outputLimit` tokens, if set), as chat/budget.py decides before a call (older turns are dropped to
+ * fit; the prompt itself cannot be). Auto picks a model the prompt fits, so it always fits here.
  */
-export function fitsModel(model, content, systemPrompt) {
+export function fitsModel(model, content, systemPrompt, outputLimit = null) {
   if (!model?.context_window) return true;
   const fixed = messageTokens(systemPrompt ? [systemPrompt, content] : [content]);
-  return fixed <= model.context_window - model.reply_budget_tokens;
+  return fixed <= model.context_window - Math.min(model.reply_budget_tokens, outputLimit ?? Infinity);
 }
 
 /** Return the texts a panel sends before the new prompt: each earlier turn's prompt and this thread's reply. */
