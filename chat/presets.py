@@ -19,9 +19,9 @@ from chat.limits import MAX_CONTENT_CHARS
 from chat.models import Preset
 from chat.protocol import MAX_MODELS_PER_TURN, storable_text
 from chat.selectors import catalog_models_named
+from chat.services import AUTO
 from errors import InvalidRequest
 
-AUTO = "auto"  # as chat/services.py names Auto's choice
 MAX_NAME_CHARS = Preset._meta.get_field("name").max_length
 MAX_TEMPERATURE = Decimal(2)
 TEMPERATURE_STEP = Decimal("0.01")  # what Message.temperature stores
@@ -92,11 +92,6 @@ def builtin_presets() -> list[BuiltinPreset]:
     """Return the built-in presets whose models are all in the catalog and enabled, in their listed order."""
     enabled = set(catalog_models().values_list("slug", flat=True))
     return [preset for preset in BUILTIN_PRESETS if all(slug == AUTO or slug in enabled for slug in preset.model_slugs)]
-
-
-def builtin_preset_named(key: str) -> BuiltinPreset | None:
-    """Return the built-in preset offered under `key`, or None."""
-    return next((preset for preset in builtin_presets() if preset.key == key), None)
 
 
 def checked_name(name) -> str:
