@@ -15,15 +15,14 @@ from catalog.models import AIModel
 from catalog.selectors import catalog_models
 from chat.budget import max_output_tokens_for
 from chat.exceptions import UnknownModel
-from chat.limits import MAX_CONTENT_CHARS
+from chat.limits import MAX_CONTENT_CHARS, MAX_MODELS_PER_TURN, storable_text
 from chat.models import Preset
-from chat.protocol import MAX_MODELS_PER_TURN, storable_text
+from chat.providers.base import LOWEST_MAX_TEMPERATURE, MAX_TEMPERATURE
 from chat.selectors import catalog_models_named
 from chat.services import AUTO
 from errors import InvalidRequest
 
 MAX_NAME_CHARS = Preset._meta.get_field("name").max_length
-MAX_TEMPERATURE = Decimal(2)
 TEMPERATURE_STEP = Decimal("0.01")  # what Message.temperature stores
 
 
@@ -138,18 +137,18 @@ def checked_panel_settings(entries, model_slugs: list[str]) -> list[dict]:
         return [settings_for_panel() for _ in model_slugs]
     if not isinstance(entries, list) or len(entries) != len(model_slugs):
         raise InvalidRequest("'panel_settings' needs one entry per model, in the same order.")
-    limits = _output_limits(model_slugs)
-    return [_checked_panel(entry, slug, limits[slug]) for entry, slug in zip(entries, model_slugs, strict=True)]
+    limits = _limits(model_slugs)
+    return [_checked_panel(entry, slug, *limits[slug]) for entry, slug in zip(entries, model_slugs, strict=True)]
 
 
-def _checked_panel(entry, slug: str, output_limit: int) -> dict:
+def _checked_panel(entry, slug: str, output_limit: int, max_temperature: Decimal) -> dict:
     if entry is None:
         return settings_for_panel()
     if not isinstance(entry, dict) or set(entry) - {"temperature", "max_output_tokens"}:
         raise InvalidRequest("Each panel's settings are an object with 'temperature' and 'max_output_tokens'.")
     temperature, max_output = entry.get("temperature"), entry.get("max_output_tokens")
     if temperature is not None:
-        temperature = float(_checked_temperature(temperature, slug))
+        temperature = float(_checked_temperature(temperature, slug, max_temperature))
     if max_output is not None and (
         isinstance(max_output, bool) or not isinstance(max_output, int) or not 1 <= max_output <= output_limit
     ):
@@ -157,26 +156,31 @@ def _checked_panel(entry, slug: str, output_limit: int) -> dict:
     return settings_for_panel(temperature=temperature, max_output_tokens=max_output)
 
 
-def _checked_temperature(value, slug: str) -> Decimal:
-    problem = InvalidRequest(f"The temperature for {slug} is a number from 0 to 2 with at most two decimals.")
+def _checked_temperature(value, slug: str, max_temperature: Decimal) -> Decimal:
+    problem = InvalidRequest(
+        f"The temperature for {slug} is a number from 0 to {max_temperature} with at most two decimals."
+    )
     if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
         raise problem
     try:
         temperature = Decimal(str(value))  # a float as written (0.2), not its binary expansion
     except InvalidOperation:
         raise problem from None
-    if not temperature.is_finite() or not 0 <= temperature <= MAX_TEMPERATURE:
+    if not temperature.is_finite() or not 0 <= temperature <= max_temperature:
         raise problem
     if temperature != temperature.quantize(TEMPERATURE_STEP):
         raise problem
     return temperature
 
 
-def _output_limits(model_slugs: list[str]) -> dict[str, int]:
-    """Return the largest output limit each slug may set: what one reply of the model may use."""
+def _limits(model_slugs: list[str]) -> dict[str, tuple[int, Decimal]]:
+    """Return what each slug may set: the output limit of one reply, and the highest temperature it takes."""
     named: dict[str, AIModel] = catalog_models_named(slug for slug in model_slugs if slug != AUTO)
-    limits = {slug: max_output_tokens_for(model) for slug, model in named.items()}
-    limits[AUTO] = settings.CHAT_MAX_OUTPUT_TOKENS
+    limits = {
+        slug: (max_output_tokens_for(model), MAX_TEMPERATURE[model.provider.wire_format])
+        for slug, model in named.items()
+    }
+    limits[AUTO] = (settings.CHAT_MAX_OUTPUT_TOKENS, LOWEST_MAX_TEMPERATURE)  # Auto may pick either provider
     return limits
 
 

@@ -5,7 +5,6 @@ here against that document. Frames reject unknown fields, so a client's typo is 
 """
 
 import json
-import re
 from decimal import Decimal
 from typing import Annotated, Literal
 
@@ -16,33 +15,16 @@ import catalog.exceptions
 import chat.exceptions
 import chat.providers.errors
 import errors
-from chat.limits import MAX_CONTENT_CHARS
+from chat.limits import MAX_CONTENT_CHARS, MAX_MODELS_PER_TURN, UNSTORABLE, storable_text
 from errors import InvalidRequest, PanelsError
 
 MAX_FRAME_BYTES = 2 * 1024 * 1024  # room for a long pasted document
 # What the server reads of one message before closing the socket (panels/serve.py): larger than the
 # protocol's limit, so a frame between the two is answered with an `error` frame instead of a closed socket.
 SERVER_READ_LIMIT_BYTES = 2 * MAX_FRAME_BYTES
-MAX_MODELS_PER_TURN = 4
 MAX_REQUEST_ID_CHARS = 64
 MAX_OUTPUT_TOKENS_ASKED = 1_000_000  # a reply's output limit is also capped by its model's own
 MAX_ID = 2**63 - 1  # ids are 64-bit in both databases; a larger number cannot name anything
-
-_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")  # NUL, and halves of a surrogate pair standing alone
-
-
-def storable_text(text: str) -> str:
-    """Return `text` if both databases can store it; raise ValueError naming the character otherwise.
-
-    PostgreSQL refuses NUL in text, and half a surrogate pair alone (a JSON escape such as ud800 without its
-    partner) is not valid Unicode, so neither survives encoding: refused at the edge, each is a clear error
-    instead of a failed write.
-    """
-    if (bad := _UNSTORABLE.search(text)) is not None:
-        what = "a NUL character" if bad.group() == "\x00" else "an unpaired surrogate (invalid Unicode)"
-        raise ValueError(f"text must not contain {what}")
-    return text
-
 
 Text = Annotated[str, AfterValidator(storable_text)]
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
@@ -288,7 +270,7 @@ def _echoable(request_id) -> str | None:
     """Return the request id to repeat in an error frame: only one that is itself valid, so the frame is too."""
     if not isinstance(request_id, str) or not 0 < len(request_id) <= MAX_REQUEST_ID_CHARS:
         return None
-    return None if _UNSTORABLE.search(request_id) else request_id
+    return None if UNSTORABLE.search(request_id) else request_id
 
 
 def _too_large(raw: str | bytes) -> bool:

@@ -6,7 +6,7 @@ settles its hold and saves its text and usage in one transaction, once; a reply 
 the same tokens would have cost on the other candidate it was chosen over.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 
@@ -26,7 +26,7 @@ from chat.budget import fit_history, history_tokens, max_output_tokens_for
 from chat.exceptions import Interrupted, ModelUnavailable, NotFound, StillStreaming, TooManyInFlight
 from chat.limits import MAX_CONTENT_CHARS
 from chat.models import Conversation, Message, ModelCall, Turn, hold_reference
-from chat.providers.base import CallOptions, CallRequest, Usage
+from chat.providers.base import MAX_TEMPERATURE, CallOptions, CallRequest, Usage
 from chat.providers.registry import availability, provider_config_for
 from chat.selectors import (
     branch_end,
@@ -351,6 +351,7 @@ def _start_replies(
     """
     plans = []
     for (panel, choice, reply_settings, version), pairs in zip(panels, threads, strict=True):
+        reply_settings = _within_temperature_range(choice, reply_settings)
         chat_messages, dropped, estimated_input = fit_history(
             system_prompt=system_prompt,
             pairs=pairs,
@@ -416,6 +417,19 @@ def _start_replies(
         )
     ]
     return [plan[0] for plan in plans], replies, sum(hold.amount_credits for hold in holds)
+
+
+def _within_temperature_range(choice: PanelChoice, reply_settings: ReplySettings) -> ReplySettings:
+    """Return the settings with a temperature the model's provider takes; refuse one above it for a named model.
+
+    For Auto the person did not choose the provider, so a temperature above its range is lowered to its top.
+    """
+    limit = MAX_TEMPERATURE[choice.model.provider.wire_format]
+    if reply_settings.temperature is None or reply_settings.temperature <= limit:
+        return reply_settings
+    if choice.requested != AUTO:
+        raise InvalidRequest(f"{choice.model.name} takes a temperature from 0 to {limit}.")
+    return replace(reply_settings, temperature=limit)
 
 
 def _call_options(reply_settings: ReplySettings) -> CallOptions:

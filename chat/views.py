@@ -16,8 +16,9 @@ from billing.rates import current_rate
 from catalog.models import AIModel
 from chat.budget import max_output_tokens_for
 from chat.exceptions import NotFound, StillStreaming
+from chat.limits import MAX_MODELS_PER_TURN, storable_text
 from chat.models import Conversation, Message
-from chat.protocol import MAX_MODELS_PER_TURN, storable_text
+from chat.providers.base import LOWEST_MAX_TEMPERATURE, MAX_TEMPERATURE
 from chat.providers.registry import availability
 from chat.selectors import (
     branch_end,
@@ -66,6 +67,7 @@ def model_entry(model: AIModel, billing: BillingSettings) -> dict:
         "context_window": model.context_window,
         "max_output_tokens": model.max_output_tokens,
         "reply_budget_tokens": max_output_tokens_for(model),  # what a turn holds for one reply
+        "max_temperature": float(MAX_TEMPERATURE[model.provider.wire_format]),
         "best_for": model.best_for,
         "capabilities": [name for name, present in capabilities.items() if present],
         "available": available,
@@ -84,6 +86,7 @@ def auto_entry(entries: list[dict]) -> dict:
         "context_window": None,
         "max_output_tokens": None,
         "reply_budget_tokens": settings.CHAT_MAX_OUTPUT_TOKENS,
+        "max_temperature": float(LOWEST_MAX_TEMPERATURE),  # the model it picks may take no more
         "best_for": "Picks a suitable model for each prompt and says why; charged at that model's price.",
         "capabilities": [],
         "available": available,

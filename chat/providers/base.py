@@ -8,10 +8,14 @@ Adapters know nothing of the database: the registry turns catalog rows into `Pro
 import asyncio
 from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Literal, Protocol, TypeVar
 
 Role = Literal["system", "user", "assistant"]
 WireFormat = Literal["openai", "anthropic"]
+# The sampling temperatures each wire format takes: OpenAI's Chat Completions 0 to 2, Anthropic's Messages 0 to 1.
+MAX_TEMPERATURE: dict[WireFormat, Decimal] = {"openai": Decimal(2), "anthropic": Decimal(1)}
+LOWEST_MAX_TEMPERATURE = min(MAX_TEMPERATURE.values())  # what any model may take (Auto's choice is not known)
 T = TypeVar("T")
 
 

@@ -9,19 +9,24 @@ import pytest
 from django.test import Client
 
 from billing.models import Hold, LedgerEntry
+from catalog.models import AIModel
 from chat.exceptions import NotFound
 from chat.frames import turn_started_frame
 from chat.models import Conversation, Message, hold_reference
 from chat.providers.base import Usage
 from chat.services import (
+    AUTO,
+    PanelChoice,
     ReplyOutcome,
     ReplySettings,
+    _within_temperature_range,
     finish_reply,
     regenerate_reply,
     show_branch,
     show_version,
     start_turn,
 )
+from errors import InvalidRequest
 from tests.factories import balance, fund
 
 pytestmark = pytest.mark.django_db
@@ -217,3 +222,25 @@ def test_a_system_prompt_sent_with_the_first_turn_is_the_conversation_s(user, op
                          system_prompt="  Answer in French.  ")  # fmt: skip
     assert sent_history(started)[0] == ("system", "Answer in French.")
     assert Conversation.objects.get(pk=started.turn.conversation_id).system_prompt == "Answer in French."
+
+
+def test_a_temperature_above_what_the_provider_takes_is_refused_for_a_named_model(user, openai_and_anthropic):
+    fund(user, 10_000_000)
+    before = (Message.objects.count(), Hold.objects.count(), balance(user))
+    hot = [ReplySettings(temperature=Decimal("1.5"))]
+    with pytest.raises(InvalidRequest, match=r"Claude 3\.5 Haiku takes a temperature from 0 to 1\."):
+        start_turn(user=user, request_id="1", conversation_id=None, model_slugs=["claude-3-5-haiku"], content="Hi",
+                   panel_settings=hot)  # fmt: skip
+    assert (Message.objects.count(), Hold.objects.count(), balance(user)) == before
+    started = start_turn(user=user, request_id="2", conversation_id=None, model_slugs=[MINI], content="Hi",
+                         panel_settings=hot)  # fmt: skip
+    assert started.replies[0].call.options.temperature == 1.5  # OpenAI's range goes to 2
+
+
+def test_auto_lowers_a_temperature_to_what_the_model_it_chose_takes(openai_and_anthropic):
+    claude = AIModel.objects.select_related("provider").get(slug="claude-3-5-haiku")
+    chosen = PanelChoice(AUTO, claude, route_task="chatbot", route_reason="a reason")
+    assert _within_temperature_range(chosen, ReplySettings(temperature=Decimal("1.5"))).temperature == Decimal(1)
+    named = PanelChoice("claude-3-5-haiku", claude)
+    with pytest.raises(InvalidRequest):
+        _within_temperature_range(named, ReplySettings(temperature=Decimal("1.01")))

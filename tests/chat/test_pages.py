@@ -63,6 +63,7 @@ def test_the_catalog_lists_auto_then_every_enabled_model_at_its_seeded_price(cli
         "context_window": 128_000,
         "max_output_tokens": 16_384,
         "reply_budget_tokens": 4_096,
+        "max_temperature": 2.0,
         "best_for": "Cheap structured output at volume: extraction, classification, JSON.",
         "capabilities": ["vision", "json_mode", "tools"],
         "available": True,
@@ -71,6 +72,7 @@ def test_the_catalog_lists_auto_then_every_enabled_model_at_its_seeded_price(cli
     haiku = catalog_entry(catalog, "claude-3-5-haiku")
     assert (haiku["input_usd_per_m"], haiku["output_usd_per_m"]) == ("0.80", "4.00")
     assert (haiku["input_credits_per_m"], haiku["output_credits_per_m"]) == (1_600_000, 8_000_000)
+    assert (haiku["max_temperature"], catalog_entry(catalog, "auto")["max_temperature"]) == (1.0, 1.0)
     assert catalog["credits_per_usd"] == 2_000_000
     assert (catalog["max_models_per_turn"], catalog["max_output_tokens"]) == (4, 4_096)
 

@@ -32,6 +32,11 @@ export class PanelSettings {
   }
 
   /** The largest output limit a panel of `slug` may set: what one reply of it may use. */
+  /** Return the highest temperature the model's provider takes (Anthropic's end at 1; Auto may pick either). */
+  maxTemperature(slug) {
+    return this.entry(slug)?.max_temperature ?? 2;
+  }
+
   limit(slug) {
     return this.entry(slug)?.reply_budget_tokens ?? this.catalog.max_output_tokens;
   }
@@ -100,7 +105,7 @@ export class PanelSettings {
     const limit = this.limit(slug);
     fieldset.append(
       legend,
-      field("Temperature", "temperature", temperature, { min: 0, max: 2, step: 0.01 }, "Default"),
+      field("Temperature", "temperature", temperature, { min: 0, max: this.maxTemperature(slug), step: 0.01 }, "Default"),
       field(
         "Max output tokens",
         "max_output_tokens",
