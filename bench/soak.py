@@ -75,6 +75,19 @@ API_TYPICAL_CALL = (60, 75)  # input and output tokens of an average call, to si
 PROVIDER_ERROR_FAULTS = ("429", "500", "529", "cut")  # the faults an API call may answer with an error
 PROVIDER_ERROR_STATUSES = (429, 502, 503, 504)
 API_TIMEOUT = httpx2.Timeout(120, connect=10)  # longer than any injected stall
+# Branches, versions and settings: how often a user plays each (the rest of the mix is as before).
+REGENERATE_PROBABILITY = 0.1  # an action is a `regenerate` of a reply of an earlier turn
+REGENERATE_SETTINGS_PROBABILITY = 0.5  # a regenerate carries panel_settings
+AFTER_TURN_PROBABILITY = 0.3  # a continued conversation's send names `after_turn_id`
+EDIT_PROBABILITY = 0.12  # ... or is an edit (`edit_of_turn_id`) of an earlier turn
+SETTINGS_PROBABILITY = 0.15  # a send carries panel_settings
+SYSTEM_PROMPT_PROBABILITY = 0.3  # a new conversation's send carries a system prompt
+LIMITED_OUTPUT_TOKENS = (8, 60)  # a panel's max_output_tokens, when it has one: below most replies' length
+TEMPERATURES = (None, 0, 0.35, 1, 1.7)
+SECOND_TAB_SHARE = 3  # one browser user in three has a second tab on the same account, following the first
+TAB_JOIN_SECONDS = 2.0  # a socket joins its user's group just after its handshake: turns sooner are not expected
+TAB_TOLD_WAIT_SECONDS = 20  # at the end, how long a second tab still waits to be told of its other tab's last turns
+REDIS_RESTART_GRACE = 5  # the channel layer resubscribes this soon after Redis is back (it retries every second)
 
 
 @dataclass(frozen=True)
@@ -217,16 +230,29 @@ class Reply:
     finished_while_away: bool = False
     resubscribes: int = 0
     acted: bool = False  # the client fault (disconnect or stop) was carried out
+    turn_id: int = 0
+    version: int = 1
+    settings: dict = field(default_factory=dict)  # temperature and max_output_tokens, as turn.started told them
 
 
 @dataclass
 class Turn:
-    """One `send` and what came of it."""
+    """One `send` (or `regenerate`) and what came of it."""
 
     request_id: str
     frame: str
     models: list[str]
     fault: str | None
+    conversation_id: int | None = None  # as sent
+    after_turn_id: int | None = None
+    edit_of_turn_id: int | None = None
+    follows_turn_id: int | None = None  # a plain continue: the conversation's current turn when it was sent
+    system_prompt: str | None = None
+    settings: list[dict] | None = None  # panel_settings as sent (a regenerate's: one entry, or None)
+    regenerating: "Reply | None" = None  # for a `regenerate`: the reply named
+    started_at: float | None = None  # when turn.started came (another tab is told about then)
+    told_back: bool = False  # a second turn.started came, from the socket it was first sent on (see on_turn_started)
+    started_by: str = ""  # the server whose socket answered it (for evidence)
     sent_at: float | None = None
     sent_on: int = -1
     answer: str | None = None  # "turn.started" or "error:<code>"
@@ -255,28 +281,91 @@ class Tally:
         self.idle_longest = 0.0
         self.connect_failures: Counter[str] = Counter()
         self.reconnect_seconds: list[float] = []  # from an unplanned close to the next socket open
+        self.regenerates_sent = 0
+        self.plays: Counter[str] = Counter()  # after_turn_id, edit, panel_settings, system_prompt, ...
+        self.second_tab_reconnects = 0
+        self.second_tab_subscribes = 0
 
     def anomaly(self, text: str) -> None:
         self.anomalies.append(text)
 
 
-class SimUser:
-    """One person with one browser tab: a websocket kept open (reopened when it drops) and a behaviour."""
+class Tab:
+    """A browser tab of one account: how it opens its socket, and how it waits for what it expects."""
+
+    def __init__(self, soak: "Soak", index: int, account, home: int, rng: random.Random):
+        self.soak, self.index, self.account, self.home, self.rng = soak, index, account, home, rng
+        self.ws: ClientConnection | None = None
+        self.gen = 0  # socket generation: grows with every socket this tab opens
+        self.changed = asyncio.Event()
+        self.stopping = False
+
+    async def open_socket(self) -> tuple[ClientConnection, Server] | None:
+        """Connect to the home server if it is up, else to another; retry until the run ends."""
+        servers = self.soak.servers
+        attempt = 0
+        while not self.stopping and time.monotonic() < self.soak.give_up_at:
+            candidates = [s for s in servers if s.up] or servers
+            home = servers[self.home]
+            server = home if home.up and attempt % 2 == 0 else self.rng.choice(candidates)
+            try:
+                ws = await connect(  # offers permessage-deflate (the default), as a browser's socket does
+                    server.daphne.ws_url,
+                    origin=server.daphne.url,
+                    additional_headers={"Cookie": self.account.cookie},
+                    proxy=None,
+                    ping_interval=None,  # only answer Daphne's pings, as an idle browser tab does
+                    open_timeout=15,
+                    max_size=4 * 1024 * 1024,
+                )
+                return ws, server
+            except (OSError, InvalidHandshake, TimeoutError) as error:
+                self.soak.tally.connect_failures[type(error).__name__] += 1
+                if isinstance(error, InvalidStatus) and error.response.status_code == 403:
+                    self.soak.tally.anomaly(f"user {self.index}: handshake refused with 403")
+                attempt += 1
+                await asyncio.sleep(min(0.2 * attempt, 2.0))
+        return None
+
+    async def until(self, condition, timeout: float) -> bool:
+        """Wait until `condition()` holds (re-checked after every frame and socket change), or time out."""
+        deadline = time.monotonic() + timeout
+        while not condition():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            self.changed.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.changed.wait(), min(left, 1.0))
+        return True
+
+    @staticmethod
+    async def send_paced(ws: ClientConnection, frames: list[str]) -> None:
+        for index, frame in enumerate(frames):
+            if index and index % 8 == 0:
+                await asyncio.sleep(1)  # the server takes 10 frames a second, bursts of 20
+            await ws.send(frame)
+
+
+class SimUser(Tab):
+    """One person with one browser tab: a websocket kept open (reopened when it drops) and a behaviour.
+
+    One user in SECOND_TAB_SHARE also has a second tab (`SecondTab`) that only follows what this one starts.
+    """
 
     def __init__(self, soak: "Soak", index: int, account, home: int):
-        self.soak, self.index, self.account, self.home = soak, index, account, home
-        self.rng = random.Random(soak.seed * 1_000_003 + index)  # noqa: S311 (load shape, not secrets)
-        self.ws: ClientConnection | None = None
+        rng = random.Random(soak.seed * 1_000_003 + index)  # noqa: S311 (load shape, not secrets)
+        super().__init__(soak, index, account, home, rng)
         self.server: Server | None = None
         self.life = 0
-        self.gen = 0  # socket generation: grows with every socket this user opens
         self.online = asyncio.Event()
-        self.changed = asyncio.Event()
+        self.finished = asyncio.Event()  # its behaviour is over and everything it started has ended
         self.turns: dict[str, Turn] = {}
         self.replies: dict[int, Reply] = {}
         self.conversation_id: int | None = None
+        self.seen_turns: dict[int, list[int]] = {}  # conversation -> its turns this tab started, in order
         self.planned_close: str | None = None
-        self.stopping = False
+        self.second: SecondTab | None = SecondTab(self) if index % SECOND_TAB_SHARE == 1 else None
 
     # --- the socket ---------------------------------------------------------------------------------
 
@@ -326,33 +415,6 @@ class SimUser:
             cause = "dropped by a live server"
         return f"{code} {cause}"
 
-    async def open_socket(self) -> tuple[ClientConnection, Server] | None:
-        """Connect to the home server if it is up, else to another; retry until the run ends."""
-        servers = self.soak.servers
-        attempt = 0
-        while not self.stopping and time.monotonic() < self.soak.give_up_at:
-            candidates = [s for s in servers if s.up] or servers
-            home = servers[self.home]
-            server = home if home.up and attempt % 2 == 0 else self.rng.choice(candidates)
-            try:
-                ws = await connect(  # offers permessage-deflate (the default), as a browser's socket does
-                    server.daphne.ws_url,
-                    origin=server.daphne.url,
-                    additional_headers={"Cookie": self.account.cookie},
-                    proxy=None,
-                    ping_interval=None,  # only answer Daphne's pings, as an idle browser tab does
-                    open_timeout=15,
-                    max_size=4 * 1024 * 1024,
-                )
-                return ws, server
-            except (OSError, InvalidHandshake, TimeoutError) as error:
-                self.soak.tally.connect_failures[type(error).__name__] += 1
-                if isinstance(error, InvalidStatus) and error.response.status_code == 403:
-                    self.soak.tally.anomaly(f"user {self.index}: handshake refused with 403")
-                attempt += 1
-                await asyncio.sleep(min(0.2 * attempt, 2.0))
-        return None
-
     async def resume(self, ws: ClientConnection) -> None:
         """After a reconnect: follow again every reply not yet done, and resend every unanswered send."""
         frames = []
@@ -374,10 +436,7 @@ class SimUser:
                 turn.resends += 1
                 self.soak.tally.resends += 1
                 frames.append(turn.frame)
-        for index, frame in enumerate(frames):
-            if index and index % 8 == 0:
-                await asyncio.sleep(1)  # the server takes 10 frames a second, bursts of 20
-            await ws.send(frame)
+        await self.send_paced(ws, frames)
 
     # --- frames from the server -------------------------------------------------------------------
 
@@ -398,26 +457,83 @@ class SimUser:
         self.changed.set()
 
     def on_turn_started(self, frame: dict) -> None:
+        """Take the answer to one of this tab's sends or regenerates (this tab is the only one that sends).
+
+        The person's other tabs are told too, never the socket that sent it; so a second `turn.started` on this
+        tab can only be that telling, from an earlier socket of this tab the request was first sent on (its
+        answer lost with it) while the resend was answered here. Anything else twice is an anomaly.
+        """
+        tally = self.soak.tally
         turn = self.turns.get(frame["request_id"])
         if turn is None:
-            self.soak.tally.anomaly(f"user {self.index}: turn.started for a request never sent: {frame}")
+            tally.anomaly(f"user {self.index}: turn.started for a request never sent: {frame}")
             return
         if turn.started is not None:
             ids = [m["message_id"] for m in frame["messages"]]
             if ids != [m["message_id"] for m in turn.started["messages"]]:
-                self.soak.tally.anomaly(f"request {turn.request_id} started two different turns: {ids}")
+                tally.anomaly(f"request {turn.request_id} started two different turns: {ids}")
+            elif turn.resends and not turn.told_back:
+                turn.told_back = True
+                tally.plays["turn.started told back from an earlier socket"] += 1
             else:
-                self.soak.tally.anomaly(f"request {turn.request_id}: turn.started twice on one follow")
+                tally.anomaly(
+                    f"request {turn.request_id}: turn.started twice on one follow (sent on socket {turn.sent_on}, "
+                    f"{turn.resends} resends; socket {self.gen} now, {time.monotonic() - turn.sent_at:.1f} s after "
+                    f"the send; {self.soak.clock()})"
+                )
             return
         if turn.answer is not None:
-            self.soak.tally.anomaly(f"request {turn.request_id}: turn.started after {turn.answer}")
-        turn.answer, turn.started = "turn.started", frame
-        self.conversation_id = frame["conversation_id"]
+            tally.anomaly(f"request {turn.request_id}: turn.started after {turn.answer}")
+        turn.answer, turn.started, turn.started_at = "turn.started", frame, time.monotonic()
+        turn.started_by = self.server.daphne.name if self.server else ""
+        for problem in self.started_problems(turn, frame):
+            tally.anomaly(f"user {self.index}, request {turn.request_id}: {problem}")
+        if turn.regenerating is None:
+            self.conversation_id = frame["conversation_id"]
+            seen = self.seen_turns.setdefault(frame["conversation_id"], [])
+            if frame["turn_id"] not in seen:
+                seen.append(frame["turn_id"])
         for message in frame["messages"]:
             reply = Reply(message["message_id"], turn, message["panel"], message["model"], followed_on=self.gen)
+            reply.turn_id, reply.version = frame["turn_id"], message["version"]
+            reply.settings = {key: message[key] for key in ("temperature", "max_output_tokens")}
             self.replies[reply.message_id] = reply
             self.soak.replies[reply.message_id] = reply
             turn.replies.append(reply)
+
+    @staticmethod
+    def started_problems(turn: Turn, frame: dict) -> list[str]:
+        """Return how a `turn.started` disagrees with what was sent: its turn, versions, parent and settings."""
+        problems, messages = [], frame["messages"]
+        original = turn.regenerating
+        if original is not None:
+            asked = turn.settings[0] if turn.settings else original.settings
+            wanted = [asked]
+            if len(messages) != 1:
+                return [f"a regenerate answered with {len(messages)} messages"]
+            message = messages[0]
+            if frame["turn_id"] != original.turn_id or message["panel"] != original.panel:
+                problems.append(
+                    f"regenerated reply {original.message_id} (turn {original.turn_id}, panel {original.panel}) "
+                    f"but turn.started is turn {frame['turn_id']}, panel {message['panel']}"
+                )
+            if message["version"] <= 1 or message["message_id"] == original.message_id:
+                problems.append(f"a regenerate started version {message['version']} as {message['message_id']}")
+        else:
+            wanted = turn.settings or [{"temperature": None, "max_output_tokens": None}] * len(turn.models)
+            if [m["panel"] for m in messages] != list(range(len(turn.models))):
+                problems.append(f"{len(turn.models)} models sent, panels {[m['panel'] for m in messages]} started")
+            if any(m["version"] != 1 for m in messages):
+                problems.append(f"a send started versions {[m['version'] for m in messages]}")
+            if turn.conversation_id is not None and frame["conversation_id"] != turn.conversation_id:
+                problems.append(f"sent to conversation {turn.conversation_id}, started in {frame['conversation_id']}")
+            if turn.after_turn_id is not None and frame["parent_turn_id"] != turn.after_turn_id:
+                problems.append(f"sent after turn {turn.after_turn_id}, started after {frame['parent_turn_id']}")
+        for message, asked in zip(messages, wanted, strict=False):
+            told = (message["temperature"], message["max_output_tokens"])
+            if told != (asked["temperature"], asked["max_output_tokens"]):
+                problems.append(f"message {message['message_id']} asked {asked}, started with {told}")
+        return problems
 
     def on_message_started(self, frame: dict) -> None:
         reply = self.replies.get(frame["message_id"])
@@ -495,26 +611,19 @@ class SimUser:
 
     # --- behaviour ----------------------------------------------------------------------------------
 
-    async def until(self, condition, timeout: float) -> bool:
-        """Wait until `condition()` holds (re-checked after every frame and socket change), or time out."""
-        deadline = time.monotonic() + timeout
-        while not condition():
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return False
-            self.changed.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.changed.wait(), min(left, 1.0))
-        return True
-
     async def run(self) -> None:
         await asyncio.sleep(self.rng.uniform(0, self.soak.mode.arrival_seconds))
         supervisor = asyncio.create_task(self.keep_connected())
+        second = asyncio.create_task(self.second.run()) if self.second else None
         try:
             await self.until(self.online.is_set, 60)
             await self.behave()
             await self.until(self.settled, max(0.0, self.soak.drain_until - time.monotonic()))
+            self.finished.set()
+            if second is not None:
+                await second
         finally:
+            self.finished.set()
             # Before the socket closes: a reply still followed on it now was followed to the end without its done.
             self.soak.undone_while_followed += [
                 r.message_id for r in self.replies.values() if r.done is None and r.following
@@ -557,7 +666,46 @@ class SimUser:
             tally.idle["lost otherwise"] += 1
 
     def compose(self, number: int) -> Turn:
-        """Choose the models, the conversation, the length and the fault of the next turn."""
+        """Choose the next action: a regenerate sometimes, else a send (see `compose_send`)."""
+        finished = [r for r in self.replies.values() if r.done is not None]
+        if finished and self.rng.random() < REGENERATE_PROBABILITY:
+            return self.compose_regenerate(self.rng.choice(finished))
+        return self.compose_send(number)
+
+    def compose_regenerate(self, reply: Reply) -> Turn:
+        """Ask one panel of an earlier turn again (any version of it), sometimes with settings of its own."""
+        rng, tally = self.rng, self.soak.tally
+        chosen = None
+        if rng.random() < REGENERATE_SETTINGS_PROBABILITY:
+            chosen = {
+                "temperature": rng.choice(TEMPERATURES),
+                "max_output_tokens": rng.choice((None, rng.randint(*LIMITED_OUTPUT_TOKENS))),
+            }
+        request_id = str(uuid.uuid4())
+        frame = {
+            "type": "regenerate",
+            "request_id": request_id,
+            "message_id": reply.message_id,
+            "panel_settings": chosen,
+        }
+        fault = reply.turn.fault if reply.turn.fault in PROMPT_FAULTS else None  # the prompt's directives hold again
+        turn = Turn(
+            request_id,
+            json.dumps(frame),
+            [reply.model],
+            fault,
+            conversation_id=reply.turn.started["conversation_id"],
+            settings=None if chosen is None else [chosen],
+            regenerating=reply,
+        )
+        turn.cut_at_seq = rng.randint(2, 5)
+        tally.plays["regenerate"] += 1
+        if chosen is not None:
+            tally.plays["regenerate with panel_settings"] += 1
+        return turn
+
+    def compose_send(self, number: int) -> Turn:
+        """Choose the models, the conversation (and where in it), the settings, the length and the fault of a send."""
         soak, rng, mode = self.soak, self.rng, self.soak.mode
         count = rng.choices(list(PANEL_WEIGHTS), weights=list(PANEL_WEIGHTS.values()))[0]
         models = rng.sample(soak.models, min(count, len(soak.models)))
@@ -577,7 +725,33 @@ class SimUser:
             "models": models,
             "content": content,
         }
-        turn = Turn(request_id, json.dumps(frame), models, fault)
+        turn = Turn(request_id, "", models, fault, conversation_id=frame["conversation_id"])
+        seen = self.seen_turns.get(self.conversation_id, []) if continuing else []
+        roll = rng.random()
+        if seen and roll < AFTER_TURN_PROBABILITY:
+            frame["after_turn_id"] = turn.after_turn_id = seen[-1]  # the last turn this tab saw
+            soak.tally.plays["send after_turn_id"] += 1
+        elif seen and roll < AFTER_TURN_PROBABILITY + EDIT_PROBABILITY:
+            frame["edit_of_turn_id"] = turn.edit_of_turn_id = rng.choice(seen)
+            frame["content"] = content.replace(
+                f"turn {number}:", f"turn {number}, editing turn {turn.edit_of_turn_id}:"
+            )
+            soak.tally.plays["send edit_of_turn_id"] += 1
+        elif seen and all(t.answer is not None for t in self.turns.values()):
+            turn.follows_turn_id = seen[-1]  # nothing of this tab's is unanswered: the conversation is open there
+        if not continuing and rng.random() < SYSTEM_PROMPT_PROBABILITY:
+            frame["system_prompt"] = turn.system_prompt = f" Soak user {self.index}'s assistant: be brief. "
+            soak.tally.plays["send system_prompt"] += 1
+        if rng.random() < SETTINGS_PROBABILITY:
+            frame["panel_settings"] = turn.settings = [
+                {
+                    "temperature": rng.choice(TEMPERATURES),
+                    "max_output_tokens": rng.choice((None, rng.randint(*LIMITED_OUTPUT_TOKENS))),
+                }
+                for _ in models
+            ]
+            soak.tally.plays["send panel_settings"] += 1
+        turn.frame = json.dumps(frame)
         turn.cut_at_seq = rng.randint(2, 5)
         return turn
 
@@ -589,7 +763,10 @@ class SimUser:
         self.turns[turn.request_id] = turn
         self.soak.turns.append(turn)
         turn.sent_at, turn.sent_on = time.monotonic(), self.gen
-        self.soak.tally.turns_sent += 1
+        if turn.regenerating is None:
+            self.soak.tally.turns_sent += 1
+        else:
+            self.soak.tally.regenerates_sent += 1
         with contextlib.suppress(ConnectionClosed):  # then it is resent on the next socket
             await self.ws.send(turn.frame)
         await self.until(lambda: turn.answer is not None, 90)
@@ -597,6 +774,214 @@ class SimUser:
             await self.until(lambda: all(r.done is not None for r in turn.replies), 150)
         elif turn.answer == "error:busy":
             await asyncio.sleep(turn.retry_after or 5)
+
+
+@dataclass
+class Window:
+    """One socket of a second tab: when it was open, and on which life of which server."""
+
+    opened_at: float
+    server: Server
+    life: int
+    closed_at: float | None = None
+
+    def covers(self, moment: float) -> bool:
+        """Whether this socket was in its user's group at `moment`, with time to join it and to be told."""
+        joined = self.opened_at + TAB_JOIN_SECONDS <= moment
+        return joined and (self.closed_at is None or self.closed_at >= moment + TAB_JOIN_SECONDS)
+
+
+@dataclass
+class Followed:
+    """A reply a second tab follows, with `subscribe`, after being told of its turn."""
+
+    message_id: int
+    conversation_id: int
+    request_id: str
+    subscribed_on: int = 0  # the socket generation the last subscribe went out on
+    pending: bool = True  # a subscribe is out and neither message.started nor message.done came yet
+    streamed: bool = False  # message.started came: the text comes as deltas
+    parts: list[str] = field(default_factory=list)
+    last_seq: int = 0
+    whole: bool = True
+    finished_while_away: bool = False  # a subscribe was answered by message.done alone
+    done: dict | None = None
+
+
+class SecondTab(Tab):
+    """The same person's second tab, on the other Daphne when it is up: it sends nothing, and follows.
+
+    Every turn its other tab starts is told to it as a `turn.started`; it follows each reply with a `subscribe`
+    from seq 0 (from the last delta seen after a reconnect).
+    """
+
+    def __init__(self, user: SimUser):
+        rng = random.Random(user.soak.seed * 1_000_003 + 700_000 + user.index)  # noqa: S311 (load shape)
+        home = (user.home + 1) % len(user.soak.servers)
+        super().__init__(user.soak, user.index, user.account, home, rng)
+        self.user = user
+        self.windows: list[Window] = []
+        self.told: dict[str, dict] = {}  # request_id -> the turn.started it was told
+        self.told_at: dict[str, float] = {}
+        self.followed: dict[int, Followed] = {}
+
+    async def run(self) -> None:
+        supervisor = asyncio.create_task(self.keep_connected())
+        try:
+            await self.user.finished.wait()
+            await self.until(self.settled, max(0.0, self.soak.drain_until - time.monotonic()))
+            await self.until(self.told_everything, TAB_TOLD_WAIT_SECONDS)  # a telling may trail its answer
+            await self.until(self.settled, max(0.0, self.soak.drain_until - time.monotonic()))
+        finally:
+            self.stopping = True
+            if self.ws is not None:
+                await self.ws.close()
+            try:
+                await asyncio.wait_for(supervisor, 15)
+            except TimeoutError:
+                supervisor.cancel()
+
+    def settled(self) -> bool:
+        return all(f.done is not None for f in self.followed.values())
+
+    def told_everything(self) -> bool:
+        """Whether this tab was told every turn its other tab started while this tab's socket was open."""
+        return all(
+            turn.request_id in self.told
+            for turn in self.user.turns.values()
+            if turn.started_at is not None and any(w.covers(turn.started_at) for w in self.windows)
+        )
+
+    async def keep_connected(self) -> None:
+        tally = self.soak.tally
+        while not self.stopping:
+            opened = await self.open_socket()
+            if opened is None:
+                return
+            ws, server = opened
+            self.gen += 1
+            if self.gen > 1:
+                tally.second_tab_reconnects += 1
+            window = Window(time.monotonic(), server, server.life)
+            self.windows.append(window)
+            self.ws = ws
+            try:
+                await self.resume(ws)
+                async for raw in ws:
+                    self.on_frame(json.loads(raw))
+            except ConnectionClosed:
+                pass
+            window.closed_at = time.monotonic()
+            self.ws = None
+            code = ws.close_code if ws.close_code is not None else 1006
+            if self.stopping:
+                cause = "end of run"
+            elif server.life != window.life:
+                cause = "server killed"
+            else:
+                cause = "dropped by a live server"
+            tally.closes[f"{code} second tab: {cause}"] += 1
+            self.changed.set()
+            if self.stopping:
+                return
+            await asyncio.sleep(self.rng.uniform(0.2, 1.5))
+
+    async def resume(self, ws: ClientConnection) -> None:
+        """After a reconnect: follow again every reply not yet done, from the last delta seen."""
+        frames = [self.subscribe(f) for f in self.followed.values() if f.done is None and f.subscribed_on < self.gen]
+        self.soak.tally.second_tab_subscribes += len(frames)
+        await self.send_paced(ws, frames)
+
+    def subscribe(self, followed: Followed) -> str:
+        followed.subscribed_on, followed.pending = self.gen, True
+        frame = {
+            "type": "subscribe",
+            "conversation_id": followed.conversation_id,
+            "after_seq": followed.last_seq,
+            "message_id": followed.message_id,
+        }
+        return json.dumps(frame)
+
+    def anomaly(self, text: str) -> None:
+        self.soak.tally.anomaly(f"second tab of user {self.index}: {text}")
+
+    def on_frame(self, frame: dict) -> None:
+        kind = frame.get("type")
+        self.soak.tally.frames[f"{kind} (second tabs)"] += 1
+        handler = {
+            "turn.started": self.on_turn_started,
+            "message.started": self.on_message_started,
+            "message.delta": self.on_delta,
+            "message.done": self.on_done,
+        }.get(kind)
+        if handler is not None:
+            handler(frame)
+        elif kind not in ("wallet", "conversation.updated", "pong"):
+            self.anomaly(f"unexpected frame {frame}")  # an error too: this tab only subscribes, to its own replies
+        self.changed.set()
+
+    def on_turn_started(self, frame: dict) -> None:
+        """Be told of a turn (or a new version) the other tab started, and follow each of its replies from seq 0."""
+        request_id = frame["request_id"]
+        if request_id not in self.user.turns:
+            self.anomaly(f"told of a request its other tab never sent: {frame}")
+            return
+        if request_id in self.told:
+            self.anomaly(f"told of request {request_id} twice")
+            return
+        self.told[request_id], self.told_at[request_id] = frame, time.monotonic()
+        frames = []
+        for message in frame["messages"]:
+            if message["message_id"] in self.followed:
+                self.anomaly(f"told of reply {message['message_id']} twice")
+                continue
+            followed = Followed(message["message_id"], frame["conversation_id"], request_id)
+            self.followed[followed.message_id] = followed
+            frames.append(self.subscribe(followed))
+        self.soak.tally.second_tab_subscribes += len(frames)
+        if self.ws is not None:
+            asyncio.create_task(self._send_all(self.ws, frames))  # noqa: RUF006 (a lost one is resubscribed)
+
+    async def _send_all(self, ws: ClientConnection, frames: list[str]) -> None:
+        with contextlib.suppress(ConnectionClosed):
+            await self.send_paced(ws, frames)
+
+    def on_message_started(self, frame: dict) -> None:
+        followed = self.followed.get(frame["message_id"])
+        if followed is None or not followed.pending:
+            self.anomaly(f"message.started nobody asked for: {frame}")
+            return
+        followed.pending, followed.streamed = False, True
+
+    def on_delta(self, frame: dict) -> None:
+        followed = self.followed.get(frame["message_id"])
+        if followed is None:
+            self.anomaly(f"delta of an unknown reply: {frame['message_id']}")
+            return
+        if followed.pending:
+            self.anomaly(f"reply {followed.message_id}: delta before message.started after a subscribe")
+        seq = frame["seq"]
+        if seq == followed.last_seq + 1:
+            followed.parts.append(frame["text"])
+        elif seq <= followed.last_seq:
+            self.anomaly(f"reply {followed.message_id}: duplicate seq {seq} after {followed.last_seq}")
+            return
+        else:
+            self.anomaly(f"reply {followed.message_id}: gap, seq {seq} after {followed.last_seq}")
+            followed.whole = False
+        followed.last_seq = seq
+
+    def on_done(self, frame: dict) -> None:
+        followed = self.followed.get(frame["message_id"])
+        if followed is None:
+            self.anomaly(f"message.done of an unknown reply: {frame['message_id']}")
+            return
+        if followed.done is not None:
+            self.anomaly(f"reply {followed.message_id}: a second message.done")
+            return
+        if followed.pending:
+            followed.finished_while_away, followed.pending = True, False
+        followed.done = frame
 
 
 @dataclass(frozen=True)
@@ -868,6 +1253,10 @@ class Soak:
             roll -= probability
         return None
 
+    def clock(self) -> str:
+        """Return the time into the run, for evidence."""
+        return f"{time.monotonic() - self.started:.1f} s into the run"
+
     def note(self, text: str) -> None:
         elapsed = time.monotonic() - self.started
         self.infra.append((elapsed, text))
@@ -958,6 +1347,7 @@ class Soak:
         while True:
             await asyncio.sleep(every)
             online = sum(1 for user in self.users if user.online.is_set())
+            online += sum(1 for user in self.users if user.second and user.second.ws is not None)
             open_replies = sum(1 for r in self.replies.values() if r.done is None)
             open_calls = sum(1 for c in self.api_calls if c.ended_at is None)
             self.note(
@@ -1024,10 +1414,11 @@ def run_checks(soak: Soak) -> tuple[list[Check], dict]:
     unanswered = [t.request_id for t in soak.turns if t.answer is None]
     checks.append(Check("every send answered (turn.started or error)", not unanswered, sample(unanswered)))
     refused = {t.request_id: t.answer for t in soak.turns if t.answer and t.answer.startswith("error:")}
-    written = Turn.objects.filter(request_id__in=list(refused)).values_list("request_id", "pk")
+    written = list(Turn.objects.filter(request_id__in=list(refused)).values_list("request_id", "pk"))
+    written += Message.objects.filter(request_id__in=list(refused)).values_list("request_id", "turn_id")
     checks.append(
         Check(
-            "a refused send wrote nothing (no turn behind an error answer)",
+            "a refused send or regenerate wrote nothing (no turn or version behind an error answer)",
             not written,
             sample(f"request {rid} answered {refused[rid]} but turn {pk} was written" for rid, pk in written),
         )
@@ -1144,8 +1535,245 @@ def run_checks(soak: Soak) -> tuple[list[Check], dict]:
         "charged": sum(1 for m in messages.values() if m["credits"] > 0),
         "interrupted_waits": interrupted_waits,
     }
+    branch_checks, figures["branches"] = run_branch_checks(soak)
+    tab_checks, figures["second_tabs"] = run_second_tab_checks(soak, messages)
     api_checks, figures["api"] = run_api_checks(soak)
-    return checks + api_checks, figures
+    return checks + branch_checks + tab_checks + api_checks, figures
+
+
+def run_branch_checks(soak: Soak) -> tuple[list[Check], dict]:
+    """Check branches, versions and settings: the database against what the clients sent and were told."""
+    from billing.models import Hold, LedgerEntry
+    from chat.models import Conversation, Message, Turn, hold_reference
+
+    checks = []
+    messages = list(
+        Message.objects.values(
+            "pk", "turn_id", "panel", "version", "current", "status", "credits", "usage_estimated", "output_tokens",
+            "max_output_tokens", "request_id",
+        )
+    )  # fmt: skip
+    holds = {
+        reference: (status, charged, held_output)
+        for reference, status, charged, held_output in Hold.objects.filter(
+            reference__startswith="message:"
+        ).values_list("reference", "status", "charged_credits", "max_output_tokens")
+    }
+    entries: dict[int, list[int]] = {}
+    for key, amount in LedgerEntry.objects.filter(
+        kind=LedgerEntry.Kind.USAGE, idempotency_key__startswith="usage:message:"
+    ).values_list("idempotency_key", "amount_credits"):
+        entries.setdefault(int(key.rsplit(":", 1)[1]), []).append(-amount)
+
+    later = [m for m in messages if m["version"] > 1]
+    unsettled = []
+    for message in messages:
+        status, charged, _ = holds.get(hold_reference(message["pk"]), (None, None, None))
+        credits, charges = message["credits"], entries.get(message["pk"], [])
+        if message["status"] not in ("complete", "stopped", "error"):
+            unsettled.append(f"{message['pk']} (version {message['version']}) still {message['status']}")
+        elif credits > 0 and (status != Hold.Status.SETTLED or charged != credits or charges != [credits]):
+            unsettled.append(f"{message['pk']} (version {message['version']}): credits {credits}, hold {status} "
+                             f"charged {charged}, usage entries {charges}")  # fmt: skip
+        elif credits == 0 and (status != Hold.Status.RELEASED or charges):
+            unsettled.append(f"{message['pk']} (version {message['version']}): no credits, hold {status}, "
+                             f"usage entries {charges}")  # fmt: skip
+    checks.append(
+        Check(f"every version of every panel ({len(later)} above version 1) settled or released like version 1: "
+              "its usage entry equals its credits, no hold left, none streaming", not unsettled, sample(unsettled))
+    )  # fmt: skip
+
+    panels: dict[tuple[int, int], list[dict]] = {}
+    for message in messages:
+        panels.setdefault((message["turn_id"], message["panel"]), []).append(message)
+    not_one = []
+    for (turn_id, panel), versions in panels.items():
+        numbers = sorted(m["version"] for m in versions)
+        current = [m["version"] for m in versions if m["current"]]
+        if len(current) != 1 or numbers != list(range(1, len(numbers) + 1)) or current[0] != numbers[-1]:
+            not_one.append(f"turn {turn_id} panel {panel}: versions {numbers}, current {current}")
+    checks.append(
+        Check("each (turn, panel) has versions 1..n and exactly one current: the newest (the soak never shows an "
+              "older one)", not not_one, sample(not_one))
+    )  # fmt: skip
+
+    regenerates = [t for t in soak.turns if t.regenerating is not None]
+    by_request = {m["request_id"]: m for m in messages if m["request_id"]}
+    wrong_versions = []
+    for turn in regenerates:
+        saved = by_request.get(turn.request_id)
+        if turn.answer == "turn.started":
+            told = turn.started["messages"][0]["message_id"]
+            if saved is None or saved["pk"] != told or saved["turn_id"] != turn.regenerating.turn_id:
+                wrong_versions.append(f"regenerate {turn.request_id} told {told}, saved {saved}")
+        elif saved is not None:
+            wrong_versions.append(f"regenerate {turn.request_id} answered {turn.answer} but wrote {saved['pk']}")
+    checks.append(
+        Check(f"each regenerate ({len(regenerates)}) wrote its version in the regenerated reply's turn, or nothing "
+              "when refused", not wrong_versions, sample(wrong_versions))
+    )  # fmt: skip
+
+    rows = {
+        row["pk"]: row
+        for row in Turn.objects.values("pk", "request_id", "conversation_id", "parent_id", "parent__conversation_id")
+    }
+    across = [
+        f"turn {pk} in conversation {row['conversation_id']} follows {row['parent_id']} "
+        f"of conversation {row['parent__conversation_id']}"
+        for pk, row in rows.items()
+        if row["parent_id"] is not None and row["parent__conversation_id"] != row["conversation_id"]
+    ]
+    checks.append(Check("every turn's parent is in its own conversation", not across, sample(across)))
+
+    by_turn_request = {row["request_id"]: row for row in rows.values()}
+    parents: Counter[str] = Counter()
+    wrong_parent = []
+    for turn in soak.turns:
+        row = by_turn_request.get(turn.request_id)
+        if turn.regenerating is not None or turn.answer != "turn.started" or row is None:
+            continue
+        if turn.after_turn_id is not None:
+            kind, expected = "after_turn_id", turn.after_turn_id
+        elif turn.edit_of_turn_id is not None:
+            kind, expected = "edit_of_turn_id", rows[turn.edit_of_turn_id]["parent_id"]
+        elif turn.follows_turn_id is not None:
+            kind, expected = "the conversation's current turn", turn.follows_turn_id
+        elif turn.conversation_id is None:
+            kind, expected = "a new conversation", None
+        else:
+            kind, expected = "undetermined (a send of this tab was unanswered)", row["parent_id"]
+        parents[kind] += 1
+        wrong = []
+        if row["parent_id"] != expected:
+            wrong.append(f"follows {row['parent_id']}, not {expected}")
+        if turn.conversation_id is not None and row["conversation_id"] != turn.conversation_id:
+            wrong.append(f"in conversation {row['conversation_id']}, sent to {turn.conversation_id}")
+        if turn.started["parent_turn_id"] != row["parent_id"] or turn.started["turn_id"] != row["pk"]:
+            wrong.append(f"turn.started said turn {turn.started['turn_id']} after {turn.started['parent_turn_id']}")
+        if wrong:
+            wrong_parent.append(f"turn {row['pk']} ({kind}): {'; '.join(wrong)}")
+    checks.append(
+        Check("each turn follows the parent its send implies (after_turn_id, an edit's sibling, the current turn, "
+              "none for a new conversation), as turn.started said", not wrong_parent, sample(wrong_parent))
+    )  # fmt: skip
+
+    limited = [m for m in messages if m["max_output_tokens"] is not None]
+    over = [
+        f"{m['pk']}: {m['output_tokens']} output tokens, limit {m['max_output_tokens']}"
+        for m in limited
+        if not m["usage_estimated"] and m["output_tokens"] > m["max_output_tokens"]
+    ]
+    over += [
+        f"{m['pk']}: holds for {holds[hold_reference(m['pk'])][2]} output tokens, limit {m['max_output_tokens']}"
+        for m in limited
+        if hold_reference(m["pk"]) in holds and holds[hold_reference(m["pk"])][2] > m["max_output_tokens"]
+    ]
+    reported = [m for m in limited if not m["usage_estimated"]]
+    checks.append(
+        Check(f"no reply with max_output_tokens output more (reported usage of {len(reported)} of {len(limited)}) "
+              "or held for more", not over, sample(over))
+    )  # fmt: skip
+
+    prompts = {t.started["conversation_id"]: t.system_prompt for t in soak.turns if t.system_prompt and t.started}
+    saved_prompts = dict(Conversation.objects.filter(pk__in=list(prompts)).values_list("pk", "system_prompt"))
+    lost = [f"conversation {pk}" for pk, sent in prompts.items() if saved_prompts.get(pk) != sent.strip()]
+    checks.append(Check(f"each system prompt sent ({len(prompts)}) is its conversation's", not lost, sample(lost)))
+
+    figures = {
+        "versions": len(later),
+        "regenerates": Counter(t.answer or "unanswered" for t in regenerates),
+        "parents": parents,
+        "limited": len(limited),
+        "limited_reported": len(reported),
+        "at_limit": sum(1 for m in reported if m["output_tokens"] == m["max_output_tokens"]),
+        "system_prompts": len(prompts),
+    }
+    return checks, figures
+
+
+def run_second_tab_checks(soak: Soak, messages: dict[int, dict]) -> tuple[list[Check], dict]:
+    """Check what the second tabs saw against their other tab and the database.
+
+    Each was told every turn its other tab started while it was connected, and followed each reply to a
+    `message.done` equal to the saved one (and the text, when it streamed from seq 1, equal to the saved text).
+    """
+    checks = []
+    outcomes: Counter[str] = Counter()
+    moments: dict[str, list[float]] = {}  # outcome -> when the other tab's turns started (s into the run)
+    lags = []  # s from the other tab's turn.started to this tab's
+    missed, disagree = [], []
+    outage = soak.redis_outage
+    for user in soak.users:
+        second = user.second
+        if second is None:
+            continue
+        for turn in user.turns.values():
+            if turn.answer != "turn.started":
+                continue
+            told = second.told.get(turn.request_id)
+            if told is not None:
+                outcomes["told"] += 1
+                lags.append(second.told_at[turn.request_id] - turn.started_at)
+                if [m["message_id"] for m in told["messages"]] != [m["message_id"] for m in turn.started["messages"]]:
+                    disagree.append(f"user {user.index} request {turn.request_id}: told {told['messages']}")
+                continue
+            moment = turn.started_at
+            window = next((w for w in second.windows if w.covers(moment)), None)
+            if window is None:
+                outcome = "not expected (the second tab was not connected)"
+            elif turn.resends or (soak.kill_time is not None and abs(moment - soak.kill_time) < 10):
+                outcome = "missed: lost with a killed server"
+            elif outage is not None and outage[0] - 1 <= moment <= outage[1] + REDIS_RESTART_GRACE:
+                outcome = "missed: lost with the Redis restart"
+            else:
+                outcome = "missed"
+            outcomes[outcome] += 1
+            moments.setdefault(outcome, []).append(moment - soak.started)
+            if outcome == "missed":
+                before = [at - soak.started for at in second.told_at.values() if at < moment]
+                after = [at - soak.started for at in second.told_at.values() if at > moment]
+                missed.append(
+                    f"user {user.index} request {turn.request_id} (turn {turn.started['turn_id']}"
+                    f"{', a regenerate' if turn.regenerating else ''}) started {moment - soak.started:.1f} s into the "
+                    f"run on {turn.started_by}; the second tab's socket opened at "
+                    f"{window.opened_at - soak.started:.1f} s on {window.server.daphne.name}; it was told "
+                    f"{len(before)} turns before (the last at {max(before, default=0):.1f} s) and {len(after)} after "
+                    f"(the first at {min(after, default=0):.1f} s)"
+                )
+    checks.append(
+        Check(f"second tabs were told every turn.started of their other tab while connected ({outcomes['told']} "
+              "told; misses allowed only across a killed server or the Redis restart)", not missed, sample(missed))
+    )  # fmt: skip
+
+    followed = [f for user in soak.users if user.second for f in user.second.followed.values()]
+    compared, wrong = 0, list(disagree)
+    for item in followed:
+        saved = messages.get(item.message_id)
+        if item.done is None or saved is None:
+            wrong.append(f"reply {item.message_id}: {'no message.done' if item.done is None else 'not saved'}")
+            continue
+        if item.done["status"] != saved["status"] or item.done["credits"] != saved["credits"]:
+            wrong.append(f"reply {item.message_id}: message.done {item.done['status']}/{item.done['credits']}, "
+                         f"saved {saved['status']}/{saved['credits']}")  # fmt: skip
+        if item.streamed and item.whole and not item.finished_while_away:
+            compared += 1
+            text = "".join(item.parts)
+            if text != saved["text"]:
+                wrong.append(f"reply {item.message_id}: followed {len(text)} chars, saved {len(saved['text'])}")
+    checks.append(
+        Check(f"every reply a second tab followed got its message.done equal to the saved one, and its text "
+              f"({compared} compared) the saved text", not wrong, sample(wrong))
+    )  # fmt: skip
+    figures = {
+        "tabs": sum(1 for user in soak.users if user.second),
+        "outcomes": outcomes,
+        "moments": moments,
+        "lags": lags,
+        "followed": len(followed),
+        "compared": compared,
+        "done_only": sum(1 for f in followed if f.finished_while_away),
+    }
+    return checks, figures
 
 
 def api_outcome(call: ApiCallSeen) -> str:
@@ -1304,7 +1932,8 @@ def run_api_checks(soak: Soak) -> tuple[list[Check], dict]:
         for row in interrupted
         if soak.kill_wall is None or row["finished_at"].timestamp() - soak.kill_wall > INTERRUPTED_WITHIN_SECONDS
     ]
-    drops = sum(1 for c in calls if c.dropped_while_killed)
+    # A call its program hung up on goes on on its server (for a moment) and may be interrupted by the kill too.
+    drops = sum(1 for c in calls if c.dropped_while_killed or (c.hung_up and soak.servers[c.server].life != c.life))
     if len(interrupted) > drops:
         late.append(f"{len(interrupted)} calls interrupted but only {drops} dropped by the kill")
     checks.append(
@@ -1358,7 +1987,8 @@ def first_delta_times(soak: Soak) -> list[float]:
 def figures_text(soak: Soak, figures: dict, checks: list[Check], elapsed: float) -> list[str]:
     """Return the report as markdown lines (printed as they are)."""
     tally, mode = soak.tally, soak.mode
-    answers = Counter(t.answer or "unanswered" for t in soak.turns)
+    answers = Counter(t.answer or "unanswered" for t in soak.turns if t.regenerating is None)
+    branches, tabs = figures["branches"], figures["second_tabs"]
     ttft = first_delta_times(soak)
     waits = figures["interrupted_waits"]
     api = figures["api"]
@@ -1370,6 +2000,30 @@ def figures_text(soak: Soak, figures: dict, checks: list[Check], elapsed: float)
         f"- models: {', '.join(soak.models)}",
         f"- turns sent: {tally.turns_sent} (resent after a reconnect: {tally.resends}); answers: "
         + ", ".join(f"{k} {v}" for k, v in sorted(answers.items())),
+        f"- regenerates sent: {tally.regenerates_sent}; answers: "
+        + (", ".join(f"{k} {v}" for k, v in sorted(branches["regenerates"].items())) or "none")
+        + f"; versions above 1 in the database: {branches['versions']}",
+        "- plays: " + ", ".join(f"{k} {v}" for k, v in sorted(tally.plays.items())),
+        "- parents checked: " + ", ".join(f"{k} {v}" for k, v in sorted(branches["parents"].items())),
+        f"- replies with max_output_tokens: {branches['limited']} ({branches['limited_reported']} with reported "
+        f"usage, {branches['at_limit']} of them stopped at the limit); system prompts kept: "
+        f"{branches['system_prompts']}",
+        f"- second tabs: {tabs['tabs']}; the other tab's turn.started: "
+        + (", ".join(f"{k} {v}" for k, v in sorted(tabs["outcomes"].items())) or "none")
+        + "".join(
+            f"; {k} at {min(v):.1f}-{max(v):.1f} s into the run"
+            for k, v in sorted(tabs["moments"].items())
+            if k.startswith("missed")
+        )
+        + (
+            f"; told p50 {statistics.median(tabs['lags']) * 1000:.0f} ms, max {max(tabs['lags']) * 1000:.0f} ms "
+            "after the other tab"
+            if tabs["lags"]
+            else ""
+        )
+        + f"; replies followed {tabs['followed']} (texts compared {tabs['compared']}, finished before the "
+        f"subscribe {tabs['done_only']}); subscribes {tally.second_tab_subscribes}, reconnects "
+        f"{tally.second_tab_reconnects}",
         f"- busy refusals: {tally.errors['busy']}",
         f"- replies: {figures['replies']} ({figures['charged']} charged); by status: "
         + ", ".join(f"{k} {v}" for k, v in sorted(figures["statuses"].items()))
