@@ -1,29 +1,37 @@
 """Soak Panels as it is deployed, with faults, and fail loudly if anything is lost.
 
 Starts the production topology on loopback (bench/stack.py: a PostgreSQL database of its own, its own Redis,
-the provider simulator, two Daphne processes, a Celery worker and beat), then plays simulated users: each
-one a websocket on one of the Daphnes, sending turns of 1 to 4 panels with think time between them,
-continuing conversations sometimes, holding sockets idle for minutes, dropping its socket mid-reply and
-resuming with `after_seq`. One simulated user in six is a program instead: a funded user with an API key of
-its own (one key in three with a daily spend limit it reaches), calling POST /v1/chat/completions on a Daphne
-chosen at random, with the same models (and `auto`) and prompt faults: streamed with `include_usage` mostly,
-whole sometimes, hanging up mid-reply sometimes, and without pausing while Redis is down. Injected faults:
-provider 429/500/529 (some recovered by the SDK's retry), streams cut mid-way, stalls of 10-45 s before the
-first token and between tokens, client stops, a Daphne process SIGKILLed mid-run and restarted (its clients
-reconnect, resubscribe and resend unanswered turns with the same request_id), Redis restarted (losing
-everything), the Celery worker SIGKILLed and restarted.
+the provider simulator, two Daphne processes, a Celery worker and beat), then plays simulated users: each one
+a websocket on one of the Daphnes, sending turns of 1 to 4 panels with think time between them, continuing
+conversations sometimes, holding sockets idle for minutes, dropping its socket mid-reply and resuming with
+`after_seq`. Now and then a send follows the last turn its tab saw (`after_turn_id`) or edits an earlier
+prompt (`edit_of_turn_id`), carries per-panel settings (a temperature, a small `max_output_tokens`) or, for a
+new conversation, a system prompt, and an action is a `regenerate` of an earlier reply; one user in three has
+a second tab on the same account, on the other Daphne, that sends nothing and follows every turn its other tab
+starts (the `turn.started` it is told, then a `subscribe` per reply from seq 0). One simulated user in six is
+a program instead: a funded user with an API key of its own (one key in three with a daily spend limit it
+reaches), calling POST /v1/chat/completions on a Daphne chosen at random, with the same models (and `auto`)
+and prompt faults: streamed with `include_usage` mostly, whole sometimes, hanging up mid-reply sometimes, and
+without pausing while Redis is down. Injected faults: provider 429/500/529 (some recovered by the SDK's
+retry), streams cut mid-way, stalls of 10-45 s before the first token and between tokens, client stops, a
+Daphne process SIGKILLed mid-run and restarted (its clients reconnect, resubscribe and resend unanswered turns
+with the same request_id), Redis restarted (losing everything), the Celery worker SIGKILLed and restarted.
 
 When the load stops and the replies in flight have ended, it checks the database and what the clients saw:
 every send answered, no reply left streaming, every followed reply's `message.done` received, the text
-assembled from deltas equal to the saved text, exactly one usage ledger entry per charged reply matching
-the `message.done` credits, no pending hold, `manage.py verify_ledger` clean, no negative balance. For the
-API: every call answered (a status, or a dropped connection only while its Daphne was killed), no call left
-streaming, the credits of each usage chunk or completion equal to its call's ledger entry (which names the
-key), the program and the database agreeing on how each call ended, completed calls' text non-empty, every
-key holding nothing and having spent exactly its usage entries (never more in a day than its daily limit),
-402 only for a key at its limit, errors only from injected provider faults (never a 500). It prints the
-figures (and `--markdown FILE` writes them as a section) and exits 1 if any check fails. Everything it
-started (processes, Redis, the database) is removed at the end, also on failure or Ctrl-C.
+assembled from deltas equal to the saved text, exactly one usage ledger entry per charged reply matching the
+`message.done` credits, no pending hold, `manage.py verify_ledger` clean, no negative balance; every version
+of a reply settled or released like the first, one current version per panel, each turn's parent in its
+conversation and the one its send implies, no reply above its `max_output_tokens` (reported usage), and each
+second tab told every turn its other tab started while it was connected (a miss allowed only across the killed
+Daphne or the Redis restart, counted apart) and its followed replies ending as saved. For the API: every call
+answered (a status, or a dropped connection only while its Daphne was killed), no call left streaming, the
+credits of each usage chunk or completion equal to its call's ledger entry (which names the key), the program
+and the database agreeing on how each call ended, completed calls' text non-empty, every key holding nothing
+and having spent exactly its usage entries (never more in a day than its daily limit), 402 only for a key at
+its limit, errors only from injected provider faults (never a 500). It prints the figures (and `--markdown
+FILE` writes them as a section) and exits 1 if any check fails. Everything it started (processes, Redis, the
+database) is removed at the end, also on failure or Ctrl-C.
 
     .venv/bin/python bench/soak.py            # full: 300 users (50 on the API), 5 minutes of load (~10 in all)
     .venv/bin/python bench/soak.py --quick    # 36 users (6 on the API), about a minute of load (2-3 in all)
@@ -253,6 +261,7 @@ class Turn:
     started_at: float | None = None  # when turn.started came (another tab is told about then)
     told_back: bool = False  # a second turn.started came, from the socket it was first sent on (see on_turn_started)
     started_by: str = ""  # the server whose socket answered it (for evidence)
+    started_on: int = 0  # the socket generation the answer came on
     sent_at: float | None = None
     sent_on: int = -1
     answer: str | None = None  # "turn.started" or "error:<code>"
@@ -459,9 +468,11 @@ class SimUser(Tab):
     def on_turn_started(self, frame: dict) -> None:
         """Take the answer to one of this tab's sends or regenerates (this tab is the only one that sends).
 
-        The person's other tabs are told too, never the socket that sent it; so a second `turn.started` on this
-        tab can only be that telling, from an earlier socket of this tab the request was first sent on (its
-        answer lost with it) while the resend was answered here. Anything else twice is an anomaly.
+        The person's other sockets are told too, never the one that sent it; the server cannot tell a tab's later
+        socket from another tab's. So a second `turn.started` with the same replies is that telling, once, from
+        the socket the request was sent on: on a later socket than its answer came on (the telling trailed the
+        answer and this tab reconnected meanwhile), or beside the answer to a resend (the first socket's answer
+        was lost with it). Anything else twice is an anomaly.
         """
         tally = self.soak.tally
         turn = self.turns.get(frame["request_id"])
@@ -472,7 +483,7 @@ class SimUser(Tab):
             ids = [m["message_id"] for m in frame["messages"]]
             if ids != [m["message_id"] for m in turn.started["messages"]]:
                 tally.anomaly(f"request {turn.request_id} started two different turns: {ids}")
-            elif turn.resends and not turn.told_back:
+            elif (turn.resends or self.gen > turn.started_on) and not turn.told_back:
                 turn.told_back = True
                 tally.plays["turn.started told back from an earlier socket"] += 1
             else:
@@ -485,7 +496,7 @@ class SimUser(Tab):
         if turn.answer is not None:
             tally.anomaly(f"request {turn.request_id}: turn.started after {turn.answer}")
         turn.answer, turn.started, turn.started_at = "turn.started", frame, time.monotonic()
-        turn.started_by = self.server.daphne.name if self.server else ""
+        turn.started_by, turn.started_on = (self.server.daphne.name if self.server else ""), self.gen
         for problem in self.started_problems(turn, frame):
             tally.anomaly(f"user {self.index}, request {turn.request_id}: {problem}")
         if turn.regenerating is None:
