@@ -1823,7 +1823,7 @@ def run_api_checks(soak: Soak) -> tuple[list[Check], dict]:
     rows = {
         row["public_id"].hex: row
         for row in ApiCall.objects.values(
-            "pk", "public_id", "api_key_id", "status", "error_code", "credits", "finished_at"
+            "pk", "public_id", "api_key_id", "status", "error_code", "credits", "created_at", "finished_at"
         )
     }
     entries = {
@@ -1947,6 +1947,17 @@ def run_api_checks(soak: Soak) -> tuple[list[Check], dict]:
     drops = sum(1 for c in calls if c.dropped_while_killed or (c.hung_up and soak.servers[c.server].life != c.life))
     if len(interrupted) > drops:
         late.append(f"{len(interrupted)} calls interrupted but only {drops} dropped by the kill")
+        for row in interrupted:  # evidence: the call, and its key's calls as their program saw them about then
+            created = row["created_at"].timestamp() - (soak.kill_wall or 0)
+            near = [
+                f"{describe(c)} sent {c.sent_at - soak.kill_time:+.1f} s from the kill (server life {c.life})"
+                for c in calls
+                if c.key_id == row["api_key_id"] and soak.kill_time and abs(c.sent_at - soak.kill_time - created) < 5
+            ]
+            soak.details.append(
+                f"API call {row['pk']} interrupted: created {created:+.1f} s from the kill, finished "
+                f"{row['finished_at'].timestamp() - (soak.kill_wall or 0):+.1f} s; its key's calls then: {near}"
+            )
     checks.append(
         Check(f"a killed process's API calls ended `interrupted` within {INTERRUPTED_WITHIN_SECONDS} s", not late,
               sample(late))
