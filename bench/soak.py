@@ -787,6 +787,20 @@ class SimUser(Tab):
             await asyncio.sleep(turn.retry_after or 5)
 
 
+def fault_lost_telling(soak: "Soak", turn: Turn) -> str | None:
+    """Return which injected fault may have lost the telling of a turn to the other tabs, or None.
+
+    The killed Daphne (a turn answered only on a resend, or started about when it was killed), or Redis (a
+    turn started while it was down or resubscribing): the telling is best effort, through Redis.
+    """
+    moment, outage = turn.started_at, soak.redis_outage
+    if turn.resends or (soak.kill_time is not None and abs(moment - soak.kill_time) < 10):
+        return "missed: lost with a killed server"
+    if outage is not None and outage[0] - 1 <= moment <= outage[1] + REDIS_RESTART_GRACE:
+        return "missed: lost with the Redis restart"
+    return None
+
+
 @dataclass
 class Window:
     """One socket of a second tab: when it was open, and on which life of which server."""
@@ -856,11 +870,16 @@ class SecondTab(Tab):
         return all(f.done is not None for f in self.followed.values())
 
     def told_everything(self) -> bool:
-        """Whether this tab was told every turn its other tab started while this tab's socket was open."""
+        """Whether this tab was told every turn its other tab started while its socket was open.
+
+        Not those a fault may have lost: waiting for them would only lengthen the run.
+        """
         return all(
             turn.request_id in self.told
             for turn in self.user.turns.values()
-            if turn.started_at is not None and any(w.covers(turn.started_at) for w in self.windows)
+            if turn.started_at is not None
+            and any(w.covers(turn.started_at) for w in self.windows)
+            and fault_lost_telling(self.soak, turn) is None
         )
 
     async def keep_connected(self) -> None:
@@ -1713,7 +1732,6 @@ def run_second_tab_checks(soak: Soak, messages: dict[int, dict]) -> tuple[list[C
     moments: dict[str, list[float]] = {}  # outcome -> when the other tab's turns started (s into the run)
     lags = []  # s from the other tab's turn.started to this tab's
     missed, disagree = [], []
-    outage = soak.redis_outage
     for user in soak.users:
         second = user.second
         if second is None:
@@ -1732,12 +1750,8 @@ def run_second_tab_checks(soak: Soak, messages: dict[int, dict]) -> tuple[list[C
             window = next((w for w in second.windows if w.covers(moment)), None)
             if window is None:
                 outcome = "not expected (the second tab was not connected)"
-            elif turn.resends or (soak.kill_time is not None and abs(moment - soak.kill_time) < 10):
-                outcome = "missed: lost with a killed server"
-            elif outage is not None and outage[0] - 1 <= moment <= outage[1] + REDIS_RESTART_GRACE:
-                outcome = "missed: lost with the Redis restart"
             else:
-                outcome = "missed"
+                outcome = fault_lost_telling(soak, turn) or "missed"
             outcomes[outcome] += 1
             moments.setdefault(outcome, []).append(moment - soak.started)
             if outcome == "missed":
