@@ -309,14 +309,19 @@ class Tab:
         self.changed = asyncio.Event()
         self.stopping = False
 
-    async def open_socket(self) -> tuple[ClientConnection, Server] | None:
-        """Connect to the home server if it is up, else to another; retry until the run ends."""
+    async def open_socket(self) -> tuple[ClientConnection, Server, int] | None:
+        """Connect to the home server if it is up, else to another; retry until the run ends.
+
+        Return the socket, its server and that server's life when the handshake began: a server killed while
+        the handshake was under way kills this socket too.
+        """
         servers = self.soak.servers
         attempt = 0
         while not self.stopping and time.monotonic() < self.soak.give_up_at:
             candidates = [s for s in servers if s.up] or servers
             home = servers[self.home]
             server = home if home.up and attempt % 2 == 0 else self.rng.choice(candidates)
+            life = server.life
             try:
                 ws = await connect(  # offers permessage-deflate (the default), as a browser's socket does
                     server.daphne.ws_url,
@@ -327,7 +332,7 @@ class Tab:
                     open_timeout=15,
                     max_size=4 * 1024 * 1024,
                 )
-                return ws, server
+                return ws, server, life
             except (OSError, InvalidHandshake, TimeoutError) as error:
                 self.soak.tally.connect_failures[type(error).__name__] += 1
                 if isinstance(error, InvalidStatus) and error.response.status_code == 403:
@@ -386,13 +391,13 @@ class SimUser(Tab):
             opened = await self.open_socket()
             if opened is None:
                 return
-            ws, server = opened
+            ws, server, life = opened
             self.gen += 1
             if self.gen > 1:
                 tally.reconnects += 1
                 if closed_at is not None:
                     tally.reconnect_seconds.append(time.monotonic() - closed_at)
-            self.ws, self.server, self.life, self.planned_close = ws, server, server.life, None
+            self.ws, self.server, self.life, self.planned_close = ws, server, life, None
             self.online.set()
             try:
                 await self.resume(ws)
@@ -422,6 +427,10 @@ class SimUser(Tab):
             cause = "server killed"
         else:
             cause = "dropped by a live server"
+            self.soak.details.append(
+                f"user {self.index}'s socket {self.gen} on {server.daphne.name} dropped ({code} "
+                f"{ws.close_reason!r}) {self.soak.clock()}"
+            )
         return f"{code} {cause}"
 
     async def resume(self, ws: ClientConnection) -> None:
@@ -888,11 +897,11 @@ class SecondTab(Tab):
             opened = await self.open_socket()
             if opened is None:
                 return
-            ws, server = opened
+            ws, server, life = opened
             self.gen += 1
             if self.gen > 1:
                 tally.second_tab_reconnects += 1
-            window = Window(time.monotonic(), server, server.life)
+            window = Window(time.monotonic(), server, life)
             self.windows.append(window)
             self.ws = ws
             try:
@@ -910,6 +919,10 @@ class SecondTab(Tab):
                 cause = "server killed"
             else:
                 cause = "dropped by a live server"
+                self.soak.details.append(
+                    f"second tab of user {self.index}: socket {self.gen} on {server.daphne.name} dropped ({code} "
+                    f"{ws.close_reason!r}) {self.soak.clock()}"
+                )
             tally.closes[f"{code} second tab: {cause}"] += 1
             self.changed.set()
             if self.stopping:
