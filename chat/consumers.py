@@ -195,7 +195,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
         else:
             messages = await in_thread_pool(turn_messages_for)(self.user, frame.turn_id)
         for message in messages:
-            await reply_log().request_stop(str(message.stream_key), str(message.streamed_by or PROCESS_ID))
+            # In the background: while Redis is away the stop waits for it, and this socket's frames must not.
+            deliver = reply_log().request_stop(str(message.stream_key), str(message.streamed_by or PROCESS_ID))
+            _in_background(deliver, f"stop of reply {message.pk} for user {self.user.pk}")
 
     async def subscribe(self, frame: Subscribe):
         conversation = await in_thread_pool(conversation_for)(self.user, frame.conversation_id)
@@ -275,6 +277,22 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     async def conversation_updated(self, event):
         await self.send_frame(ConversationUpdated(conversation_id=event["conversation_id"], title=event["title"]))
+
+
+_background: set[asyncio.Task] = set()  # held here so a running task is not garbage collected
+
+
+def _in_background(work, what: str) -> None:
+    """Run `work` on its own, outliving the socket that asked for it; a failure is logged naming `what`."""
+    task = asyncio.create_task(work, name=what)
+    _background.add(task)
+    task.add_done_callback(_background_done)
+
+
+def _background_done(task: asyncio.Task) -> None:
+    _background.discard(task)
+    if not task.cancelled() and task.exception() is not None:
+        logger.error("%s failed", task.get_name(), exc_info=task.exception())
 
 
 def error_frame(error: PanelsError, *, request_id: str | None = None) -> Error:

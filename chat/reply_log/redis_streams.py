@@ -31,6 +31,8 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from chat.reply_log.frames import DONE, RETAIN_SECONDS
 
 logger = logging.getLogger(__name__)
+# Waits between attempts to deliver a stop while Redis is away (about a minute in all: a restart takes seconds).
+STOP_RETRY_SECONDS = (0.2, 0.5, 1, 2, 3, 5, 8, 10, 15, 15)
 
 UNREACHABLE = (RedisConnectionError, RedisTimeoutError, OSError)
 BATCH_ENTRIES = 2000  # most entries one pipeline writes
@@ -404,11 +406,23 @@ class RedisReplyLog:
         self._state().stops.pop(key, None)
 
     async def request_stop(self, key: str, process_id: str) -> None:
+        """Ask the reply's process to stop it, waiting out a Redis that is briefly away: a stop pressed arrives.
+
+        Raises the last error once STOP_RETRY_SECONDS have passed without Redis.
+        """
         state = self._state()
         if process_id == self._process_id and key in state.stops:
             state.stops[key].set()
             return
-        await post(state.commands, self._inbox(process_id), {"stop": key})
+        for wait in (*STOP_RETRY_SECONDS, None):
+            try:
+                await post(state.commands, self._inbox(process_id), {"stop": key})
+                return
+            except (RedisConnectionError, RedisTimeoutError, OSError) as error:
+                if wait is None:
+                    raise
+                logger.warning("stop of reply %s not delivered yet (%s); retrying in %s s", key, error, wait)
+                await asyncio.sleep(wait)
 
     async def close(self) -> None:
         state = self._states.pop(asyncio.get_running_loop(), None)

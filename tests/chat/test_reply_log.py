@@ -177,3 +177,24 @@ async def test_a_log_lost_by_a_redis_restart_is_written_again_and_its_follower_m
         await log.close()
     assert [f.get("seq") for f in frames] == [*range(1, 21), None]  # every frame once, in order
     assert [f.get("seq") for f in stored] == [*range(1, 21), None]  # the log is whole again
+
+
+@pytest.mark.services
+async def test_a_stop_asked_while_redis_is_down_arrives_once_it_is_back(redis_server):
+    prefix = f"test:{uuid.uuid4()}:"
+    streaming = RedisReplyLog(redis_server.url, "process-a", prefix=prefix)
+    asking = RedisReplyLog(redis_server.url, "process-b", prefix=prefix)
+    key = str(uuid.uuid4())
+    try:
+        stop = streaming.stops_for(key)
+        await asyncio.sleep(0.1)  # the reader is blocked on its inbox
+        await asyncio.to_thread(redis_server.stop)
+        asked = asyncio.create_task(asking.request_stop(key, "process-a"))
+        await asyncio.sleep(1.5)  # it has failed a few times by now
+        assert not asked.done() and not stop.is_set()
+        await asyncio.to_thread(redis_server.start)
+        await asyncio.wait_for(asked, 20)
+        await asyncio.wait_for(stop.wait(), 20)
+    finally:
+        await streaming.close()
+        await asking.close()
