@@ -92,6 +92,7 @@ SETTINGS_PROBABILITY = 0.15  # a send carries panel_settings
 SYSTEM_PROMPT_PROBABILITY = 0.3  # a new conversation's send carries a system prompt
 LIMITED_OUTPUT_TOKENS = (8, 60)  # a panel's max_output_tokens, when it has one: below most replies' length
 TEMPERATURES = (None, 0, 0.35, 1, 1.7)
+ANTHROPIC_MODELS = ("claude-3-5-haiku",)  # their temperature ends at 1 (a named model above it is refused)
 SECOND_TAB_SHARE = 3  # one browser user in three has a second tab on the same account, following the first
 TAB_JOIN_SECONDS = 2.0  # a socket joins its user's group just after its handshake: turns sooner are not expected
 TAB_TOLD_WAIT_SECONDS = 20  # at the end, how long a second tab still waits to be told of its other tab's last turns
@@ -178,6 +179,11 @@ QUICK = Mode(
     drain_seconds=90,
     api_daily_limit_calls=8,
 )
+
+
+def temperature_for(model: str, rng: random.Random) -> float | None:
+    """Return a temperature the model's provider takes, or None for its default."""
+    return rng.choice([t for t in TEMPERATURES if model not in ANTHROPIC_MODELS or t is None or t <= 1])
 
 
 def fault_directives(fault: str | None, rng: random.Random, mode: Mode) -> list[str]:
@@ -698,7 +704,7 @@ class SimUser(Tab):
         chosen = None
         if rng.random() < REGENERATE_SETTINGS_PROBABILITY:
             chosen = {
-                "temperature": rng.choice(TEMPERATURES),
+                "temperature": temperature_for(reply.model, rng),
                 "max_output_tokens": rng.choice((None, rng.randint(*LIMITED_OUTPUT_TOKENS))),
             }
         request_id = str(uuid.uuid4())
@@ -765,10 +771,10 @@ class SimUser(Tab):
         if rng.random() < SETTINGS_PROBABILITY:
             frame["panel_settings"] = turn.settings = [
                 {
-                    "temperature": rng.choice(TEMPERATURES),
+                    "temperature": temperature_for(model, rng),
                     "max_output_tokens": rng.choice((None, rng.randint(*LIMITED_OUTPUT_TOKENS))),
                 }
-                for _ in models
+                for model in models
             ]
             soak.tally.plays["send panel_settings"] += 1
         turn.frame = json.dumps(frame)
