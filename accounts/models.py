@@ -42,9 +42,12 @@ class User(AbstractUser):
 
     username = None
     email = models.EmailField("email address", unique=True)
-    theme = models.CharField(max_length=6, choices=Theme.choices, default=Theme.SYSTEM)
+    # Database defaults too, so a process of the previous release can still create users while one deploys.
+    theme = models.CharField(max_length=6, choices=Theme.choices, default=Theme.SYSTEM, db_default=Theme.SYSTEM)
     routes_by_my_winners = models.BooleanField(
-        default=False, help_text="Auto prefers the model this person marked best for a task (opt-in)."
+        default=False,
+        db_default=False,
+        help_text="Auto prefers the model this person marked best for a task (opt-in).",
     )
 
     USERNAME_FIELD = "email"

@@ -6,7 +6,6 @@ from django.http import JsonResponse
 from django.views.decorators.http import require_POST
 
 from accounts.decorators import api_login_required
-from accounts.exceptions import UnknownTheme
 from accounts.services import choose_theme
 from errors import InvalidRequest
 from errors.responses import error_response
@@ -24,6 +23,6 @@ def theme(request):
         return error_response(InvalidRequest("Send a JSON object with 'theme' only."), status=400)
     try:
         user = choose_theme(user=request.user, theme=body["theme"])
-    except UnknownTheme as unknown:
+    except InvalidRequest as unknown:
         return error_response(unknown, status=400)
     return JsonResponse({"theme": user.theme})

@@ -179,7 +179,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
             slots.give_back(panels - len(started.replies))  # a retried request starts nothing
             start_replies(started.replies)
         frame = turn_started_frame(started.turn, messages=started.messages, held_credits=started.held_credits)
-        await self.send_frame(frame)
+        await self.send_frame(frame.model_copy(update={"content": ""}))  # this tab has the prompt; it may be long
         for message in started.messages:
             self.follow(message.pk, str(message.stream_key), after_seq=0)
         if started.replies:

@@ -7,7 +7,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, Value
 
 from catalog.models import AIModel
 from chat.router.table import REASON_MAX_CHARS, TABLE
@@ -21,8 +21,12 @@ class Conversation(models.Model):
     title = models.CharField(max_length=200, blank=True)
     system_prompt = models.TextField(blank=True)
     chosen_models = models.JSONField(default=list, blank=True, help_text="The model slugs last chosen.")
+    # The new columns have database defaults, so a process of the previous release can still write rows.
     chosen_settings = models.JSONField(
-        default=list, blank=True, help_text="Each chosen panel's temperature and max output tokens, as last chosen."
+        default=list,
+        db_default=Value([], output_field=models.JSONField()),
+        blank=True,
+        help_text="Each chosen panel's temperature and max output tokens, as last chosen.",
     )
     current_turn = models.ForeignKey(
         "Turn",
@@ -33,7 +37,7 @@ class Conversation(models.Model):
         help_text="The last turn of the branch last viewed or answered; the page opens on its branch.",
     )
     pinned_at = models.DateTimeField(null=True, blank=True, help_text="Pinned conversations list first.")
-    folder = models.CharField(max_length=60, blank=True)
+    folder = models.CharField(max_length=60, blank=True, default="", db_default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -62,7 +66,9 @@ class Turn(models.Model):
     winner = models.ForeignKey(
         "Message", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", help_text="The best reply."
     )
-    winner_task = models.CharField(max_length=64, blank=True, help_text="The task of the prompt, when a winner is set.")
+    winner_task = models.CharField(
+        max_length=64, blank=True, default="", db_default="", help_text="The task of the prompt, when a winner is set."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -141,9 +147,13 @@ class Message(ModelCall):
 
     turn = models.ForeignKey(Turn, on_delete=models.CASCADE, related_name="messages")
     panel = models.PositiveSmallIntegerField(help_text="Column of the reply in its turn, from 0.")
-    version = models.PositiveSmallIntegerField(default=1)
-    current = models.BooleanField(default=True, help_text="The version of its panel that is shown and followed.")
-    request_id = models.CharField(max_length=64, blank=True, help_text="The client's id for a regenerate.")
+    version = models.PositiveSmallIntegerField(default=1, db_default=1)
+    current = models.BooleanField(
+        default=True, db_default=True, help_text="The version of its panel that is shown and followed."
+    )
+    request_id = models.CharField(
+        max_length=64, blank=True, default="", db_default="", help_text="The client's id for a regenerate."
+    )
     temperature = models.DecimalField(max_digits=3, decimal_places=2, null=True, blank=True)
     max_output_tokens = models.PositiveIntegerField(
         null=True, blank=True, help_text="The reply's output limit the person set; None: the model's own."

@@ -5,8 +5,8 @@ import json
 import pytest
 from django.test import Client
 
-from accounts.exceptions import UnknownTheme
 from accounts.services import choose_theme
+from errors import InvalidRequest
 
 pytestmark = pytest.mark.django_db
 
@@ -48,7 +48,7 @@ def test_an_unknown_theme_is_refused_with_a_reason_and_nothing_changes(client, u
     client.force_login(user)
     response = post_theme(client, theme)
     assert response.status_code == 400
-    assert response.json()["error"] == "unknown_theme"
+    assert response.json()["error"] == "invalid_request"
     assert "choose one of system, light, dark" in response.json()["detail"]
     user.refresh_from_db()
     assert user.theme == "light"
@@ -99,7 +99,7 @@ def test_one_person_s_choice_leaves_another_s_alone(client, user, other):
 
 
 def test_the_service_refuses_an_unknown_theme_without_saving(user):
-    with pytest.raises(UnknownTheme):
+    with pytest.raises(InvalidRequest):
         choose_theme(user=user, theme="solarized")
     user.refresh_from_db()
     assert user.theme == "system"
