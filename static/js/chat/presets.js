@@ -1,6 +1,7 @@
 // Presets in the sidebar: a click starts a new chat with a preset's system prompt, models and panel settings
 // (/chat/?preset=<id>, applied by the page from its boot data); "Save as preset" keeps the current ones under a
 // name, and a person's own presets are renamed and deleted in place. Built-in presets are marked and stay.
+import { confirmDelete } from "panels/chat/confirm-delete";
 import { api } from "panels/api";
 import { iconButton } from "panels/icons";
 
@@ -166,36 +167,14 @@ export class Presets {
   }
 
   confirmDelete(item, preset) {
-    const actions = item.querySelector(".item-actions");
-    const confirm = document.createElement("div");
-    confirm.className = "confirm-delete";
-    confirm.setAttribute("role", "group");
-    confirm.setAttribute("aria-label", `Delete preset ${preset.name}?`);
-    const yes = document.createElement("button");
-    yes.type = "button";
-    yes.className = "danger small";
-    yes.textContent = "Delete";
-    const no = document.createElement("button");
-    no.type = "button";
-    no.className = "ghost small";
-    no.textContent = "Cancel";
-    confirm.append(yes, no);
-    actions.hidden = true;
-    item.append(confirm);
-    no.focus();
-    no.addEventListener("click", () => {
-      confirm.remove();
-      actions.hidden = false;
-    });
-    yes.addEventListener("click", async () => {
-      try {
-        await api(`${this.apiUrl}${preset.id}/`, { method: "DELETE" });
-      } catch (error) {
-        this.onError(error.message);
-        return;
-      }
-      this.presets = this.presets.filter((p) => p !== preset);
-      item.remove();
+    confirmDelete(item, {
+      label: `Delete preset ${preset.name}?`,
+      remove: () => api(`${this.apiUrl}${preset.id}/`, { method: "DELETE" }),
+      removed: () => {
+        this.presets = this.presets.filter((p) => p !== preset);
+        item.remove();
+      },
+      failed: (error) => this.onError(error.message),
     });
   }
 }

@@ -1,5 +1,6 @@
 // The list of conversations: pinned first, then by activity; searched, filtered by folder, and renamed,
 // pinned, filed and deleted in place. The list is kept here (`items`, in the server's order) and drawn from it.
+import { confirmDelete } from "panels/chat/confirm-delete";
 import { api } from "panels/api";
 import { ago } from "panels/format";
 import { icon } from "panels/icons";
@@ -288,40 +289,20 @@ export class Sidebar {
   }
 
   confirmDelete(item, id) {
-    const actions = item.querySelector(".item-actions");
-    const confirm = document.createElement("div");
-    confirm.className = "confirm-delete";
-    confirm.setAttribute("role", "group");
-    confirm.setAttribute("aria-label", "Delete this conversation?");
-    const yes = document.createElement("button");
-    yes.type = "button";
-    yes.className = "danger small";
-    yes.textContent = "Delete";
-    const no = document.createElement("button");
-    no.type = "button";
-    no.className = "ghost small";
-    no.textContent = "Cancel";
-    confirm.append(yes, no);
-    actions.hidden = true;
-    item.append(confirm);
-    no.focus();
-    no.addEventListener("click", () => {
-      confirm.remove();
-      actions.hidden = false;
-    });
-    yes.addEventListener("click", async () => {
-      try {
-        await api(`${this.apiUrl}${id}/`, { method: "DELETE" });
-      } catch (error) {
+    confirmDelete(item, {
+      label: "Delete this conversation?",
+      remove: () => api(`${this.apiUrl}${id}/`, { method: "DELETE" }),
+      removed: () => {
+        this.items = this.items.filter((c) => c.id !== id);
+        this.rows.delete(id);
+        this.render();
+        this.loadFolders().catch(() => {});
+        this.onDeleted(id);
+      },
+      failed: (error, { yes, confirm }) => {
         yes.textContent = "Retry";
         confirm.title = error.message;
-        return;
-      }
-      this.items = this.items.filter((c) => c.id !== id);
-      this.rows.delete(id);
-      this.render();
-      this.loadFolders().catch(() => {});
-      this.onDeleted(id);
+      },
     });
   }
 }
