@@ -3,12 +3,19 @@
 Used where one client could take too much: accounts created (accounts/forms.py) and the public /api/route.
 The client's address is allauth's (`ALLAUTH_TRUSTED_PROXY_COUNT` says how many proxies' X-Forwarded-For hops
 to trust), so sign-up, login and our endpoints agree on who is asking. An IPv6 address counts as its /64 (a
-single host is handed a whole /64); a network is a /24 of IPv4 or a /64 of IPv6. Windows are fixed: up to
-`amount` requests in each `seconds`-long window.
+single host is handed a whole /64); a network is a /24 of IPv4 or a /64 of IPv6.
+
+Windows slide: up to `amount` requests in any `seconds`. The count is estimated from two fixed windows, this
+one and the previous one weighted by how much of it still lies within the last `seconds`. Fixed windows alone
+let a client send twice the limit across a boundary (all of one window's share in its last second, the next
+window's in its first). A refused request is not counted, so a client that keeps asking while refused is
+admitted again as soon as its earlier requests age out, when Retry-After said.
 """
 
+import contextlib
 import ipaddress
 import logging
+import math
 import threading
 import time
 
@@ -91,29 +98,43 @@ def retry_after(*, action: str, key: str, amount: int, seconds: int) -> int | No
 
 def _count(*, action: str, key: str, amount: int, seconds: int) -> int | None:
     now = time.time()
-    window = int(now // seconds)
     counter = _counter(action, key, seconds, now)
     cache = counting_cache()
-    if cache.add(counter, 1, timeout=seconds + 1):
+    lifetime = 2 * seconds + 1  # a window's count is read while it is the previous window too
+    if cache.add(counter, 1, timeout=lifetime):
         count = 1
     else:
         try:
             count = cache.incr(counter)
         except ValueError:  # the window's counter expired between the two calls
-            cache.add(counter, 1, timeout=seconds + 1)
+            cache.add(counter, 1, timeout=lifetime)
             count = 1
-    if count <= amount:
+    previous = cache.get(_counter(action, key, seconds, now - seconds)) or 0
+    elapsed = (now % seconds) / seconds  # the share of this window gone by
+    if previous * (1 - elapsed) + count <= amount:
         return None
-    return max(1, int((window + 1) * seconds - now))
+    with contextlib.suppress(ValueError):  # the counter expired meanwhile: nothing to take back
+        cache.decr(counter)  # refused: not counted
+    return _wait(previous=previous, count=count, elapsed=elapsed, amount=amount, seconds=seconds)
+
+
+def _wait(*, previous: int, count: int, elapsed: float, amount: int, seconds: int) -> int:
+    """Return the whole seconds until a request like this refused one would fit, at most one window."""
+    if count <= amount:  # this window has room once enough of the previous one has aged out
+        wait = seconds * (1 - (amount - count) / previous - elapsed)
+    else:  # this window alone is full (requests raced in): wait until its share has aged out of the next
+        wait = seconds * (1 - elapsed) + seconds * (1 - amount / count)
+    return max(1, min(seconds, math.ceil(wait)))
 
 
 def forget(ip: str, *, action: str, seconds: int) -> None:
-    """Forget this window's count of `action` for an address and its network (tests start from nothing)."""
+    """Forget the counts of `action` for an address and its network (tests start from nothing)."""
     now = time.time()
     counting_cache().delete_many(
         [
-            _counter(action, f"address:{address_of(ip)}", seconds, now),
-            _counter(action, f"network:{network_of(ip)}", seconds, now),
+            _counter(action, f"{kind}:{key}", seconds, moment)
+            for kind, key in (("address", address_of(ip)), ("network", network_of(ip)))
+            for moment in (now, now - seconds)
         ]
     )
 

@@ -107,7 +107,7 @@ def _within_rate(key: ApiKey) -> None:
     wait = retry_after(action="api", key=f"key:{key.digest[:16]}", amount=settings.API_REQUESTS_PER_MINUTE, seconds=60)
     if wait is not None:
         raise TooManyRequests(
-            f"This key sent more than {settings.API_REQUESTS_PER_MINUTE:,} requests this minute; "
+            f"This key sent more than {settings.API_REQUESTS_PER_MINUTE:,} requests in the last minute; "
             f"try again in {wait} seconds.",
             retry_after_seconds=wait,
         )

@@ -429,8 +429,8 @@ def test_the_endpoint_answers_a_client_so_many_times_a_minute_then_says_when_to_
 ):
     settings.ROUTE_REQUESTS_PER_MINUTE = 5
     body = json.dumps({"prompt": QUESTION})
-    # The count is per clock minute: hold the clock inside one, so a run that crosses a minute does not start a
-    # new count halfway, and start from no count for these addresses (another run may have used them).
+    # Hold the clock still, so the count over the last minute is only this test's requests, and start from no
+    # count for these addresses (another run may have used them).
     now = (time.time() // 60) * 60 + 20
     monkeypatch.setattr(rate_limits.time, "time", lambda: now)
     for address in ("203.0.113.7", "198.51.100.7", *(f"192.0.2.{n}" for n in range(1, 6))):
