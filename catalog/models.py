@@ -233,6 +233,15 @@ class AIModel(ConstraintErrorsOnFields, models.Model):
     context_window = models.PositiveIntegerField(help_text="Input plus output tokens the model accepts.")
     max_output_tokens = models.PositiveIntegerField(help_text="The most tokens one reply may use.")
     supports_vision = models.BooleanField("vision", default=False)
+    # What an image costs in input tokens over the Chat Completions format: base + per 512-px tile, as the
+    # provider documents per model (GPT-4o: 85 + 170; GPT-4o mini: 2,833 + 5,667). Anthropic's formula is by
+    # pixels and the same for every model (chat/attachments/tokens.py).
+    image_base_tokens = models.PositiveIntegerField(
+        default=85, db_default=85, help_text="Chat Completions format: input tokens of any image."
+    )
+    image_tile_tokens = models.PositiveIntegerField(
+        default=170, db_default=170, help_text="Chat Completions format: input tokens of each 512-px tile."
+    )
     supports_json_mode = models.BooleanField("JSON mode", default=False)
     supports_tools = models.BooleanField("tools", default=False)
     best_for = models.CharField(max_length=200, blank=True, help_text="One line: what this model is best at.")

@@ -136,7 +136,18 @@ class AIModelAdmin(admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ["slug", "name", "provider", "api_model_id", "best_for"]}),
         ("Limits (tokens)", {"fields": ["context_window", "max_output_tokens"]}),
-        ("Capabilities", {"fields": ["supports_vision", "supports_json_mode", "supports_tools"]}),
+        (
+            "Capabilities",
+            {
+                "fields": [
+                    "supports_vision",
+                    "image_base_tokens",
+                    "image_tile_tokens",
+                    "supports_json_mode",
+                    "supports_tools",
+                ]
+            },
+        ),
         ("Model picker", {"fields": ["enabled", "sort_order"]}),
     ]
 

@@ -149,6 +149,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
             edit_of_turn_id=frame.edit_of_turn_id,
             system_prompt=frame.system_prompt,
             panel_settings=panel_settings,
+            attachment_ids=frame.attachment_ids,
         )
 
     async def regenerate(self, frame: Regenerate):
@@ -178,7 +179,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 raise
             slots.give_back(panels - len(started.replies))  # a retried request starts nothing
             start_replies(started.replies)
-        frame = turn_started_frame(started.turn, messages=started.messages, held_credits=started.held_credits)
+        frame = turn_started_frame(
+            started.turn, messages=started.messages, held_credits=started.held_credits, attachments=started.attachments
+        )
         await self.send_frame(frame.model_copy(update={"content": ""}))  # this tab has the prompt; it may be long
         for message in started.messages:
             self.follow(message.pk, str(message.stream_key), after_seq=0)

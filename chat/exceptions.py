@@ -91,3 +91,21 @@ class TooManyRequests(ChatError):
     def __init__(self, detail: str, *, retry_after_seconds: int):
         super().__init__(detail)
         self.retry_after_seconds = retry_after_seconds
+
+
+class AttachmentRefused(ChatError):
+    """A file that cannot be attached: of a kind not taken, lying about its type, unreadable, or over a limit."""
+
+    code = "attachment_refused"
+
+
+class AttachmentTooLarge(AttachmentRefused):
+    """A file, or a prompt's files together, over the size limits."""
+
+    code = "attachment_too_large"
+
+
+class CannotReadImages(ChatError):
+    """A prompt with images for a model that has no vision; nothing was held."""
+
+    code = "cannot_read_images"

@@ -4,11 +4,14 @@ Built at the edge from what the services return, so the services know nothing of
 that is not already loaded, they are safe to call on the event loop.
 """
 
-from chat.models import Message, Turn
-from chat.protocol import Comparison, ErrorInfo, MessageDone, Route, TurnMessage, TurnStarted
+from chat.attachments.json import attachment_json
+from chat.models import Attachment, Message, Turn
+from chat.protocol import AttachmentInfo, Comparison, ErrorInfo, MessageDone, Route, TurnMessage, TurnStarted
 
 
-def turn_started_frame(turn: Turn, *, messages: list[Message], held_credits: int) -> TurnStarted:
+def turn_started_frame(
+    turn: Turn, *, messages: list[Message], held_credits: int, attachments: tuple[Attachment, ...] = ()
+) -> TurnStarted:
     """Return the `turn.started` frame of a turn, from its replies (models loaded) and what they hold.
 
     For a regenerated reply, `messages` is the new version alone, in the turn it belongs to, and the request
@@ -20,6 +23,7 @@ def turn_started_frame(turn: Turn, *, messages: list[Message], held_credits: int
         turn_id=turn.pk,
         parent_turn_id=turn.parent_id,
         content=turn.content,
+        attachments=[AttachmentInfo(**attachment_json(a)) for a in attachments],
         messages=[
             TurnMessage(
                 message_id=m.pk,
@@ -31,6 +35,7 @@ def turn_started_frame(turn: Turn, *, messages: list[Message], held_credits: int
                 version=m.version,
                 temperature=None if m.temperature is None else float(m.temperature),
                 max_output_tokens=m.max_output_tokens,
+                attachment_tokens=m.attachment_tokens,
             )
             for m in messages
         ],

@@ -4,8 +4,10 @@ The catalog (providers, AI models) lives in the catalog app; prices live in bill
 """
 
 import uuid
+from pathlib import PurePath
 
 from django.conf import settings
+from django.core.files.storage import storages
 from django.db import models
 from django.db.models import Q, Value
 
@@ -78,6 +80,65 @@ class Turn(models.Model):
 
     def __str__(self):
         return f"Turn {self.pk} of {self.conversation_id}"
+
+
+def attachments_storage():
+    """Return the storage attachments are kept in (`STORAGES["attachments"]`), read when a file is saved."""
+    return storages["attachments"]
+
+
+def attachment_path(attachment: "Attachment", filename: str) -> str:
+    """Return where a file is kept: under its owner, by a random id, so no name is guessable or person-given."""
+    return f"attachments/{attachment.user_id}/{attachment.public_id.hex}{PurePath(filename).suffix.lower()}"
+
+
+class Attachment(models.Model):
+    """A file a person attached to a prompt: an image, a PDF or a text-like file, served only to its owner.
+
+    Uploaded first (with no turn), then sent with a prompt, which sets `turn`. Images are kept re-encoded (no
+    metadata); `text` is what a PDF or text file contributes to the prompt, read in the background for long PDFs.
+    """
+
+    class Kind(models.TextChoices):
+        IMAGE = "image"
+        PDF = "pdf"
+        TEXT = "text"
+
+    class Status(models.TextChoices):
+        READING = "reading"  # its text is being read (a long PDF, in a Celery worker)
+        READY = "ready"
+        FAILED = "failed"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False, help_text="Its id in URLs.")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="attachments")
+    turn = models.ForeignKey(Turn, on_delete=models.CASCADE, null=True, blank=True, related_name="attachments")
+    name = models.CharField(max_length=255, help_text="The file's name as uploaded, for people to recognise it.")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    content_type = models.CharField(max_length=100, help_text="Read from the bytes, not the name.")
+    size_bytes = models.PositiveBigIntegerField(help_text="Of the file as kept (an image after re-encoding).")
+    file = models.FileField(upload_to=attachment_path, storage=attachments_storage, max_length=300)
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    pages = models.PositiveIntegerField(null=True, blank=True)
+    pages_read = models.PositiveIntegerField(default=0, db_default=0)
+    text = models.TextField(blank=True, default="", db_default="", help_text="What the prompt carries as text.")
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.READY, db_default="ready")
+    error = models.CharField(max_length=300, blank=True, default="", db_default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["created_at"], condition=Q(turn__isnull=True), name="attachment_unsent")]
+
+    def __str__(self):
+        return self.name
+
+    def file_bytes(self) -> bytes:
+        """Return the file's bytes, read from storage once per instance (every panel of a turn sends them)."""
+        if not hasattr(self, "_bytes"):
+            with self.file.open("rb") as opened:
+                self._bytes = opened.read()
+        return self._bytes
 
 
 def hold_reference(message_id: int) -> str:
@@ -160,6 +221,9 @@ class Message(ModelCall):
     )
     text = models.TextField(blank=True)
     dropped_turns = models.PositiveIntegerField(default=0, help_text="Oldest turns left out to fit the context.")
+    attachment_tokens = models.PositiveIntegerField(
+        default=0, db_default=0, help_text="Of the input estimate: the tokens of the files attached (images, text)."
+    )
     # Names the reply's log in Redis; unlike the id, it is never reused (a restored or new database
     # starts ids again while Redis still holds the logs of the old ones).
     stream_key = models.UUIDField(default=uuid.uuid4, editable=False, unique=True)

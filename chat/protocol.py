@@ -70,15 +70,17 @@ class Send(ClientFrame):
     request_id: Text = Field(min_length=1, max_length=MAX_REQUEST_ID_CHARS)
     conversation_id: Id | None = None
     models: list[Annotated[Text, Field(max_length=100)]] = Field(min_length=1, max_length=MAX_MODELS_PER_TURN)
-    content: Text = Field(min_length=1, max_length=MAX_CONTENT_CHARS)
+    content: Text = Field(default="", max_length=MAX_CONTENT_CHARS)  # may be blank when files are attached
     after_turn_id: Id | None = None  # the last turn of the branch the tab shows; None: the conversation's current
     edit_of_turn_id: Id | None = None  # an edited prompt: the new turn is this one's sibling, a new branch
     system_prompt: Annotated[Text, Field(max_length=MAX_CONTENT_CHARS)] | None = None
     panel_settings: list[PanelSettings] | None = None  # one per model, in order
+    # Files uploaded to /api/attachments/ that go with the prompt (the server checks their number and size).
+    attachment_ids: list[Annotated[Text, Field(max_length=36)]] = Field(default_factory=list, max_length=20)
 
     @model_validator(mode="after")
     def is_consistent(self):
-        if not self.content.strip():
+        if not self.content.strip() and not self.attachment_ids:
             raise ValueError("content must not be blank")
         if self.after_turn_id is not None and self.edit_of_turn_id is not None:
             raise ValueError("give after_turn_id or edit_of_turn_id, not both")
@@ -136,6 +138,21 @@ class TurnMessage(Frame):
     version: int = 1
     temperature: float | None = None
     max_output_tokens: int | None = None
+    attachment_tokens: int = 0  # of the input estimate, what the files attached add for this model
+
+
+class AttachmentInfo(Frame):
+    """A file sent with a prompt; `url` serves it to its owner only."""
+
+    id: str
+    name: str
+    kind: str
+    content_type: str
+    size_bytes: int
+    width: int | None = None
+    height: int | None = None
+    pages: int | None = None
+    url: str
 
 
 class TurnStarted(ServerFrame):
@@ -145,6 +162,7 @@ class TurnStarted(ServerFrame):
     turn_id: int
     parent_turn_id: int | None = None
     content: str = ""
+    attachments: list[AttachmentInfo] = []
     messages: list[TurnMessage]
     held_credits: int
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 from billing.selectors import hold_minutes as billing_hold_minutes
 from catalog.models import AIModel
 from catalog.selectors import catalog_models
+from chat.attachments.prompt import Prompt
 from chat.exceptions import NotFound, UnknownModel
 from chat.liveness import dead_before
 from chat.models import (
@@ -262,7 +263,7 @@ def streaming_messages_in(conversation: Conversation) -> list[Message]:
 
 
 def branch_turns(conversation: Conversation, last_turn_id: int | None) -> list[Turn]:
-    """Return the turns of the branch that ends at `last_turn_id`, first to last, with their replies loaded.
+    """Return the turns of the branch that ends at `last_turn_id`, first to last, with replies and files loaded.
 
     The replies are each panel's current version, in panel order (`turn.shown`). None, or a turn not in this
     conversation, is the empty branch. One read of the conversation's turns, one of their current replies.
@@ -274,7 +275,7 @@ def branch_turns(conversation: Conversation, last_turn_id: int | None) -> list[T
     while turn_id is not None and turn_id in parents and len(path) <= len(parents):
         path.append(turn_id)
         turn_id = parents[turn_id]
-    turns = {turn.pk: turn for turn in conversation.turns.filter(pk__in=path)}
+    turns = {turn.pk: turn for turn in conversation.turns.filter(pk__in=path).prefetch_related("attachments")}
     shown: dict[int, list[Message]] = {pk: [] for pk in path}
     for message in Message.objects.filter(turn_id__in=path, current=True).select_related("model").order_by("panel"):
         shown[message.turn_id].append(message)
@@ -310,14 +311,17 @@ def newest_leaf_under(conversation: Conversation, turn_id) -> int:
 
 def threads_for(
     conversation: Conversation, panels: Sequence[tuple[AIModel, int]], parent_id: int | None
-) -> list[list[tuple[str, str]]]:
+) -> list[list[tuple[Prompt, str]]]:
     """Return, for each (model, panel), the (prompt, reply) pairs of the branch ending at `parent_id`, oldest first.
 
     A panel continues its own thread through the versions shown: each turn contributes this model's reply,
     else the reply in the same panel, else the prompt alone is left out (there is no answer to pair it with).
     """
     turns = [
-        (turn.content, [m for m in turn.shown if m.text and m.status != Message.Status.STREAMING])
+        (
+            Prompt(turn.content, tuple(turn.attachments.all())),
+            [m for m in turn.shown if m.text and m.status != Message.Status.STREAMING],
+        )
         for turn in branch_turns(conversation, parent_id)
     ]
     threads = []

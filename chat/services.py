@@ -21,11 +21,20 @@ from billing.rates import current_cost
 from billing.selectors import auto_ceiling_for, balance_and_held_of, credits_held_for, hold_named
 from billing.services import ChargedUsage, HoldRequest, place_holds, release, settle
 from catalog.models import AIModel
+from chat.attachments.prompt import Prompt, files_text_tokens
+from chat.attachments.services import attachments_to_send
 from chat.auto import choose_model
 from chat.budget import fit_history, history_tokens, max_output_tokens_for
-from chat.exceptions import Interrupted, ModelUnavailable, NotFound, StillStreaming, TooManyInFlight
+from chat.exceptions import (
+    CannotReadImages,
+    Interrupted,
+    ModelUnavailable,
+    NotFound,
+    StillStreaming,
+    TooManyInFlight,
+)
 from chat.limits import MAX_CONTENT_CHARS
-from chat.models import Conversation, Message, ModelCall, Turn, hold_reference
+from chat.models import Attachment, Conversation, Message, ModelCall, Turn, hold_reference
 from chat.providers.base import MAX_TEMPERATURE, CallOptions, CallRequest, Usage
 from chat.providers.registry import availability, provider_config_for
 from chat.selectors import (
@@ -129,6 +138,7 @@ class StartedTurn:
     replies: list[PreparedReply]  # empty when the request was a retry of a turn already started
     wallet: tuple[int, int] | None = None  # (balance, held) as the turn left it; None for a retry
     titled: str = ""  # the title a new conversation got from this turn's prompt
+    attachments: tuple[Attachment, ...] = ()  # the files sent with the prompt
 
 
 @dataclass(frozen=True)
@@ -140,13 +150,21 @@ class FinishedReply:
 
 
 def choose_panels(
-    model_slugs: list[str], *, content: str, conversation: Conversation, parent_id: int | None = None
+    model_slugs: list[str],
+    *,
+    content: str,
+    conversation: Conversation,
+    parent_id: int | None = None,
+    attachments: tuple[Attachment, ...] = (),
 ) -> list[PanelChoice]:
     """Resolve the requested slugs to callable models; `auto` asks the router, within the person's price ceiling.
 
     `parent_id` is the turn the prompt follows: Auto sizes the history on that branch. A person who opted in
-    to my routing has Auto prefer the model they mark best for the prompt's task.
+    to my routing has Auto prefer the model they mark best for the prompt's task. With images attached, a
+    named model without vision is refused (CannotReadImages, before anything is held) and Auto chooses among
+    the models with vision.
     """
+    prompt = Prompt(content, attachments)
     choices = []
     ceiling = auto_ceiling_for(conversation.user) if AUTO in model_slugs else None
     preferences = my_routing_for(conversation.user) if AUTO in model_slugs else None
@@ -155,7 +173,8 @@ def choose_panels(
         if slug == AUTO:
             routed = choose_model(
                 prompt=content,
-                history_tokens=history_tokens(conversation, parent_id),
+                history_tokens=history_tokens(conversation, parent_id) + files_text_tokens(attachments),
+                candidates=vision_models() if prompt.images else None,
                 ceiling_credits=ceiling,
                 preferences=preferences,
             )
@@ -167,8 +186,24 @@ def choose_panels(
         available, reason = availability(model)
         if not available:
             raise ModelUnavailable(reason)
+        if prompt.images and not model.supports_vision:
+            raise CannotReadImages(
+                f"{model.name} cannot read images. Remove the image, or choose a model with vision for that panel."
+            )
         choices.append(PanelChoice(slug, model))
     return choices
+
+
+def vision_models() -> list[str]:
+    """Return the slugs of the enabled models that read images: Auto's candidates for a prompt with images."""
+    slugs = list(
+        AIModel.objects.filter(enabled=True, provider__enabled=True, supports_vision=True).values_list(
+            "slug", flat=True
+        )
+    )
+    if not slugs:
+        raise CannotReadImages("No model that reads images is available right now. Remove the image to send.")
+    return slugs
 
 
 def turns_in_flight(user, *, hold_minutes: int | None = None) -> int:
@@ -211,6 +246,7 @@ def start_turn(
     edit_of_turn_id: int | None = None,
     system_prompt: str | None = None,
     panel_settings: list[ReplySettings] | None = None,
+    attachment_ids: list[str] | None = None,
 ):
     """Start a turn: write it, hold its worst-case cost for every panel, and return the calls to make.
 
@@ -218,6 +254,7 @@ def start_turn(
     current turn), or, as an edit of `edit_of_turn_id`, becomes that turn's sibling: a new branch, the old one
     kept. Each panel's history is its branch. `system_prompt`, when given, becomes the conversation's first;
     `panel_settings` (one per model) set each reply's temperature and output limit, and so its hold.
+    `attachment_ids` name the person's uploaded files that go with the prompt (chat/attachments/).
     `process_id` names the server process that will stream the replies (see chat/liveness.py). A
     `request_id` already used by this user returns that turn's `turn.started` again and starts nothing.
     Raises a ChatError or BillingError (nothing written) when the turn cannot start.
@@ -239,6 +276,7 @@ def start_turn(
             edit_of_turn_id=edit_of_turn_id,
             system_prompt=system_prompt,
             panel_settings=settings_per_panel,
+            attachment_ids=attachment_ids or [],
         )
     except IntegrityError:
         replay = Turn.objects.filter(user=user, request_id=request_id).first()
@@ -273,6 +311,7 @@ def _write_turn(
     edit_of_turn_id,
     system_prompt,
     panel_settings,
+    attachment_ids,
 ) -> StartedTurn:
     billing = BillingSettings.load()
     replay_id, in_flight = _admit(user.pk, request_id, hold_minutes=billing.hold_minutes)
@@ -283,10 +322,13 @@ def _write_turn(
     parent_id = _parent_of_new_turn(conversation, after_turn_id=after_turn_id, edit_of_turn_id=edit_of_turn_id)
     if system_prompt is not None:
         conversation.system_prompt = system_prompt.strip()
-    panels = choose_panels(model_slugs, content=content, conversation=conversation, parent_id=parent_id)
+    attachments = attachments_to_send(user, attachment_ids)
+    panels = choose_panels(
+        model_slugs, content=content, conversation=conversation, parent_id=parent_id, attachments=attachments
+    )
     # Titled from the first prompt at once (a person's own title is never replaced).
     untitled = not conversation.title and (conversation.pk is None or not conversation.turns.exists())
-    conversation.title = title_from(content) if untitled else conversation.title
+    conversation.title = title_from(content or attachments[0].name) if untitled else conversation.title
     conversation.chosen_models = list(model_slugs)
     conversation.chosen_settings = [chosen.as_json() for chosen in panel_settings]
     is_new = conversation.pk is None
@@ -295,6 +337,8 @@ def _write_turn(
     turn = Turn.objects.create(
         conversation=conversation, user=user, request_id=request_id, content=content, parent_id=parent_id
     )
+    if attachments:
+        Attachment.objects.filter(pk__in=[a.pk for a in attachments]).update(turn=turn)
     conversation.current_turn = turn
     conversation.save(
         update_fields=["title", "system_prompt", "chosen_models", "chosen_settings", "current_turn", "updated_at"]
@@ -303,6 +347,7 @@ def _write_turn(
     messages, replies, held = _start_replies(
         user=user,
         turn=turn,
+        prompt=Prompt(content, attachments),
         system_prompt=conversation.system_prompt,
         panels=[
             (panel, choice, chosen, 1)
@@ -319,6 +364,7 @@ def _write_turn(
         replies,
         wallet=balance_and_held_of(user.pk),
         titled=conversation.title if untitled else "",
+        attachments=attachments,
     )
 
 
@@ -337,6 +383,7 @@ def _start_replies(
     *,
     user,
     turn: Turn,
+    prompt: Prompt,
     system_prompt: str,
     panels: list[tuple[int, PanelChoice, ReplySettings, int]],  # (panel, choice, settings, version)
     threads: list[list[tuple[str, str]]],
@@ -355,7 +402,7 @@ def _start_replies(
         chat_messages, dropped, estimated_input = fit_history(
             system_prompt=system_prompt,
             pairs=pairs,
-            content=turn.content,
+            content=prompt,
             model=choice.model,
             max_output_tokens=reply_settings.max_output_tokens,
         )
@@ -368,6 +415,7 @@ def _start_replies(
             max_output_tokens=reply_settings.max_output_tokens,
             **choice.call_fields(),  # its price is the one the hold below captures
             dropped_turns=dropped,
+            attachment_tokens=prompt.attachment_tokens_for(choice.model),
             streamed_by=process_id,
         )
         budget = max_output_tokens_for(choice.model, asked=reply_settings.max_output_tokens)
@@ -478,8 +526,13 @@ def _write_version(*, user, request_id, message_id, process_id, reply_settings) 
     _check_in_flight(turns_in_flight(user, hold_minutes=billing.hold_minutes))
     turn = original.turn
     conversation = turn.conversation
+    attachments = tuple(turn.attachments.all())
     choice = choose_panels(
-        [original.requested_model], content=turn.content, conversation=conversation, parent_id=turn.parent_id
+        [original.requested_model],
+        content=turn.content,
+        conversation=conversation,
+        parent_id=turn.parent_id,
+        attachments=attachments,
     )[0]
     siblings = Message.objects.filter(turn=turn, panel=original.panel)
     version = max(siblings.values_list("version", flat=True)) + 1
@@ -488,6 +541,7 @@ def _write_version(*, user, request_id, message_id, process_id, reply_settings) 
     messages, replies, held = _start_replies(
         user=user,
         turn=turn,
+        prompt=Prompt(turn.content, attachments),
         system_prompt=conversation.system_prompt,
         panels=[(original.panel, choice, reply_settings or ReplySettings.of(original), version)],
         threads=threads,
@@ -496,12 +550,13 @@ def _write_version(*, user, request_id, message_id, process_id, reply_settings) 
         request_id=request_id,
     )
     conversation.save(update_fields=["updated_at"])
-    return StartedTurn(turn, messages, held, replies, wallet=balance_and_held_of(user.pk))
+    return StartedTurn(turn, messages, held, replies, wallet=balance_and_held_of(user.pk), attachments=attachments)
 
 
 def _version_started_again(message: Message) -> StartedTurn:
     message = Message.objects.select_related("model", "turn").get(pk=message.pk)
-    return StartedTurn(message.turn, [message], credits_held_for([hold_reference(message.pk)]), replies=[])
+    held = credits_held_for([hold_reference(message.pk)])
+    return StartedTurn(message.turn, [message], held, replies=[], attachments=tuple(message.turn.attachments.all()))
 
 
 @transaction.atomic
@@ -552,7 +607,7 @@ def started_again(turn: Turn) -> StartedTurn:
     """Return a turn already started, to answer a retried request; it starts nothing new."""
     messages = list(turn.messages.filter(version=1).select_related("model").order_by("panel"))
     held = credits_held_for([hold_reference(m.pk) for m in messages])
-    return StartedTurn(turn, messages, held, replies=[])
+    return StartedTurn(turn, messages, held, replies=[], attachments=tuple(turn.attachments.all()))
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ import asyncio
 
 from celery import shared_task
 
+from chat.attachments.tasks import read_attachment_text  # noqa: F401 (registered with the worker)
 from chat.housekeeping import finish_abandoned_replies
 from chat.reply_log import reply_log
 

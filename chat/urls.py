@@ -3,6 +3,7 @@
 from django.urls import path
 
 from chat import pages, preset_api, share_api, views, winner_api
+from chat.attachments import views as attachment_views
 
 app_name = "chat"
 
@@ -22,6 +23,9 @@ api_urlpatterns = [
     path("conversations/<int:conversation_id>/shares", share_api.conversation_shares, name="conversation_shares"),
     path("shares/<slug:token>", share_api.share_detail, name="share_detail"),
     path("turns/<int:turn_id>/winner", winner_api.turn_winner, name="turn_winner"),
+    path("attachments/", attachment_views.attachment_upload, name="attachment_upload"),
+    path("attachments/<str:attachment_id>/", attachment_views.attachment_detail, name="attachment_detail"),
+    path("attachments/<str:attachment_id>/content", attachment_views.attachment_content, name="attachment_content"),
     path("presets/", preset_api.preset_list, name="preset_list"),
     path("presets/<str:preset_id>/", preset_api.preset_detail, name="preset_detail"),
 ]

@@ -14,6 +14,7 @@ from billing.models import BillingSettings
 from billing.pricing import per_million, usd_string
 from billing.rates import current_rate
 from catalog.models import AIModel
+from chat.attachments.json import attachment_json
 from chat.budget import max_output_tokens_for
 from chat.exceptions import NotFound, StillStreaming
 from chat.limits import MAX_MODELS_PER_TURN, storable_text
@@ -148,6 +149,7 @@ def message_json(message: Message) -> dict:
         "duration_ms": message.duration_ms,
         "streaming_ms": message.streaming_ms,
         "dropped_turns": message.dropped_turns,
+        "attachment_tokens": message.attachment_tokens,
         "error": {"code": message.error_code, "detail": message.error_detail} if message.error_code else None,
         "comparison": {"model": message.comparison_model.slug, "credits": message.comparison_credits}
         if message.comparison_credits is not None
@@ -161,9 +163,9 @@ def conversation_json(conversation: Conversation) -> dict:
     Turns name their `parent_id`; `current_turn_id` ends the branch to show. A turn's `messages` are every
     version of every panel, in panel then version order; `current` marks the version each panel shows.
     """
-    turns = conversation.turns.prefetch_related("messages__model", "messages__comparison_model").order_by(
-        "created_at", "id"
-    )
+    turns = conversation.turns.prefetch_related(
+        "messages__model", "messages__comparison_model", "attachments"
+    ).order_by("created_at", "id")
     return {
         **conversation_summary(conversation),
         "system_prompt": conversation.system_prompt,
@@ -174,6 +176,7 @@ def conversation_json(conversation: Conversation) -> dict:
                 "id": turn.pk,
                 "parent_id": turn.parent_id,
                 "content": turn.content,
+                "attachments": [attachment_json(a) for a in turn.attachments.all()],
                 "winner_id": turn.winner_id,
                 "created_at": turn.created_at.isoformat(),
                 "messages": [message_json(m) for m in sorted(turn.messages.all(), key=lambda m: (m.panel, m.version))],
@@ -192,6 +195,7 @@ def branch_json(conversation: Conversation) -> dict:
             {
                 "id": turn.pk,
                 "content": turn.content,
+                "attachments": [attachment_json(a) for a in turn.attachments.all()],
                 "created_at": turn.created_at.isoformat(),
                 "winner_id": turn.winner_id,
                 "messages": [message_json(m) for m in turn.shown],
@@ -311,10 +315,29 @@ def as_markdown(data: dict) -> str:
         lines += ["> System prompt: " + data["system_prompt"].replace("\n", "\n> "), ""]
     for turn in data["turns"]:
         lines += ["## You", "", turn["content"], ""]
+        if turn["attachments"]:
+            lines += [f"Attached: {attachment_line(a)}" for a in turn["attachments"]] + [""]
         for message in turn["messages"]:
             footer = f"{message['input_tokens']} in / {message['output_tokens']} out, {message['credits']} credits"
             lines += [f"### {message['model']} ({message['status']}, {footer})", "", message["text"], ""]
     return "\n".join(lines)
+
+
+def attachment_line(attachment: dict) -> str:
+    """Return a file as an export lists it: its name and size, and an image's pixels or a PDF's pages."""
+    size = attachment["size_bytes"]
+    shown = (
+        f"{size:,} bytes"
+        if size < 1024
+        else f"{size / 1024:,.1f} KB"
+        if size < 1024 * 1024
+        else f"{size / 1024 / 1024:,.1f} MB"
+    )
+    if attachment["width"]:
+        shown += f", {attachment['width']}x{attachment['height']} px"
+    if attachment["pages"]:
+        shown += f", {attachment['pages']} pages"
+    return f"{attachment['name']} ({shown})"
 
 
 @require_POST

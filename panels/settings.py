@@ -5,6 +5,7 @@ layer and Celery in eager mode. `DATABASE_URL` switches to PostgreSQL; `REDIS_UR
 layer, the cache and Celery to Redis, so many Daphne processes and Celery workers can share the work.
 """
 
+import json
 from pathlib import Path
 
 import dj_database_url
@@ -289,6 +290,23 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = not STATIC_COLLECTED
+
+# --- Attachments ----------------------------------------------------------------------------------
+# Files people attach to prompts, kept through Django's storage API: local files by default, any
+# django-storages backend (S3-compatible, ...) by naming it and its options (JSON). Never served as static
+# files: only chat/attachments/views.py serves one, to its owner.
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
+STORAGES["attachments"] = {
+    "BACKEND": env_str("ATTACHMENT_STORAGE_BACKEND", "django.core.files.storage.FileSystemStorage"),
+    "OPTIONS": json.loads(env_str("ATTACHMENT_STORAGE_OPTIONS", "{}")),
+}
+ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)  # one file
+ATTACHMENTS_PER_PROMPT = env_int("ATTACHMENTS_PER_PROMPT", 5)
+ATTACHMENTS_MAX_PROMPT_BYTES = env_int("ATTACHMENTS_MAX_PROMPT_BYTES", 25 * 1024 * 1024)  # all files of a prompt
+ATTACHMENT_MAX_PDF_PAGES = env_int("ATTACHMENT_MAX_PDF_PAGES", 100)
+ATTACHMENT_MAX_TEXT_CHARS = env_int("ATTACHMENT_MAX_TEXT_CHARS", 200_000)  # the text read from one file
+# A PDF of more pages is read by a Celery worker while the composer shows its progress.
+ATTACHMENT_BACKGROUND_PAGES = env_int("ATTACHMENT_BACKGROUND_PAGES", 10)
 
 # --- Security -----------------------------------------------------------------------------------
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)

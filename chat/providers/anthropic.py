@@ -5,6 +5,7 @@ cache reads and writes apart from `input_tokens`, so they are added back here an
 """
 
 import asyncio
+import base64
 from collections.abc import AsyncIterator, Iterable
 
 import anthropic
@@ -31,20 +32,50 @@ def system_prompt(messages: Iterable[ChatMessage]) -> str:
     return "\n\n".join(m.content for m in messages if m.role == "system" and m.content.strip())
 
 
-def alternating_turns(messages: Iterable[ChatMessage]) -> list[dict[str, str]]:
+def alternating_turns(messages: Iterable[ChatMessage]) -> list[dict]:
     """Return the user and assistant turns, merging consecutive same-role ones as Anthropic requires.
 
-    Empty turns (a reply stopped before its first word) are left out: Anthropic rejects empty text.
+    Empty turns (a reply stopped before its first word) are left out: Anthropic rejects empty text. A turn
+    with images is a list of blocks, the images first (Anthropic reads an image best before the question).
     """
-    turns: list[dict[str, str]] = []
+    turns: list[dict] = []
     for message in messages:
-        if message.role == "system" or not message.content.strip():
+        if message.role == "system" or not (message.content.strip() or message.images):
             continue
+        content = content_blocks(message)
         if turns and turns[-1]["role"] == message.role:
-            turns[-1]["content"] += "\n\n" + message.content
+            turns[-1]["content"] = merged(turns[-1]["content"], content)
         else:
-            turns.append({"role": message.role, "content": message.content})
+            turns.append({"role": message.role, "content": content})
     return turns
+
+
+def content_blocks(message: ChatMessage) -> str | list[dict]:
+    """Return a message's content: its text alone, or its images as base64 blocks followed by its text."""
+    if not message.images:
+        return message.content
+    blocks: list[dict] = [
+        {
+            "type": "image",
+            "source": {
+                "type": "base64",
+                "media_type": image.media_type,
+                "data": base64.b64encode(image.data).decode("ascii"),
+            },
+        }
+        for image in message.images
+    ]
+    if message.content.strip():
+        blocks.append({"type": "text", "text": message.content})
+    return blocks
+
+
+def merged(first: str | list[dict], second: str | list[dict]) -> str | list[dict]:
+    """Return two same-role contents as one: strings joined, else one list of blocks."""
+    if isinstance(first, str) and isinstance(second, str):
+        return first + "\n\n" + second
+    as_blocks = [[{"type": "text", "text": part}] if isinstance(part, str) else part for part in (first, second)]
+    return as_blocks[0] + as_blocks[1]
 
 
 def anthropic_options(options: CallOptions) -> dict:

@@ -32,9 +32,18 @@ class ProviderConfig:
 
 
 @dataclass(frozen=True)
+class ImageInput:
+    """An image sent with a message: its content type and bytes (checked and re-encoded when it was attached)."""
+
+    media_type: str
+    data: bytes = field(repr=False)
+
+
+@dataclass(frozen=True)
 class ChatMessage:
     role: Role
     content: str
+    images: tuple[ImageInput, ...] = ()
 
 
 @dataclass(frozen=True)

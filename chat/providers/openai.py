@@ -4,6 +4,7 @@ Nothing here is specific to OpenAI beyond the wire format, so one adapter serves
 """
 
 import asyncio
+import base64
 from collections.abc import AsyncIterator
 
 import anyio
@@ -13,6 +14,7 @@ import openai
 from chat.providers.base import (
     CallOptions,
     CallRequest,
+    ChatMessage,
     Delta,
     Finished,
     ProviderConfig,
@@ -32,6 +34,21 @@ def new_client(provider: ProviderConfig) -> openai.AsyncOpenAI:
         max_retries=provider.max_retries,
         timeout=provider.timeout_seconds,
     )
+
+
+def openai_message(message: ChatMessage) -> dict:
+    """Return a message in Chat Completions' shape: its text, then any images as data-URL parts at high detail.
+
+    High detail, not "auto": the provider then counts an image's tokens by a formula known before sending,
+    which the hold is sized on (chat/attachments/tokens.py).
+    """
+    if not message.images:
+        return {"role": message.role, "content": message.content}
+    parts: list[dict] = [{"type": "text", "text": message.content}]
+    for image in message.images:
+        url = f"data:{image.media_type};base64,{base64.b64encode(image.data).decode('ascii')}"
+        parts.append({"type": "image_url", "image_url": {"url": url, "detail": "high"}})
+    return {"role": message.role, "content": parts}
 
 
 def openai_options(options: CallOptions) -> dict:
@@ -60,7 +77,7 @@ class OpenAIAdapter:
                 stream = await unless_cancelled(
                     client.chat.completions.create(
                         model=request.api_model_id,
-                        messages=[{"role": m.role, "content": m.content} for m in request.messages],
+                        messages=[openai_message(m) for m in request.messages],
                         # `max_tokens`, not `max_completion_tokens`: the compatible APIs all accept it.
                         max_tokens=request.max_output_tokens,
                         stream=True,

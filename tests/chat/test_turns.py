@@ -45,7 +45,8 @@ def test_each_panel_continues_its_own_model_s_thread(user, priced_model):
     reply(first, 1, other, "claude says 1")
     second = Turn.objects.create(conversation=conversation, user=user, request_id="2", content="Q2", parent=first)
     reply(second, 0, other, "claude says 2 in panel 0")
-    assert threads_for(conversation, [(priced_model, 0), (other, 1)], second.pk) == [
+    threads = threads_for(conversation, [(priced_model, 0), (other, 1)], second.pk)
+    assert [[(prompt.content, reply) for prompt, reply in thread] for thread in threads] == [
         [("Q1", "mini says 1"), ("Q2", "claude says 2 in panel 0")],
         [("Q1", "claude says 1"), ("Q2", "claude says 2 in panel 0")],
     ]

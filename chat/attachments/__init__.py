@@ -1,0 +1,1 @@
+"""Files attached to prompts: read and checked on upload, priced per model, sent in each provider's format."""
