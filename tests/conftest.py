@@ -14,6 +14,15 @@ from standins.providers import ProviderSimulator
 from standins.servers import DaphneServer, RedisServer, server_environment, start_logged, stop
 
 
+@pytest.fixture(scope="session", autouse=True)
+def attachments_in_a_temporary_folder(tmp_path_factory):
+    """Keep attached files out of the project folder: here and in every server process the tests start."""
+    folder = str(tmp_path_factory.mktemp("media"))
+    os.environ["MEDIA_ROOT"] = folder  # server processes inherit the environment (standins/servers.py)
+    settings.MEDIA_ROOT = folder
+    yield folder
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
     """Prepare the collected tests before pytest-django orders them.
