@@ -13,11 +13,37 @@ message echoes the key, as some providers do, so tests can prove a key never rea
 
 Replies are deterministic: `[Simulated reply from <model>]`, then lorem words picked from a hash of the model
 and the messages. Tokens are one per word or punctuation mark. A request costs the tokens of every message
-(the system prompt included) plus 4 per message; a reply costs one token per piece streamed, the header
-included. A reply stops at the request's `max_tokens` (finish reason `length` / `max_tokens`).
+(the system prompt included) plus 4 per message, plus its images and documents (below); a reply costs one token
+per piece streamed, the header included. A reply stops at the request's `max_tokens` (finish reason `length` /
+`max_tokens`).
 
-Directives in the last user message choose faults per request; combine them with commas or repeat them,
-e.g. `[[sim:status=429,retry_after=7]]`:
+Images and documents are read from a message whose content is a list of parts (standins/attachments.py decodes
+them and holds the formulas):
+- OpenAI: `{"type": "text", "text": ...}`, `{"type": "image_url", "image_url": {"url": "data:image/png;base64,...",
+  "detail": "low" | "high" | "auto"}}` (detail "auto" by default, read as "high") and `{"type": "file", "file":
+  {"filename": ..., "file_data": "data:application/pdf;base64,..."}}`. Only data URLs: the simulator is offline.
+- Anthropic: `{"type": "text", ...}`, `{"type": "image", "source": {"type": "base64", "media_type": "image/png" |
+  "image/jpeg" | "image/gif" | "image/webp", "data": ...}}` and `{"type": "document", "source": {"type": "base64",
+  "media_type": "application/pdf", "data": ...}}` or `{"type": "document", "source": {"type": "text",
+  "media_type": "text/plain", "data": ...}}` (an optional "title" is not counted).
+An image's tokens follow its provider's documented formula from its decoded size. OpenAI, detail "low": the base
+only; "high": fit inside 2048x2048, then bring the shortest side down to 768 if over it, and add tile tokens per
+512 px tile (base 2833 and tile 5667 for model ids starting with `gpt-4o-mini`, else 85 and 170). Anthropic: long
+edge scaled down to 1568 if over it, then ceil(width x height / 750). A document costs the tokens of its text (a
+PDF's extracted with pypdf) plus, at Anthropic, 1,600 per PDF page (each page is also read as an image); OpenAI
+adds nothing per page. Bytes that are not a readable image or PDF, or not the media type claimed, get a 400 in
+the provider's error shape.
+
+A request with images or documents is answered with a line per attachment after the header, in message order,
+then the lorem words (all counted as reply tokens):
+    [Simulated reply from <model>]
+    Seen: image 1000x800 image/png
+    Seen: document application/pdf 3 pages
+    Seen: document text/plain 120 characters
+    lorem ipsum ...
+
+Directives in the last user message (in its text parts) choose faults per request; combine them with commas or
+repeat them, e.g. `[[sim:status=429,retry_after=7]]`:
 - `[[sim:status=N]]`        answer HTTP N in the provider's error shape (401, 429, 500, 503, 529, ...).
 - `[[sim:retry_after=S]]`   send `Retry-After: S` with that error.
 - `[[sim:times=N]]`         fail only the first N identical requests (to test the SDK's retries).
@@ -30,12 +56,13 @@ e.g. `[[sim:status=429,retry_after=7]]`:
 - `[[sim:error_after=N]]`   send an in-stream "overloaded" error after N content deltas.
 - `[[sim:tokens=N]]`        make the reply N tokens long.
 - `[[sim:cached=N]]`        report N of the input tokens as read from the prompt cache.
-- `[[sim:echo]]`            reply with the header, a blank line, then the prompt itself without its directives
-                            (to check that a UI treats a hostile reply as text).
+- `[[sim:echo]]`            reply with the header (and "Seen:" lines), a blank line, then the prompt's text itself
+                            without its directives (to check that a UI treats a hostile reply as text).
 An unknown directive gets a 400, so a typo does not pass silently.
 
 Every request served is appended to `ProviderSimulator.records` (a `RequestRecord`), with the usage it
-reported, so a test can compare an adapter's numbers with the simulator's and see whether the client hung up.
+reported and the images and documents it saw (and their tokens), so a test can compare an adapter's numbers with
+the simulator's and see whether the client hung up.
 
 Each response closes its connection (`connection: close`), unless the simulator is made with `keep_alive=True`:
 then a connection answered to its end waits for the client's next request, as a real provider's does, and
@@ -51,9 +78,23 @@ import re
 import threading
 import time
 import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
+
+from standins.attachments import (
+    PDF,
+    AttachmentError,
+    Document,
+    Image,
+    anthropic_image_tokens,
+    decode_base64,
+    openai_image_tokens,
+    read_data_url,
+    read_image,
+    read_pdf,
+)
 
 BAD_KEY = "sim-bad-key"
 # Parameters recorded as received (not acted on), so a test can see what a client passed on, in either format.
@@ -94,6 +135,8 @@ INT_DIRECTIVES = {
     "pause",
 }
 FLAG_DIRECTIVES = {"refuse", "context_too_long", "echo"}
+OPENAI_DETAILS = ("low", "high", "auto")
+ANTHROPIC_TOKENS_PER_PDF_PAGE = 1600  # Anthropic also reads each page as an image
 
 
 def token_pieces(text: str) -> list[str]:
@@ -111,13 +154,20 @@ def input_tokens_for(texts: list[str]) -> int:
     return sum(count_tokens(text) + MESSAGE_OVERHEAD_TOKENS for text in texts)
 
 
-def reply_pieces(model: str, seed_text: str, length: int) -> list[str]:
-    """Return the reply's token pieces: the simulated-reply header, then lorem words up to `length` tokens."""
+def reply_header(model: str, seen: Sequence[str] = ()) -> str:
+    """Return the first line of every reply, and a line for each attachment seen (`seen`, "Seen: ...")."""
+    return "\n".join([f"[Simulated reply from {model}]", *seen])
+
+
+def reply_pieces(model: str, seed_text: str, length: int, seen: Sequence[str] = ()) -> list[str]:
+    """Return the reply's token pieces: the header (with the `seen` lines), then lorem words up to `length` tokens."""
     rng = random.Random(hashlib.sha256(f"{model}\n{seed_text}".encode()).digest())  # noqa: S311 (text, not secrets)
-    pieces = token_pieces(f"[Simulated reply from {model}]")
+    pieces = token_pieces(reply_header(model, seen))
     header_length = len(pieces)
     while len(pieces) < length:
-        pieces.append(" " + rng.choice(LOREM))
+        # After "Seen:" lines the words start a line of their own.
+        separator = "\n" if seen and len(pieces) == header_length else " "
+        pieces.append(separator + rng.choice(LOREM))
         if rng.random() < 0.12:
             pieces.append(rng.choice(",."))
     return pieces[: max(length, header_length)]
@@ -175,7 +225,12 @@ class RequestRecord:
     path: str
     model: str | None = None
     system: str | None = None  # Anthropic's `system` parameter as received
-    messages: list[tuple[str, str]] = field(default_factory=list)  # (role, text) as received
+    messages: list[tuple[str, str]] = field(default_factory=list)  # (role, text) as received, text parts joined
+    images: list[tuple[int, int, str]] = field(default_factory=list)  # (width, height, media type) of each image
+    documents: list[tuple[str, int | None]] = field(default_factory=list)  # (media type, PDF pages or None)
+    # The input tokens counted for them, part of input_tokens.
+    image_tokens: int = 0
+    document_tokens: int = 0
     options: dict[str, Any] = field(default_factory=dict)  # the sampling and format parameters received (OPTIONS)
     stream: bool = False
     status: int = 200
@@ -302,6 +357,14 @@ class Connection:
             await self._writer.wait_closed()
 
 
+@dataclass(frozen=True)
+class Attachment:
+    """An image or a document as the call's provider reads it, with the input tokens it costs there."""
+
+    content: Image | Document
+    tokens: int
+
+
 @dataclass
 class Call:
     """One model call as the simulator will answer it, whatever the wire format."""
@@ -315,6 +378,7 @@ class Call:
     request_id: str
     system: str | None = None  # Anthropic's separate system prompt
     options: dict[str, Any] = field(default_factory=dict)
+    attachments: list[Attachment] = field(default_factory=list)  # in message order
     message_id: str = field(default_factory=lambda: uuid.uuid4().hex[:24])
 
     @property
@@ -327,7 +391,15 @@ class Call:
 
     @property
     def input_tokens(self) -> int:
-        return input_tokens_for(self.texts)
+        return input_tokens_for(self.texts) + sum(attachment.tokens for attachment in self.attachments)
+
+    @property
+    def seen(self) -> list[str]:
+        """Return the reply's line for each attachment: what the model saw."""
+        return [f"Seen: {attachment.content.describe()}" for attachment in self.attachments]
+
+    def tokens_of(self, kind: type[Image | Document]) -> int:
+        return sum(attachment.tokens for attachment in self.attachments if isinstance(attachment.content, kind))
 
     @property
     def cached_tokens(self) -> int:
@@ -335,10 +407,28 @@ class Call:
 
 
 def text_of(content: Any) -> str:
-    """Return the text of a message's content, given as a string or as a list of text blocks."""
+    """Return the text of a message's content, given as a string or as a list of parts (its text parts)."""
     if isinstance(content, str):
         return content
     return "".join(block.get("text", "") for block in content or () if isinstance(block, dict))
+
+
+def read_messages(
+    messages: list[dict], read_part: Callable[[dict], Attachment | None]
+) -> tuple[list[tuple[str, str]], list[Attachment]]:
+    """Return each message's (role, text) and the attachments among their parts, read by `read_part`."""
+    turns, attachments = [], []
+    for message in messages:
+        content = message.get("content")
+        turns.append((message.get("role"), text_of(content)))
+        if isinstance(content, list):
+            attachments += filter(None, (read_part(part) for part in content if isinstance(part, dict)))
+    return turns, attachments
+
+
+def document_tokens(document: Document, tokens_per_pdf_page: int) -> int:
+    """Return the input tokens of a document: those of its text, plus a fixed amount per PDF page."""
+    return count_tokens(document.text) + tokens_per_pdf_page * (document.pages or 0)
 
 
 def sse_json(data: dict, event: str | None = None) -> bytes:
@@ -363,11 +453,13 @@ class OpenAIWire:
     }
 
     def parse(self, body: dict, request_id: str) -> Call:
-        messages = body["messages"]
+        messages, model = body["messages"], body["model"]
         last_user = next((m for m in reversed(messages) if m.get("role") == "user"), {})
+        turns, attachments = read_messages(messages, lambda part: self.read_part(part, model))
         return Call(
-            model=body["model"],
-            turns=[(m.get("role"), text_of(m.get("content"))) for m in messages],
+            model=model,
+            turns=turns,
+            attachments=attachments,
             max_tokens=body.get("max_completion_tokens") or body.get("max_tokens"),
             stream=bool(body.get("stream")),
             # A whole reply always carries usage; a stream only when asked for it.
@@ -376,6 +468,24 @@ class OpenAIWire:
             request_id=request_id,
             options={name: body[name] for name in OPTIONS if name in body},
         )
+
+    def read_part(self, part: dict, model: str) -> Attachment | None:
+        """Return the image or PDF in a content part (None for text), with what it costs `model`."""
+        if part.get("type") == "image_url":
+            image_url = part["image_url"]
+            detail = image_url.get("detail") or "auto"
+            if detail not in OPENAI_DETAILS:
+                raise ValueError(f"image_url.detail must be one of {', '.join(OPENAI_DETAILS)}, not {detail!r}")
+            media_type, data = read_data_url(image_url.get("url"), "image")
+            image = read_image(data, media_type)
+            return Attachment(image, openai_image_tokens(image, model=model, detail=detail))
+        if part.get("type") == "file":
+            media_type, data = read_data_url(part["file"].get("file_data"), "file")
+            if media_type != PDF:
+                raise AttachmentError(f"Unsupported file media type {media_type}: only {PDF} is read.", "invalid_file")
+            document = read_pdf(data)
+            return Attachment(document, document_tokens(document, tokens_per_pdf_page=0))
+        return None
 
     def error(self, status: int, message: str | None, request_id: str) -> dict:
         kind, code, default = self.errors.get(
@@ -386,6 +496,11 @@ class OpenAIWire:
     def bad_key_error(self, key: str, request_id: str) -> dict:
         body = self.error(401, f"Incorrect API key provided: {key}.", request_id)
         body["error"]["code"] = "invalid_api_key"
+        return body
+
+    def attachment_error(self, error: AttachmentError, request_id: str) -> dict:
+        body = self.error(400, error.message, request_id)
+        body["error"].update(param="messages", code=error.code)
         return body
 
     def context_error(self, tokens: int, window: int, request_id: str) -> dict:
@@ -476,9 +591,11 @@ class AnthropicWire:
             raise ValueError("max_tokens: Field required")
         last_user = next((m for m in reversed(messages) if m.get("role") == "user"), {})
         system = text_of(body.get("system") or "")
+        turns, attachments = read_messages(messages, self.read_block)
         return Call(
             model=body["model"],
-            turns=[(m.get("role"), text_of(m.get("content"))) for m in messages],
+            turns=turns,
+            attachments=attachments,
             system=system or None,
             max_tokens=body["max_tokens"],
             stream=bool(body.get("stream")),
@@ -488,12 +605,36 @@ class AnthropicWire:
             options={name: body[name] for name in OPTIONS if name in body},
         )
 
+    def read_block(self, block: dict) -> Attachment | None:
+        """Return the image or document in a content block (None for text), with what it costs."""
+        kind, source = block.get("type"), block.get("source") or {}
+        if kind == "image":
+            if source.get("type") != "base64":
+                raise AttachmentError("The simulator only accepts base64 image sources.")
+            image = read_image(decode_base64(source["data"], "image"), source.get("media_type"))
+            return Attachment(image, anthropic_image_tokens(image))
+        if kind != "document":
+            return None
+        if (source.get("type"), source.get("media_type")) == ("base64", PDF):
+            document = read_pdf(decode_base64(source["data"], "PDF"))
+        elif (source.get("type"), source.get("media_type")) == ("text", "text/plain"):
+            document = Document(media_type="text/plain", text=source["data"])
+        else:
+            raise AttachmentError(
+                f"The simulator reads base64 {PDF} and text text/plain documents, not {source.get('type')} "
+                f"{source.get('media_type')}."
+            )
+        return Attachment(document, document_tokens(document, tokens_per_pdf_page=ANTHROPIC_TOKENS_PER_PDF_PAGE))
+
     def error(self, status: int, message: str | None, request_id: str) -> dict:
         kind, default = self.errors.get(status, ("api_error", f"Simulated error {status}."))
         return {"type": "error", "error": {"type": kind, "message": message or default}, "request_id": request_id}
 
     def bad_key_error(self, key: str, request_id: str) -> dict:
         return self.error(401, None, request_id)
+
+    def attachment_error(self, error: AttachmentError, request_id: str) -> dict:
+        return self.error(400, error.message, request_id)
 
     def context_error(self, tokens: int, window: int, request_id: str) -> dict:
         return self.error(400, f"prompt is too long: {tokens} tokens > {window} maximum", request_id)
@@ -702,11 +843,19 @@ class Exchange:
             return
         try:
             call = wire.parse(json.loads(request.body), request_id)
+        except AttachmentError as error:
+            return await self.fail(400, wire.attachment_error(error, request_id))
         except (ValueError, TypeError, KeyError, AttributeError) as error:
             return await self.fail(400, wire.error(400, f"Invalid request: {error}", request_id))
         record = self.record
         record.model, record.system, record.messages, record.stream = call.model, call.system, call.turns, call.stream
         record.options = call.options
+        seen = [attachment.content for attachment in call.attachments]
+        record.images = [(image.width, image.height, image.media_type) for image in seen if isinstance(image, Image)]
+        record.documents = [
+            (document.media_type, document.pages) for document in seen if isinstance(document, Document)
+        ]
+        record.image_tokens, record.document_tokens = call.tokens_of(Image), call.tokens_of(Document)
         await self.answer_call(call)
 
     async def answer_call(self, call: Call) -> None:
@@ -720,10 +869,10 @@ class Exchange:
             tokens = max(call.input_tokens, simulator.context_window + 1)
             return await self.fail(400, self.wire.context_error(tokens, simulator.context_window, call.request_id))
 
-        pieces = reply_pieces(call.model, call.seed_text, directives.tokens or simulator.reply_tokens)
+        pieces = reply_pieces(call.model, call.seed_text, directives.tokens or simulator.reply_tokens, call.seen)
         if directives.echo:
             prompt = next((text for role, text in reversed(call.turns) if role == "user"), "")
-            pieces = token_pieces(f"[Simulated reply from {call.model}]\n\n" + DIRECTIVE.sub("", prompt).strip())
+            pieces = token_pieces(reply_header(call.model, call.seen) + "\n\n" + DIRECTIVE.sub("", prompt).strip())
         finish = "stop"
         if call.max_tokens is not None and call.max_tokens < len(pieces):
             pieces, finish = pieces[: call.max_tokens], "length"
