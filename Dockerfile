@@ -16,7 +16,9 @@ COPY . .
 # Hash and compress static files at build time; the key only satisfies settings during the build.
 RUN SECRET_KEY=build-only STATIC_COLLECTED=true python manage.py collectstatic --noinput
 
-RUN useradd --create-home --uid 10001 panels
+# Attached files live in /app/media, a volume web and the workers share (docker-compose.yml): the folder is
+# made here, owned by the app's user, so a new volume takes that owner.
+RUN useradd --create-home --uid 10001 panels && mkdir -p /app/media && chown panels /app/media
 USER panels
 EXPOSE 8000
 CMD ["python", "-m", "panels.serve", "-b", "0.0.0.0", "-p", "8000"]

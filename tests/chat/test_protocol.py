@@ -104,7 +104,7 @@ def test_the_request_id_of_a_refused_frame_is_echoed():
     [
         ({"models": []}, "models: List should have at least 1 item"),
         ({"models": ["a", "b", "c", "d", "e"]}, "models: List should have at most 4 items"),
-        ({"content": ""}, "content: String should have at least 1 character"),
+        ({"content": ""}, "content must not be blank"),
         ({"content": "   "}, "content must not be blank"),
         ({"content": "x" * 400_001}, "content: String should have at most 400000 characters"),
         ({"request_id": ""}, "request_id: String should have at least 1 character"),
