@@ -23,6 +23,8 @@ def model_form_data(**changes) -> dict[str, str]:
         "context_window": "131072",
         "max_output_tokens": "8192",
         "sort_order": "500",
+        "image_base_tokens": "85",
+        "image_tile_tokens": "170",
         "enabled": "on",
         "prices-TOTAL_FORMS": "0",
         "prices-INITIAL_FORMS": "0",
