@@ -16,6 +16,7 @@ from django.db import DatabaseError
 
 from billing.services import release_expired_holds
 from chat.api.calls import finish_abandoned_call
+from chat.attachments.services import delete_unsent_attachments
 from chat.database import in_thread_pool
 from chat.frames import message_done_frame
 from chat.liveness import HEARTBEAT_SECONDS, PROCESS_ID, forget_dead_processes, record_heartbeat
@@ -79,10 +80,11 @@ async def finish_abandoned_api_calls() -> int:
 
 
 async def sweep(log: ReplyLog) -> None:
-    """Finish abandoned replies and API calls, release expired holds and forget long-dead processes, once."""
+    """Finish abandoned replies and API calls, release expired holds, forget dead processes and old unsent files."""
     finished = await finish_abandoned_replies(log) + await finish_abandoned_api_calls()
     released = await in_thread_pool(release_expired_holds)()
     await in_thread_pool(forget_dead_processes)()
+    await in_thread_pool(delete_unsent_attachments)()
     if finished or released:
         logger.info("finished %d abandoned replies and API calls, released %d expired holds", finished, released)
 

@@ -68,7 +68,7 @@ def shared_page(request, token: str):
         for message in turn.shown:
             replies.append(shared_reply(message, len(texts), credits_per_usd))
             texts.append(message.text)
-        turns.append({"content": turn.content, "replies": replies})
+        turns.append({"content": turn.content, "replies": replies, "files": [a.name for a in turn.attachments.all()]})
     context = {
         "title": link.conversation.title or "A conversation",
         "one_turn": link.turn_id is not None,

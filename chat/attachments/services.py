@@ -6,10 +6,12 @@ part of the conversation and goes with it (a deleted conversation deletes its fi
 
 import uuid
 from collections.abc import Iterable
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.utils import timezone
 
 from chat.attachments.files import check_upload, megabytes
 from chat.attachments.reading import open_pdf, read_text
@@ -17,6 +19,7 @@ from chat.attachments.tasks import read_attachment_text
 from chat.exceptions import AttachmentRefused, AttachmentTooLarge, NotFound, StillStreaming
 from chat.models import Attachment
 
+UNSENT_KEPT = timedelta(days=1)  # a file attached and never sent (the tab closed) is deleted after this
 EXTENSIONS = {"image/png": ".png", "image/jpeg": ".jpg", "application/pdf": ".pdf", "text/plain": ".txt"}
 
 
@@ -103,3 +106,9 @@ def delete_files(names: list[str]) -> None:
             storage.delete(name)
 
     transaction.on_commit(delete)
+
+
+def delete_unsent_attachments() -> int:
+    """Delete the files attached more than `UNSENT_KEPT` ago and never sent; return how many."""
+    deleted, _ = Attachment.objects.filter(turn__isnull=True, created_at__lt=timezone.now() - UNSENT_KEPT).delete()
+    return deleted

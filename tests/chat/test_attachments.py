@@ -3,17 +3,20 @@
 import io
 import math
 import uuid
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from django.utils import timezone
 from PIL import Image
 from pypdf import PdfWriter
 from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
 
 from billing.models import Hold
 from catalog.models import AIModel
+from chat.attachments.services import delete_unsent_attachments
 from chat.attachments.tasks import read_attachment_text
 from chat.attachments.tokens import anthropic_image_tokens, openai_image_tokens
 from chat.exceptions import AttachmentRefused, AttachmentTooLarge, CannotReadImages, NotFound
@@ -375,3 +378,23 @@ def test_the_conversation_and_its_export_list_the_files_by_name_and_size(user, c
     assert f"Attached: chart.png ({image['size_bytes']:,} bytes, 300x200 px)" in markdown
     exported = client_of.get(f"/api/conversations/{conversation_id}/export?format=json").json()
     assert exported["turns"][0]["attachments"][0]["name"] == "chart.png"
+
+
+def test_files_attached_but_never_sent_are_deleted_after_a_day(
+    user, client_of, settings, django_capture_on_commit_callbacks
+):
+    old = upload(client_of, "old.png", png(20, 20)).json()
+    upload(client_of, "fresh.png", png(20, 20))
+    sent = upload(client_of, "sent.png", png(20, 20)).json()
+    fund(user, 5_000_000)
+    send(user, ["gpt-4o-mini"], "Look", [sent["id"]])
+    Attachment.objects.filter(public_id__in=[old["id"], sent["id"]]).update(
+        created_at=timezone.now() - timedelta(days=1, minutes=1)
+    )
+    path = Path(settings.MEDIA_ROOT) / stored(old["id"]).file.name
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert delete_unsent_attachments() == 1
+
+    assert sorted(Attachment.objects.values_list("name", flat=True)) == ["fresh.png", "sent.png"]
+    assert not path.exists()

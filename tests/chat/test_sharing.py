@@ -3,9 +3,10 @@
 import json
 
 import pytest
+from django.core.files.base import ContentFile
 from django.test import Client
 
-from chat.models import Conversation, Message, SharedLink
+from chat.models import Attachment, Conversation, Message, SharedLink
 from tests.factories import fund, write_turn
 
 pytestmark = pytest.mark.django_db
@@ -278,3 +279,23 @@ def test_a_deleted_conversation_takes_its_links_with_it(client, owner, conversat
 
     assert page_of(token).status_code == 404
     assert SharedLink.objects.count() == 0
+
+
+def test_the_page_names_a_turn_s_files_but_never_links_to_them(client, owner, conversation):
+    turn = conversation.turns.get(content="Is green tea bitter?")
+    file = Attachment.objects.create(
+        user=owner,
+        turn=turn,
+        name="tea-chart.png",
+        kind=Attachment.Kind.IMAGE,
+        content_type="image/png",
+        size_bytes=4,
+        file=ContentFile(b"png!", name="x.png"),
+        width=1,
+        height=1,
+    )
+    client.force_login(owner)
+    page = html(page_of(share(client, conversation).json()["token"]))
+    assert "Attached: tea-chart.png" in page
+    assert str(file.public_id) not in page and "/api/attachments/" not in page
+    assert Client().get(f"/api/attachments/{file.public_id}/content").status_code == 401  # a viewer has no way in
