@@ -8,6 +8,7 @@ as a `ProviderChange`). Prices live in billing (`Price`).
 """
 
 import re
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -233,14 +234,31 @@ class AIModel(ConstraintErrorsOnFields, models.Model):
     context_window = models.PositiveIntegerField(help_text="Input plus output tokens the model accepts.")
     max_output_tokens = models.PositiveIntegerField(help_text="The most tokens one reply may use.")
     supports_vision = models.BooleanField("vision", default=False)
-    # What an image costs in input tokens over the Chat Completions format: base + per 512-px tile, as the
-    # provider documents per model (GPT-4o: 85 + 170; GPT-4o mini: 2,833 + 5,667). Anthropic's formula is by
-    # pixels and the same for every model (chat/attachments/tokens.py).
+    # What an image costs in input tokens, by the formula its provider documents for the model
+    # (chat/attachments/tokens.py). The holds are sized on it, so it must not undercount.
+    image_token_formula = models.CharField(
+        max_length=8,
+        choices=[
+            ("tiles", "Tiles of 512 px: base + per tile (GPT-4o family)"),
+            ("patches", "Patches of 32 px, at most 1,536, times a multiplier (GPT-4.1 mini, o4-mini)"),
+            ("pixels", "Width x height / 750 (Anthropic)"),
+            ("gemini", "258 per tile of 768 px (Gemini)"),
+        ],
+        default="tiles",
+        db_default="tiles",
+    )
     image_base_tokens = models.PositiveIntegerField(
-        default=85, db_default=85, help_text="Chat Completions format: input tokens of any image."
+        default=85, db_default=85, help_text="Tiles formula: the tokens of any image (GPT-4o 85, GPT-4o mini 2,833)."
     )
     image_tile_tokens = models.PositiveIntegerField(
-        default=170, db_default=170, help_text="Chat Completions format: input tokens of each 512-px tile."
+        default=170, db_default=170, help_text="Tiles formula: the tokens of each tile (GPT-4o 170, GPT-4o mini 5,667)."
+    )
+    image_patch_multiplier = models.DecimalField(
+        max_digits=4,
+        decimal_places=2,
+        default=Decimal(1),
+        db_default=Decimal(1),
+        help_text="Patches formula: tokens per patch (GPT-4.1 mini 1.62, GPT-4.1 nano 2.46, o4-mini 1.72).",
     )
     supports_json_mode = models.BooleanField("JSON mode", default=False)
     supports_tools = models.BooleanField("tools", default=False)

@@ -141,8 +141,10 @@ class AIModelAdmin(admin.ModelAdmin):
             {
                 "fields": [
                     "supports_vision",
+                    "image_token_formula",
                     "image_base_tokens",
                     "image_tile_tokens",
+                    "image_patch_multiplier",
                     "supports_json_mode",
                     "supports_tools",
                 ]

@@ -9,6 +9,11 @@ Image token formulas, as OpenAI and Anthropic document them (scaled sizes are ro
   then, if the shortest side is over 768, scale so that it is 768; tokens = base + tile tokens x the 512 px tiles
   covering the image, ceil(w / 512) x ceil(h / 512). Models whose id starts with `gpt-4o-mini` have base 2833
   and tile 5667; every other model 85 and 170.
+- OpenAI's patch-counted models (ids starting `gpt-4.1-mini` 1.62, `gpt-4.1-nano` 2.46, `o4-mini` 1.72): the
+  32 px patches covering the image; over 1,536, the image is shrunk so whole patches fit 1,536; tokens =
+  ceil(patches x multiplier). Detail does not change it.
+- Gemini (ids starting `gemini`, over its OpenAI-compatible format): 258 for an image within 384 x 384, else
+  258 per 768 px tile.
 - Anthropic: if the long edge is over 1568 px, scale it to 1568; tokens = ceil(w x h / 750).
 """
 
@@ -33,6 +38,9 @@ OPENAI_TILE = 512
 OPENAI_MINI_PREFIX = "gpt-4o-mini"
 OPENAI_MINI_TOKENS = (2833, 5667)  # (base, per tile)
 OPENAI_TOKENS = (85, 170)
+PATCH_MULTIPLIERS = {"gpt-4.1-mini": 162, "gpt-4.1-nano": 246, "o4-mini": 172}  # hundredths, by id prefix
+PATCH, MAX_PATCHES = 32, 1536
+GEMINI_PREFIX, GEMINI_SMALL, GEMINI_TILE, GEMINI_TILE_TOKENS = "gemini", 384, 768, 258
 ANTHROPIC_LONG_EDGE = 1568
 ANTHROPIC_PIXELS_PER_TOKEN = 750
 
@@ -114,6 +122,13 @@ def read_pdf(data: bytes) -> Document:
 
 def openai_image_tokens(image: Image, *, model: str, detail: str) -> int:
     """Return OpenAI's input tokens for `image` sent to `model` at `detail` ("low", "high" or "auto")."""
+    multiplier = next((m for prefix, m in PATCH_MULTIPLIERS.items() if model.startswith(prefix)), None)
+    if multiplier is not None:
+        return patch_tokens(image.width, image.height, hundredths=multiplier)
+    if model.startswith(GEMINI_PREFIX):
+        if image.width <= GEMINI_SMALL and image.height <= GEMINI_SMALL:
+            return GEMINI_TILE_TOKENS
+        return GEMINI_TILE_TOKENS * math.ceil(image.width / GEMINI_TILE) * math.ceil(image.height / GEMINI_TILE)
     base, per_tile = OPENAI_MINI_TOKENS if model.startswith(OPENAI_MINI_PREFIX) else OPENAI_TOKENS
     if detail == "low":
         return base
@@ -123,6 +138,19 @@ def openai_image_tokens(image: Image, *, model: str, detail: str) -> int:
     if min(width, height) > OPENAI_SHORT_SIDE:
         width, height = scaled(width, height, side=min(width, height), to=OPENAI_SHORT_SIDE)
     return base + per_tile * math.ceil(width / OPENAI_TILE) * math.ceil(height / OPENAI_TILE)
+
+
+def patch_tokens(width: int, height: int, *, hundredths: int) -> int:
+    """Return the tokens of an image counted in 32 px patches, shrunk to at most 1,536, times the multiplier."""
+    patches = math.ceil(width / PATCH) * math.ceil(height / PATCH)
+    if patches > MAX_PATCHES:
+        shrink = math.sqrt(PATCH * PATCH * MAX_PATCHES / (width * height))
+        shrink *= min(
+            math.floor(width * shrink / PATCH) / (width * shrink / PATCH),
+            math.floor(height * shrink / PATCH) / (height * shrink / PATCH),
+        )
+        patches = math.ceil(int(width * shrink) / PATCH) * math.ceil(int(height * shrink) / PATCH)
+    return math.ceil(min(patches, MAX_PATCHES) * hundredths / 100)
 
 
 def anthropic_image_tokens(image: Image) -> int:

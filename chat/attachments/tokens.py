@@ -1,18 +1,27 @@
-"""What attached files cost in input tokens, per model, by each provider's documented formula.
+"""What attached files cost in input tokens, per model, by the formula its provider documents.
 
-Images: over the Chat Completions format (OpenAI), an image at high detail is scaled to fit 2048 x 2048, then
-so its short side is at most 768; it costs the model's base tokens plus its tile tokens per 512-px tile
-(`AIModel.image_base_tokens`, `image_tile_tokens`). Over Anthropic's Messages format, an image whose long edge
-is over 1568 px is scaled to it, and costs width x height / 750 tokens. Text read from files is estimated like
-any prompt text (chat/tokens.py). These estimates size holds; the charge is the provider's own count.
+The formula is the catalog's (`AIModel.image_token_formula`):
+- `tiles` (GPT-4o family): fit in 2048 x 2048, short side at most 768, then base + per tile of 512 px.
+- `patches` (GPT-4.1 mini and nano, o4-mini): 32-px patches covering the image, shrunk to at most 1,536,
+  times the model's multiplier.
+- `pixels` (Anthropic): fit a long edge of 1568, then width x height / 750.
+- `gemini` (Gemini 2.x): 258 for an image within 384 x 384, else 258 per tile of 768 px.
+Text read from files is estimated like any prompt text (chat/tokens.py). These estimates size holds; the
+charge is the provider's own count.
 """
 
 import math
+from decimal import Decimal
 
 from catalog.models import AIModel
 from chat.models import Attachment
 from chat.tokens import estimate_tokens
 
+PATCH = 32
+MAX_PATCHES = 1536
+GEMINI_SMALL = 384
+GEMINI_TILE = 768
+GEMINI_TILE_TOKENS = 258
 OPENAI_FIT = 2048
 OPENAI_SHORT_SIDE = 768
 OPENAI_TILE = 512
@@ -24,8 +33,13 @@ def image_tokens(model: AIModel, width: int, height: int) -> int:
     """Return the input tokens `model` counts for a `width` x `height` image (0 for a model with no vision)."""
     if not model.supports_vision:
         return 0
-    if model.provider.wire_format == "anthropic":
+    formula = model.image_token_formula
+    if formula == "pixels":
         return anthropic_image_tokens(width, height)
+    if formula == "patches":
+        return patch_image_tokens(width, height, multiplier=model.image_patch_multiplier)
+    if formula == "gemini":
+        return gemini_image_tokens(width, height)
     return openai_image_tokens(width, height, base=model.image_base_tokens, per_tile=model.image_tile_tokens)
 
 
@@ -36,6 +50,26 @@ def openai_image_tokens(width: int, height: int, *, base: int, per_tile: int) ->
     scale = min(1, OPENAI_SHORT_SIDE / min(width, height))
     width, height = math.floor(width * scale), math.floor(height * scale)
     return base + per_tile * math.ceil(width / OPENAI_TILE) * math.ceil(height / OPENAI_TILE)
+
+
+def patch_image_tokens(width: int, height: int, *, multiplier: Decimal) -> int:
+    """Return the tokens of an image counted in 32-px patches (at most 1,536), times the model's multiplier."""
+    patches = math.ceil(width / PATCH) * math.ceil(height / PATCH)
+    if patches > MAX_PATCHES:  # shrink so that whole patches along each side fit the limit
+        shrink = math.sqrt(PATCH * PATCH * MAX_PATCHES / (width * height))
+        shrink *= min(
+            math.floor(width * shrink / PATCH) / (width * shrink / PATCH),
+            math.floor(height * shrink / PATCH) / (height * shrink / PATCH),
+        )
+        patches = math.ceil(int(width * shrink) / PATCH) * math.ceil(int(height * shrink) / PATCH)
+    return math.ceil(min(patches, MAX_PATCHES) * multiplier)
+
+
+def gemini_image_tokens(width: int, height: int) -> int:
+    """Return Gemini's tokens for an image: 258 when small, else 258 per 768-px tile."""
+    if width <= GEMINI_SMALL and height <= GEMINI_SMALL:
+        return GEMINI_TILE_TOKENS
+    return GEMINI_TILE_TOKENS * math.ceil(width / GEMINI_TILE) * math.ceil(height / GEMINI_TILE)
 
 
 def anthropic_image_tokens(width: int, height: int) -> int:

@@ -109,7 +109,7 @@ def test_an_image_is_kept_re_encoded_without_its_metadata_and_priced_per_model(c
     # 1000x800 at high detail: short side to 768 -> 960x768, 2x2 tiles; Anthropic: 1000*800/750.
     assert body["tokens"]["gpt-4o-mini"] == 2833 + 5667 * 4 + 0
     assert body["tokens"]["claude-3-5-haiku"] == math.ceil(1000 * 800 / 750)
-    assert body["tokens"]["gpt-4.1-mini"] == 85 + 170 * 4
+    assert body["tokens"]["gpt-4.1-mini"] == math.ceil(32 * 25 * 1.62)  # 32-px patches, x 1.62
     assert "holiday" not in kept.file.name and kept.file.name.startswith(f"attachments/{kept.user_id}/")
 
 
@@ -398,3 +398,20 @@ def test_files_attached_but_never_sent_are_deleted_after_a_day(
 
     assert sorted(Attachment.objects.values_list("name", flat=True)) == ["fresh.png", "sent.png"]
     assert not path.exists()
+
+
+@pytest.mark.parametrize(
+    ("slug", "size", "tokens"),
+    [
+        # GPT-4.1 mini: 1000x800 is 32 x 25 patches = 800, x 1.62; 1568x1568 is 49 x 49 = 2401 patches, shrunk
+        # to whole patches within 1,536 (39 x 39 = 1,521), x 1.62.
+        ("gpt-4.1-mini", (1000, 800), math.ceil(800 * 1.62)),
+        ("gpt-4.1-mini", (1568, 1568), math.ceil(1521 * 1.62)),
+        # Gemini: 258 within 384 x 384, else 258 per 768-px tile (1000x800: 2 x 2 tiles).
+        ("gemini-2.0-flash", (300, 200), 258),
+        ("gemini-2.0-flash", (1000, 800), 258 * 4),
+        ("claude-3-haiku", (1000, 800), math.ceil(1000 * 800 / 750)),
+    ],
+)
+def test_each_model_prices_an_image_by_its_provider_s_formula(client_of, slug, size, tokens):
+    assert upload(client_of, "shot.png", png(*size)).json()["tokens"][slug] == tokens

@@ -117,6 +117,14 @@ async def ask_anthropic(client: anthropic.AsyncAnthropic, blocks: list[dict]) ->
         ("gpt-4o", (300, 200), "high", 85 + 170 * 1 * 1),  # never scaled up
         ("gpt-4o-mini", (3000, 2000), "low", 2833),
         ("gpt-4o", (1000, 800), "low", 85),
+        # Patch-counted models: 32-px patches (1000x800: 32 x 25 = 800) times the model's multiplier; over
+        # 1,536 patches (2000x2000: 63 x 63) the image shrinks to whole patches within it (39 x 39 = 1,521).
+        ("gpt-4.1-mini", (1000, 800), "high", math.ceil(800 * 162 / 100)),
+        ("gpt-4.1-nano", (2000, 2000), "low", math.ceil(1521 * 246 / 100)),
+        ("o4-mini", (64, 64), "high", math.ceil(4 * 172 / 100)),
+        # Gemini over its OpenAI-compatible API: 258 within 384 x 384, else 258 per 768-px tile.
+        ("gemini-2.0-flash", (384, 300), "high", 258),
+        ("gemini-2.0-flash", (1000, 800), "high", 258 * 2 * 2),
     ],
 )
 async def test_openai_image_costs_base_plus_tiles_by_model_and_detail(
