@@ -194,6 +194,7 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "finish-abandoned-replies": {"task": "chat.finish_abandoned_replies", "schedule": 30.0},
     "release-expired-holds": {"task": "billing.release_expired_holds", "schedule": 60.0},
+    "resume-stuck-attachments": {"task": "chat.resume_stuck_attachments", "schedule": 60.0},
 }
 
 # --- Accounts (django-allauth, email + password, no usernames) ----------------------------------

@@ -20,6 +20,10 @@ from chat.exceptions import AttachmentRefused, AttachmentTooLarge, NotFound, Sti
 from chat.models import Attachment
 
 UNSENT_KEPT = timedelta(days=1)  # a file attached and never sent (the tab closed) is deleted after this
+# A PDF still being read after this lost its reading (a worker killed, Redis emptied): it is queued again, and
+# given up on, with a reason the composer shows, after READING_GIVEN_UP.
+READING_STUCK = timedelta(minutes=2)
+READING_GIVEN_UP = timedelta(minutes=10)
 EXTENSIONS = {"image/png": ".png", "image/jpeg": ".jpg", "application/pdf": ".pdf", "text/plain": ".txt"}
 
 
@@ -112,3 +116,21 @@ def delete_unsent_attachments() -> int:
     """Delete the files attached more than `UNSENT_KEPT` ago and never sent; return how many."""
     deleted, _ = Attachment.objects.filter(turn__isnull=True, created_at__lt=timezone.now() - UNSENT_KEPT).delete()
     return deleted
+
+
+def resume_stuck_reading(*, queue: str | None = None) -> tuple[int, int]:
+    """Queue again the PDFs whose reading was lost, and fail those stuck too long; return (queued, failed).
+
+    Reading is idempotent (it starts from the file each time), so a reading that was only slow and is read
+    twice ends the same.
+    """
+    now = timezone.now()
+    reading = Attachment.objects.filter(status=Attachment.Status.READING)
+    failed = reading.filter(created_at__lt=now - READING_GIVEN_UP).update(
+        status=Attachment.Status.FAILED,
+        error="Reading this PDF took too long. Attach it again, or attach a shorter one.",
+    )
+    stuck = list(reading.filter(created_at__lt=now - READING_STUCK).values_list("pk", flat=True))
+    for attachment_id in stuck:
+        read_attachment_text.apply_async(args=[attachment_id], queue=queue)
+    return len(stuck), failed

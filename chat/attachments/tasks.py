@@ -14,3 +14,11 @@ def read_attachment_text(attachment_id: int) -> str:
         return "gone"
     read_text(attachment)
     return attachment.status
+
+
+@shared_task(name="chat.resume_stuck_attachments")
+def resume_stuck_attachments() -> tuple[int, int]:
+    """Queue again the PDFs whose reading was lost (see services.resume_stuck_reading); beat runs it."""
+    from chat.attachments.services import resume_stuck_reading  # services import this module's task
+
+    return resume_stuck_reading()
