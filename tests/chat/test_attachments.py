@@ -415,3 +415,11 @@ def test_files_attached_but_never_sent_are_deleted_after_a_day(
 )
 def test_each_model_prices_an_image_by_its_provider_s_formula(client_of, slug, size, tokens):
     assert upload(client_of, "shot.png", png(*size)).json()["tokens"][slug] == tokens
+
+
+def test_the_stored_path_is_not_served_to_anyone(client_of, stranger):
+    body = upload(client_of, "private.png", png(20, 20)).json()
+    path = stored(body["id"]).file.name
+    for client in (client_of, stranger, Client()):
+        for url in (f"/media/{path}", f"/{path}", f"/static/../media/{path}"):
+            assert client.get(url).status_code == 404
