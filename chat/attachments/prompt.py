@@ -15,6 +15,7 @@ from chat.models import Attachment
 from chat.providers.base import ChatMessage, ImageInput
 from chat.tokens import estimate_message_tokens, estimate_tokens
 
+SEPARATOR = "\n\n"  # between the prompt and each file's text
 FENCE_LANGUAGES = {".md": "markdown", ".py": "python", ".js": "javascript", ".ts": "typescript", ".yml": "yaml"}
 
 
@@ -31,13 +32,7 @@ class Prompt:
 
     def text_for(self, model: AIModel) -> str:
         """Return the prompt's text for `model`: the person's words, then each file's text fenced under its name."""
-        parts = [self.content]
-        for attachment in self.attachments:
-            if attachment.kind != Attachment.Kind.IMAGE:
-                parts.append(file_block(attachment))
-            elif not model.supports_vision:
-                parts.append(f"[An image, {attachment.name}, was attached here; {model.name} cannot see images.]")
-        return "\n\n".join(part for part in parts if part)
+        return "".join([self.content, *(self._text_part(a, model) for a in self.attachments)]).strip()
 
     def message_for(self, model: AIModel) -> ChatMessage:
         images = self.images if model.supports_vision else ()
@@ -49,16 +44,29 @@ class Prompt:
 
     def tokens_for(self, model: AIModel) -> int:
         """Return the estimated input tokens of this prompt for `model`, its files' text and images included."""
-        return estimate_message_tokens([self.text_for(model)]) + self.image_tokens_for(model)
-
-    def image_tokens_for(self, model: AIModel) -> int:
-        return sum(image_tokens(model, image.width or 0, image.height or 0) for image in self.images)
+        return estimate_message_tokens([self.content]) + self.attachment_tokens_for(model)
 
     def attachment_tokens_for(self, model: AIModel) -> int:
-        """Return the part of `tokens_for` that the files add (the reply's footer shows it)."""
-        if not self.attachments:
-            return 0
-        return max(0, self.tokens_for(model) - estimate_message_tokens([self.content]))
+        """Return what the files add to the prompt for `model`: each image's tokens and each file's text.
+
+        Estimated file by file and added up, which never counts less than estimating the whole text at once,
+        so the composer can show each file's share and the hold is their sum.
+        """
+        return sum(
+            image_tokens(model, a.width or 0, a.height or 0)
+            if a.kind == Attachment.Kind.IMAGE and model.supports_vision
+            else estimate_tokens(self._text_part(a, model))
+            for a in self.attachments
+        )
+
+    @staticmethod
+    def _text_part(attachment: Attachment, model: AIModel) -> str:
+        """Return what a file adds to the prompt's text for `model` (nothing for an image it sees)."""
+        if attachment.kind != Attachment.Kind.IMAGE:
+            return SEPARATOR + file_block(attachment)
+        if model.supports_vision:
+            return ""
+        return f"{SEPARATOR}[An image, {attachment.name}, was attached here; {model.name} cannot see images.]"
 
 
 def as_prompt(prompt: "Prompt | str") -> Prompt:
@@ -77,4 +85,4 @@ def file_block(attachment: Attachment) -> str:
 
 def files_text_tokens(attachments: tuple[Attachment, ...]) -> int:
     """Return the estimated tokens of the files' text alone (what Auto counts before it knows the model)."""
-    return sum(estimate_tokens(file_block(a)) for a in attachments if a.kind != Attachment.Kind.IMAGE)
+    return sum(estimate_tokens(SEPARATOR + file_block(a)) for a in attachments if a.kind != Attachment.Kind.IMAGE)

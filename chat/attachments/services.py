@@ -48,8 +48,8 @@ def upload_attachment(*, user, name: str, data: bytes) -> Attachment:
     try:
         with transaction.atomic():
             attachment.save()
-            if in_background:
-                transaction.on_commit(lambda: read_attachment_text.delay(attachment.pk))
+            if in_background:  # robust: a queue that fails (Redis away) is logged, and the sweep queues it later
+                transaction.on_commit(lambda: read_attachment_text.delay(attachment.pk), robust=True)
     except BaseException:
         attachment.file.delete(save=False)  # no row: the file would be kept for no one
         raise

@@ -336,14 +336,17 @@ def test_a_reply_no_live_process_claims_is_finished_only_when_its_hold_is_about_
 @pytest.mark.parametrize(
     ("text", "tokens"),
     [
-        ("plain ascii text", 6),  # 16 ASCII characters: ceil(16 / 3)
-        ("héllo wörld", 5),  # 9 ASCII (3) + 2 others
+        ("plain ascii text", 6),  # 16 ASCII characters: ceil(16 / 3), more than its 3 pieces
+        ("héllo wörld", 6),  # 4 runs of ASCII letters (more than ceil(9 / 3)) + 2 others
         ("日本語のテキスト", 8),  # one a character
         ("emoji 🎉!", 4),  # 7 ASCII (ceil: 3) + 1 other
         ("", 0),
+        # Dense text: a piece per run of letters, per 3 digits, per mark and per line break.
+        ("id,total\n1,12345\n", 9),  # id , total \n 1 , 123 45 \n (17 characters would say 6)
+        ('{"a": [1, 2, 3]}', 13),  # every mark and digit (16 characters would say 6)
     ],
 )
-def test_token_estimates_count_three_ascii_characters_or_one_other_character_a_token(text, tokens):
+def test_token_estimates_count_three_ascii_characters_a_piece_or_one_other_character_a_token(text, tokens):
     assert estimate_tokens(text) == tokens
 
 

@@ -119,3 +119,41 @@ def test_one_screenshot_and_one_pdf_to_two_models_side_by_side_priced_first_and_
     assert wallet.held_credits == 0
     assert wallet.balance_credits == 5_000_000 - sum(done[i]["credits"] for i in ids)
     assert Attachment.objects.filter(turn_id=started["turn_id"]).count() == 2
+
+
+def test_a_dense_csv_is_held_for_at_least_its_tokens_so_it_is_charged_in_full(chat_server, simulator, user):
+    """Numbers and commas run about 2 characters a token: a hold sized at 3 would cap the charge below the usage."""
+    fund(user, 5_000_000)
+    rows = "\n".join(f"{n},{n * 7919 % 100_000},{n % 97}.{n % 89:02d},north" for n in range(3_000))
+    with browser_for(chat_server, user) as http:
+        upload = http.post("/api/attachments/", files={"file": ("sales.csv", f"id,units,price,region\n{rows}\n")})
+    assert upload.status_code == 201, upload.text
+
+    socket = Socket(chat_server, user)
+    try:
+        socket.send(
+            type="send",
+            request_id="dense-1",
+            conversation_id=None,
+            models=["gpt-4o-mini"],
+            content="Total the units per region.",
+            attachment_ids=[upload.json()["id"]],
+            panel_settings=[{"temperature": None, "max_output_tokens": 20}],  # a small hold beside the input
+        )
+        started = socket.until(lambda f: f["type"] in ("turn.started", "error") and f.get("request_id") == "dense-1")
+        assert started["type"] == "turn.started", started
+        message_id = started["messages"][0]["message_id"]
+        done = socket.until_done([message_id])[message_id]
+    finally:
+        socket.close()
+
+    record = next(r for r in simulator.records if r.text_sent == socket.text(message_id))
+    hold = Hold.objects.get(reference=f"message:{message_id}")
+    assert hold.estimated_input_tokens >= record.input_tokens > len(rows) / 3  # denser than 3 characters a token
+    message = Message.objects.get(pk=message_id)
+    owed = cost_of(
+        input_tokens=record.input_tokens,
+        output_tokens=record.output_tokens,
+        rate=rate_for(message.price, BillingSettings.load()),
+    ).credits
+    assert done["credits"] == message.credits == owed  # charged in full, not capped at a short hold
