@@ -1,16 +1,21 @@
 """The chat page: a server-rendered shell with everything the ES modules in static/js/ need to start."""
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from billing.selectors import wallet_of
+from chat.attachments.files import IMAGE_EXTENSIONS, TEXT_EXTENSIONS
 from chat.exceptions import NotFound
 from chat.preset_api import presets_json
 from chat.protocol import MAX_CONTENT_CHARS, MAX_FRAME_BYTES
 from chat.selectors import conversation_for
 from chat.views import catalog_json, conversation_json
+
+# What the file chooser offers: the kinds chat/attachments/files.py takes (it reads the bytes whatever is chosen).
+ACCEPTED_FILES = ",".join(["image/*", "application/pdf", ".pdf", *sorted(IMAGE_EXTENSIONS), *sorted(TEXT_EXTENSIONS)])
 
 
 @require_GET
@@ -32,4 +37,11 @@ def chat_page(request, conversation_id: int | None = None):
         "presets": presets_json(request.user),  # built-in first; a click starts a new chat from one
         "limits": {"prompt_characters": MAX_CONTENT_CHARS, "frame_bytes": MAX_FRAME_BYTES},
     }
-    return render(request, "chat/chat.html", {"boot": boot, "wallet": wallet, "conversation": conversation})
+    context = {
+        "boot": boot,
+        "wallet": wallet,
+        "conversation": conversation,
+        "attachments_per_prompt": settings.ATTACHMENTS_PER_PROMPT,  # the composer says so before uploading more
+        "accepted_files": ACCEPTED_FILES,
+    }
+    return render(request, "chat/chat.html", context)

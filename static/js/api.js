@@ -1,4 +1,4 @@
-// JSON over HTTP for the chat page: the conversation endpoints and the cost estimate.
+// JSON over HTTP for the chat page: the conversation endpoints, the cost estimate and file uploads.
 const csrfToken = () => document.querySelector('meta[name="csrf-token"]')?.content ?? "";
 
 export class ApiError extends Error {
@@ -9,14 +9,15 @@ export class ApiError extends Error {
   }
 }
 
-export async function api(path, { method = "GET", body } = {}) {
+/** Call a JSON endpoint with a JSON `body`, or a multipart `form` (FormData: the browser sets its boundary). */
+export async function api(path, { method = "GET", body, form } = {}) {
   const headers = { Accept: "application/json" };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   if (method !== "GET") headers["X-CSRFToken"] = csrfToken();
   const response = await fetch(path, {
     method,
     headers,
-    body: body === undefined ? undefined : JSON.stringify(body),
+    body: form ?? (body === undefined ? undefined : JSON.stringify(body)),
     credentials: "same-origin",
   });
   if (response.status === 204) return null;

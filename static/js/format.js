@@ -76,3 +76,10 @@ export function ago(iso) {
   if (seconds < 172800) return "yesterday";
   return new Date(iso).toLocaleDateString(undefined, { month: "short", day: "numeric" });
 }
+
+/** Return a file's size as people read it: "532 bytes", "12.3 KB", "1.2 MB" (as the exports write it). */
+export function fileSize(bytes) {
+  if (bytes < 1024) return `${integer.format(bytes)} bytes`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}

@@ -17,6 +17,8 @@ const PATHS = {
   more: '<circle cx="5" cy="12" r="1"/><circle cx="12" cy="12" r="1"/><circle cx="19" cy="12" r="1"/>',
   pin: '<path d="M12 17v5"/><path d="M9 4h6v6.5l3 3V17H6v-3.5l3-3z"/><path d="M7.5 4h9"/>',
   unpin: '<path d="M12 17v5"/><path d="M15 10.5V4H9"/><path d="M7.5 4h9"/><path d="M3 3l18 18"/><path d="M9 9v1.5l-3 3V17h11"/>',
+  document: '<path d="M14 3H7a2 2 0 0 0-2 2v14a2 2 0 0 0 2 2h10a2 2 0 0 0 2-2V8z"/><path d="M14 3v5h5"/><path d="M9 13h6M9 17h6"/>',
+  image: '<rect x="3" y="4" width="18" height="16" rx="2"/><circle cx="9" cy="10" r="2"/><path d="M21 16l-5-5-9 9"/>',
   folder: '<path d="M3 6.5A1.5 1.5 0 0 1 4.5 5H9l2 2h8.5A1.5 1.5 0 0 1 21 8.5v9a1.5 1.5 0 0 1-1.5 1.5h-15A1.5 1.5 0 0 1 3 17.5z"/>',
 };
 

@@ -1,6 +1,8 @@
-// The chat page: turns of side-by-side panels fed by the websocket, the composer with its cost estimate,
-// the model picker and the sidebar. The server renders the shell and the data to start from (#panels-boot).
+// The chat page: turns of side-by-side panels fed by the websocket, the composer with its attached files and
+// its cost estimate, the model picker and the sidebar. The server renders the shell and the data to start from (#panels-boot).
 import { api } from "panels/api";
+import { promptFiles } from "panels/chat/attachment-view";
+import { AttachedFiles, modelsWithoutVision, visionModels } from "panels/chat/attachments";
 import { branchTo, showStepper, shownMessages, siblingsOf, versionsByPanel } from "panels/chat/branches";
 import { credits } from "panels/format";
 import { icon, iconButton } from "panels/icons";
@@ -123,8 +125,8 @@ function showExports() {
 
 // --- Turns and panels -----------------------------------------------------------------------------------
 
-/** Return a drawn turn (not yet shown): its prompt with its actions and one panel per model. */
-function buildTurn({ content, models, id = null, parentId = null }) {
+/** Return a drawn turn (not yet shown): its prompt (its files too) with its actions and one panel per model. */
+function buildTurn({ content, models, id = null, parentId = null, attachments = [] }) {
   const element = document.createElement("section");
   element.className = "turn";
   element.setAttribute("aria-label", "Turn");
@@ -133,6 +135,10 @@ function buildTurn({ content, models, id = null, parentId = null }) {
   const text = document.createElement("p");
   text.className = "prompt-text";
   text.textContent = content;
+  text.hidden = !content.trim() && attachments.length > 0; // a prompt of files alone
+  const body = document.createElement("div");
+  body.className = "prompt-body";
+  body.append(...[promptFiles(attachments), text].filter(Boolean));
   const actions = document.createElement("div");
   actions.className = "prompt-actions";
   actions.append(
@@ -143,7 +149,7 @@ function buildTurn({ content, models, id = null, parentId = null }) {
   const branches = document.createElement("div");
   branches.className = "branch-nav";
   branches.hidden = true;
-  you.append(branches, text, actions);
+  you.append(branches, body, actions);
   const grid = document.createElement("div");
   grid.className = "panels";
   grid.dataset.count = models.length;
@@ -151,6 +157,7 @@ function buildTurn({ content, models, id = null, parentId = null }) {
     id,
     parentId,
     content,
+    attachments,
     element,
     prompt: you,
     grid,
@@ -187,6 +194,7 @@ function viewOf(saved) {
     models: panels.map((versions) => versions[0].requested_model),
     id: saved.id,
     parentId: saved.parent_id ?? null,
+    attachments: saved.attachments,
   });
   panels.forEach((versions, index) => {
     const slot = turn.slots[index];
@@ -314,14 +322,18 @@ function updateBusy() {
 
 // --- Sending --------------------------------------------------------------------------------------------
 
-/** Send a turn after the branch shown, or (`editOf`: a drawn turn) as an edit of that turn's prompt. */
-function send(content, models, { editOf = null, panelSettings = null } = {}) {
+/**
+ * Send a turn after the branch shown, or (`editOf`: a drawn turn) as an edit of that turn's prompt; `files` are
+ * the attached files (the server's JSON) that go with it.
+ */
+function send(content, models, { editOf = null, panelSettings = null, files = [] } = {}) {
   const frame = {
     type: "send",
     request_id: uuid(),
     conversation_id: conversationId(),
     models,
     content,
+    attachment_ids: files.map((file) => file.id),
     // A new chat takes the system prompt kept on the page; a saved conversation has its own already.
     system_prompt: conversationId() ? null : systemPrompt.value || null,
   };
@@ -334,7 +346,13 @@ function send(content, models, { editOf = null, panelSettings = null } = {}) {
     frame.after_turn_id = lastShown().id; // a turn still unanswered has no id: the server follows it anyway
   }
   frame.panel_settings = panelSettings ?? chosenSettings.forModels(models); // an edit keeps the turn's own
-  const turn = buildTurn({ content, models, parentId: editOf ? editOf.parentId : (lastShown()?.id ?? null) });
+  const turn = buildTurn({
+    content,
+    models,
+    parentId: editOf ? editOf.parentId : (lastShown()?.id ?? null),
+    attachments: files,
+  });
+  attached.sending(frame.attachment_ids);
   showPath([...keep, turn]);
   state.pending.set(frame.request_id, { frame, turn, previousPath });
   stickToBottom = !editOf;
@@ -381,7 +399,8 @@ function tooLong(content) {
 function panelsFor(content) {
   const entry = (slug) => catalog.models.find((model) => model.slug === slug);
   const chosen = picker.selected;
-  const fits = (slug) => fitsModel(entry(slug), content, systemPrompt.value, chosenSettings.outputLimit(slug));
+  const files = attached.ready;
+  const fits = (slug) => fitsModel(entry(slug), content, systemPrompt.value, chosenSettings.outputLimit(slug), files);
   const tooLongFor = chosen.filter((slug) => !fits(slug));
   const fitting = chosen.filter((slug) => !tooLongFor.includes(slug));
   return fitting.length ? { models: fitting, skipped: tooLongFor } : { models: chosen, skipped: [] };
@@ -399,12 +418,33 @@ function showSkipped(content) {
     `Send goes to ${models.length === 1 ? names(models) : `the ${models.length} that fit`}.`;
 }
 
+/** Return the chosen models that cannot read the images attached (Auto aside: it picks one that can). */
+function blindModels() {
+  return attached.hasImages ? modelsWithoutVision(catalog, panelsFor(prompt.value).models) : [];
+}
+
+function showVisionWarning() {
+  const blind = blindModels();
+  const warning = composer.querySelector("[data-vision-warning]");
+  warning.hidden = !blind.length;
+  const names = new Intl.ListFormat("en", { type: "conjunction" }).format(blind.map((model) => model.name));
+  warning.textContent = blind.length
+    ? `${names} cannot read images: remove the image or pick a model with vision.`
+    : "";
+}
+
+/** Return whether the composer's prompt can go: words or files, models, every file read, and no blind model. */
+function canSend() {
+  const hasPrompt = prompt.value.trim() || attached.ready.length;
+  return Boolean(hasPrompt && picker.selected.length && !attached.waiting && !blindModels().length);
+}
+
 function submit() {
   const content = prompt.value;
-  if (!content.trim() || !picker.selected.length) return;
+  if (!canSend()) return;
   if (tooLong(content)) return;
   const { models } = panelsFor(content);
-  send(content, models);
+  send(content, models, { files: attached.ready });
   localStorage.setItem("panels:models", JSON.stringify(picker.selected));
   localStorage.setItem("panels:settings", JSON.stringify(chosenSettings.forModels(picker.selected)));
   prompt.value = "";
@@ -418,6 +458,7 @@ function turnStarted(frame) {
   if (pending.version) {
     versionStarted(pending.turn, frame, pending.version);
   } else {
+    attached.sent(pending.frame.attachment_ids);
     const { turn } = pending;
     turn.id = frame.turn_id;
     turn.parentId = frame.parent_turn_id ?? null;
@@ -459,6 +500,7 @@ function savedTurnStarted(frame, content) {
     id: frame.turn_id,
     parent_id: frame.parent_turn_id ?? null,
     content,
+    attachments: frame.attachments ?? [],
     messages: frame.messages.map((m) => ({ ...m, id: m.message_id, text: "", status: "streaming", current: true })),
   });
   state.conversation.current_turn_id = frame.turn_id;
@@ -495,7 +537,13 @@ function otherTabsTurn(frame) {
     return updateBusy();
   }
   const models = [...frame.messages].sort((a, b) => a.panel - b.panel).map((m) => m.requested_model);
-  const turn = buildTurn({ content: frame.content, models, id: frame.turn_id, parentId: frame.parent_turn_id });
+  const turn = buildTurn({
+    content: frame.content,
+    models,
+    id: frame.turn_id,
+    parentId: frame.parent_turn_id,
+    attachments: frame.attachments,
+  });
   state.views.set(turn.id, turn);
   const onThisBranch = (frame.parent_turn_id ?? null) === (lastShown()?.id ?? null) && !state.pending.size;
   savedTurnStarted(frame, frame.content);
@@ -536,6 +584,7 @@ function turnRefused(pending, frame) {
   } else {
     showPath(pending.previousPath.filter((turn) => turn !== pending.turn));
     if (!prompt.value.trim()) prompt.value = pending.frame.content; // nothing typed is lost
+    attached.notSent(pending.frame.attachment_ids); // nor anything attached
     composerChanged();
   }
   showAlert(frame.detail, { walletLink: WALLET_LINKS[frame.code] });
@@ -703,7 +752,15 @@ function openEditor(turn) {
   const buttons = document.createElement("div");
   buttons.className = "prompt-editor-actions";
   buttons.append(cancel, save);
-  editor.append(field, buttons);
+  editor.append(field);
+  if (turn.attachments?.length) {
+    // Files belong to the prompt they were sent with; the new branch is sent the words alone.
+    const note = document.createElement("p");
+    note.className = "muted small";
+    note.textContent = "The files stay with the original prompt: attach them again to send them with this one.";
+    editor.append(note);
+  }
+  editor.append(buttons);
   field.addEventListener("keydown", (event) => {
     if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
       event.preventDefault();
@@ -772,14 +829,29 @@ function refreshEstimate() {
       conversation: branchShown() ?? { system_prompt: systemPrompt.value, turns: [] },
       available: available(),
       outputLimit: (slug) => chosenSettings.outputLimit(slug),
+      files: attached.ready,
+      visionModels: visionModels(catalog),
     });
   }, 250);
 }
 
 function composerChanged() {
-  sendButton.disabled = !prompt.value.trim() || !picker.selected.length;
+  showVisionWarning();
+  sendButton.disabled = !canSend();
   refreshEstimate();
 }
+
+const attached = new AttachedFiles({
+  list: composer.querySelector("[data-attachments]"),
+  input: composer.querySelector("[data-file-input]"),
+  opener: composer.querySelector("[data-attach]"),
+  dropZone: composer,
+  textarea: prompt,
+  uploadUrl: urls.apiAttachments,
+  maxFiles: Number(urls.attachmentsPerPrompt),
+  notify: toast,
+  onChange: () => composerChanged(),
+});
 
 prompt.addEventListener("input", composerChanged);
 prompt.addEventListener("keydown", (event) => {

@@ -2,7 +2,8 @@
 // plus a full reply budget) and refuses a turn the wallet cannot cover, so the composer shows that same
 // figure, from /api/estimate (the server's own arithmetic), next to the available balance. An Auto panel holds
 // for the model Auto picks, so it is priced at the model /api/route picks for this prompt, its history and the
-// person's price ceiling: the same routing table and rules the turn will use.
+// person's price ceiling: the same routing table and rules the turn will use. Attached files add to each
+// panel's input what the server says they cost its model (`tokens` of /api/attachments/<id>/).
 import { api, ApiError } from "panels/api";
 import { credits, usdOfCredits } from "panels/format";
 
@@ -23,25 +24,50 @@ export function estimateTokens(text) {
 const messageTokens = (texts) => texts.reduce((sum, text) => sum + estimateTokens(text) + MESSAGE_OVERHEAD_TOKENS, 0);
 
 /**
- * Return whether `content` (after the conversation's system prompt) fits `model`'s window beside a full reply
- * (of at most `outputLimit` tokens, if set), as chat/budget.py decides before a call (older turns are dropped to
- * fit; the prompt itself cannot be). Auto picks a model the prompt fits, so it always fits here.
+ * Return the input tokens of a new prompt for the model `slug`: its words and its files (server JSON, each with
+ * its `tokens` per model), as chat/attachments/prompt.py counts them. The server joins the words and each text
+ * file's block with a blank line, so the blank lines count with the words (a token high at most per file, as each
+ * file's count is rounded up on its own).
  */
-export function fitsModel(model, content, systemPrompt, outputLimit = null) {
+export function promptTokens(content, files, slug) {
+  const parts = (content ? 1 : 0) + files.filter((file) => file.kind !== "image").length;
+  const fileTokens = files.reduce((sum, file) => sum + (file.tokens?.[slug] ?? 0), 0);
+  return messageTokens([content + "\n\n".repeat(Math.max(0, parts - 1))]) + fileTokens;
+}
+
+/** Return the tokens of the files' text alone, which Auto counts with the history before it knows the model. */
+export function filesTextTokens(files) {
+  const textTokens = (file) => Math.max(0, ...Object.values(file.tokens ?? {}).filter(Number.isInteger));
+  return files.filter((file) => file.kind !== "image").reduce((sum, file) => sum + textTokens(file), 0);
+}
+
+/**
+ * Return whether `content` with its `files` (after the conversation's system prompt) fits `model`'s window beside
+ * a full reply (of at most `outputLimit` tokens, if set), as chat/budget.py decides before a call (older turns are
+ * dropped to fit; the prompt itself cannot be). Auto picks a model the prompt fits, so it always fits here.
+ */
+export function fitsModel(model, content, systemPrompt, outputLimit = null, files = []) {
   if (!model?.context_window) return true;
-  const fixed = messageTokens(systemPrompt ? [systemPrompt, content] : [content]);
+  const fixed = (systemPrompt ? messageTokens([systemPrompt]) : 0) + promptTokens(content, files, model.slug);
   return fixed <= model.context_window - Math.min(model.reply_budget_tokens, outputLimit ?? Infinity);
 }
 
-/** Return the texts a panel sends before the new prompt: each earlier turn's prompt and this thread's reply. */
-export function threadTexts(conversation, model, panel) {
+/**
+ * Return the tokens a panel sends before the new prompt: the system prompt, then each earlier turn's prompt and
+ * this thread's reply, as chat/selectors.py threads_for pairs them. An earlier prompt's files count what they
+ * added for the reply's model (`attachment_tokens`).
+ */
+export function historyTokens(conversation, model, panel) {
   const texts = conversation?.system_prompt ? [conversation.system_prompt] : [];
+  let fileTokens = 0;
   for (const turn of conversation?.turns ?? []) {
     const replies = turn.messages.filter((message) => message.text && message.status !== "streaming");
     const chosen = replies.find((m) => m.model === model) ?? replies.find((m) => m.panel === panel);
-    if (chosen) texts.push(turn.content, chosen.text);
+    if (!chosen) continue;
+    texts.push(turn.content, chosen.text);
+    fileTokens += chosen.attachment_tokens ?? 0;
   }
-  return texts;
+  return messageTokens(texts) + fileTokens;
 }
 
 export class CostEstimate {
@@ -68,9 +94,19 @@ export class CostEstimate {
     return this.cache.get(url);
   }
 
-  /** Return the slug of the model Auto would pick for `content` after `historyTokens` of history. */
-  async routed(content, historyTokens) {
-    const body = { prompt: content, history_tokens: historyTokens };
+  /**
+   * Return the slug of the model Auto would pick for `content` after `historyTokens` of history, among
+   * `candidates` (null: every model).
+   */
+  async routed(content, historyTokens, candidates = null) {
+    // /api/route refuses a blank prompt, which a turn of files alone has: "." is classified as the same plain
+    // chat, and its one token more is taken off the history, so the router weighs the same input.
+    const blank = !content.trim();
+    const body = {
+      prompt: blank ? "." : content,
+      history_tokens: blank ? Math.max(0, historyTokens - 1) : historyTokens,
+    };
+    if (candidates) body.models = candidates;
     if (this.autoCeiling) body.ceiling_credits = this.autoCeiling;
     const key = JSON.stringify(body);
     if (!this.routes.has(key)) {
@@ -84,10 +120,11 @@ export class CostEstimate {
   /**
    * Show the worst case and a typical cost of sending `content` to `models`, against `available` credits.
    * `outputLimit(slug)` is a panel's max output tokens (null: the model's reply budget), as the hold uses it.
+   * `files` are the attached files ready to send; with an image, Auto chooses among the `visionModels` slugs.
    */
-  async update({ models, content, conversation, available, outputLimit = () => null }) {
+  async update({ models, content, conversation, available, outputLimit = () => null, files = [], visionModels = [] }) {
     const generation = ++this.generation;
-    if (!models.length || !content.trim()) {
+    if (!models.length || (!content.trim() && !files.length)) {
       this.show(null, available);
       return;
     }
@@ -97,12 +134,16 @@ export class CostEstimate {
     const autoPicks = [];
     try {
       for (const [panel, slug] of models.entries()) {
-        const history = messageTokens(threadTexts(conversation, slug, panel));
-        const input = history + messageTokens([content]);
-        inputTokens = Math.max(inputTokens, input);
-        // Auto holds for the model it picks, which the router names for this prompt (and the ceiling).
-        const model = this.entry(slug === "auto" ? await this.routed(content, history) : slug);
+        const history = historyTokens(conversation, slug, panel);
+        // Auto holds for the model it picks, which the router names for this prompt (and the ceiling), and
+        // counts the files' text with the history, as chat/services.py choose_panels asks it.
+        const candidates = files.some((file) => file.kind === "image") ? visionModels : null;
+        const model = this.entry(
+          slug === "auto" ? await this.routed(content, history + filesTextTokens(files), candidates) : slug,
+        );
         if (slug === "auto") autoPicks.push(model);
+        const input = history + promptTokens(content, files, model.slug);
+        inputTokens = Math.max(inputTokens, input);
         const replyTokens = Math.min(model.reply_budget_tokens, outputLimit(slug) ?? Infinity);
         const rows = await this.rows(input, replyTokens);
         worst += rows.find((row) => row.slug === model.slug)?.credits ?? 0;

@@ -20,6 +20,7 @@ export class Panel {
     this.model = requested === "auto" ? null : requested; // the model that answers, once known
     this.index = index;
     this.messageId = null;
+    this.attachmentTokens = 0; // of the input, what the prompt's files added for this model (an estimate)
     this.lastSeq = 0;
     this.status = "waiting";
     this.build();
@@ -109,8 +110,9 @@ export class Panel {
   }
 
   /** Attach the server's message (from `turn.started`, `message.started` or the conversation JSON). */
-  bind({ message_id, model, route = null, dropped_turns = 0 }) {
+  bind({ message_id, model, route = null, dropped_turns = 0, attachment_tokens = 0 }) {
     this.messageId = message_id;
+    this.attachmentTokens = attachment_tokens;
     this.element.dataset.messageId = message_id;
     this.model = model;
     this.showModel(route);
@@ -163,6 +165,7 @@ export class Panel {
       model: message.model,
       route: message.route,
       dropped_turns: message.dropped_turns,
+      attachment_tokens: message.attachment_tokens,
     });
     if (message.status === "streaming") {
       this.setStatus("waiting");
@@ -206,9 +209,13 @@ export class Panel {
       ? " (estimated: the provider did not report usage after the stop or cut, so Panels counted the text; " +
         "its count leans high, and so does a speed from it)"
       : "";
+    // The files' share is Panels' estimate, so it never reads as more than the provider's whole count.
+    const fromFiles = Math.min(this.attachmentTokens, frame.input_tokens);
+    const files = fromFiles > 0 ? ` (${credits(fromFiles)} from files)` : "";
     const counts = item(
-      `${about}${credits(frame.input_tokens)} in · ${about}${credits(frame.output_tokens)} out`,
-      `Input and output tokens${estimated}`,
+      `${about}${credits(frame.input_tokens)} in${files} · ${about}${credits(frame.output_tokens)} out`,
+      `Input and output tokens${estimated}` +
+        (files ? "; of the input, about what the attached files added (Panels' estimate)" : ""),
     );
     counts.dataset.testid = "token-counts";
     item(
