@@ -43,10 +43,13 @@ def stripe_standin():
 
 
 @pytest.fixture(scope="module")
-def server(simulator, stripe_standin, django_db_setup, django_db_blocker):
-    """Run Panels in a real Daphne process on the test database; the stand-in posts its webhooks to it."""
+def server(simulator, stripe_standin, django_db_setup, django_db_blocker, tmp_path_factory):
+    """Run Panels in a real Daphne process on the test database; the stand-in posts its webhooks to it.
+
+    Files people attach are kept in a temporary folder, not in the checkout.
+    """
     with django_db_blocker.unblock():
-        daphne = start_server(simulator, stripe_standin)
+        daphne = start_server(simulator, stripe_standin, MEDIA_ROOT=str(tmp_path_factory.mktemp("media")))
     stripe_standin.webhook_url = f"{daphne.url}/billing/stripe/webhook/"
     yield daphne
     daphne.stop()
