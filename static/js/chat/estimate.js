@@ -10,7 +10,13 @@ import { credits, usdOfCredits } from "panels/format";
 const MESSAGE_OVERHEAD_TOKENS = 4; // as chat/tokens.py counts a message
 const TYPICAL_REPLY_TOKENS = 500;
 
-/** Estimate tokens as the server does before a call (chat/tokens.py): leaning high, never billed. */
+// A run of letters, up to 3 digits, an ASCII punctuation mark or symbol, or a line break: a token each at least.
+const PIECE = /[A-Za-z]+|[0-9]{1,3}|[!-/:-@[-`{-~]|\n/g;
+
+/**
+ * Estimate tokens as the server does before a call (chat/tokens.py): leaning high, never billed. The larger of a
+ * token per 3 ASCII characters and a token per piece (dense text: CSV, JSON), plus one per other character.
+ */
 export function estimateTokens(text) {
   let ascii = 0;
   let other = 0;
@@ -18,21 +24,19 @@ export function estimateTokens(text) {
     if (char.codePointAt(0) > 127) other += 1;
     else ascii += 1;
   }
-  return Math.ceil(ascii / 3) + other;
+  const pieces = text.match(PIECE)?.length ?? 0;
+  return Math.max(Math.ceil(ascii / 3), pieces) + other;
 }
 
 const messageTokens = (texts) => texts.reduce((sum, text) => sum + estimateTokens(text) + MESSAGE_OVERHEAD_TOKENS, 0);
 
 /**
  * Return the input tokens of a new prompt for the model `slug`: its words and its files (server JSON, each with
- * its `tokens` per model), as chat/attachments/prompt.py counts them. The server joins the words and each text
- * file's block with a blank line, so the blank lines count with the words (a token high at most per file, as each
- * file's count is rounded up on its own).
+ * its `tokens` per model), as chat/attachments/prompt.py counts them: the words, plus each file's own count.
  */
 export function promptTokens(content, files, slug) {
-  const parts = (content ? 1 : 0) + files.filter((file) => file.kind !== "image").length;
   const fileTokens = files.reduce((sum, file) => sum + (file.tokens?.[slug] ?? 0), 0);
-  return messageTokens([content + "\n\n".repeat(Math.max(0, parts - 1))]) + fileTokens;
+  return messageTokens([content]) + fileTokens;
 }
 
 /** Return the tokens of the files' text alone, which Auto counts with the history before it knows the model. */
