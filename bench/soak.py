@@ -16,6 +16,9 @@ without pausing while Redis is down. Injected faults: provider 429/500/529 (some
 retry), streams cut mid-way, stalls of 10-45 s before the first token and between tokens, client stops, a
 Daphne process SIGKILLed mid-run and restarted (its clients reconnect, resubscribe and resend unanswered turns
 with the same request_id), Redis restarted (losing everything), the Celery worker SIGKILLed and restarted.
+About one send in seven attaches files first (bench/soak_attachments.py): a PNG, sometimes a .csv file,
+sometimes a PDF long enough to be read by the Celery worker, uploaded over HTTP to a live Daphne, the PDF polled
+until it is read, then named in `attachment_ids` (those sends name only models with vision).
 
 When the load stops and the replies in flight have ended, it checks the database and what the clients saw:
 every send answered, no reply left streaming, every followed reply's `message.done` received, the text
@@ -29,7 +32,10 @@ answered (a status, or a dropped connection only while its Daphne was killed), n
 credits of each usage chunk or completion equal to its call's ledger entry (which names the key), the program
 and the database agreeing on how each call ended, completed calls' text non-empty, every key holding nothing
 and having spent exactly its usage entries (never more in a day than its daily limit), 402 only for a key at
-its limit, errors only from injected provider faults (never a 500). It prints the figures (and `--markdown
+its limit, errors only from injected provider faults (never a 500). For attachments: each attached send's files
+on its turn, as its `turn.started` named them; each completed reply of it saw the image (the simulator's `Seen:`
+line), counted `attachment_tokens` and was held for at least the input reported; every PDF read in the end (none
+left `reading`); every upload answered 201 and every poll 200. It prints the figures (and `--markdown
 FILE` writes them as a section) and exits 1 if any check fails. Everything it started (processes, Redis, the
 database) is removed at the end, also on failure or Ctrl-C.
 
@@ -55,6 +61,7 @@ import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 import httpx2
@@ -63,6 +70,15 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidSta
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.soak_attachments import (
+    ATTACH_PROBABILITY,
+    HTTP_TIMEOUT,
+    PDF_READ_WAIT,
+    AttachmentTally,
+    Composer,
+    Uploaded,
+    plan_files,
+)
 from bench.stack import PYTHON, ROOT, Daphne, Stack, StackOptions, funded_users, use_database_here
 
 CORE_MODELS = ("gpt-4o-mini", "claude-3-5-haiku")
@@ -276,6 +292,8 @@ class Turn:
     replies: list[Reply] = field(default_factory=list)
     cut_at_seq: int = 0  # for the client faults
     retry_after: int | None = None  # from a `busy` refusal
+    files: list = field(default_factory=list)  # the FilePlans compose_send chose to attach
+    attached: list[Uploaded] = field(default_factory=list)  # the files uploaded and named in `attachment_ids`
 
 
 class Tally:
@@ -386,6 +404,8 @@ class SimUser(Tab):
         self.seen_turns: dict[int, list[int]] = {}  # conversation -> its turns this tab started, in order
         self.planned_close: str | None = None
         self.second: SecondTab | None = SecondTab(self) if index % SECOND_TAB_SHARE == 1 else None
+        uploads_rng = random.Random(soak.seed * 1_000_003 + 900_000 + index)  # noqa: S311 (load shape)
+        self.composer = Composer(soak.servers, account.cookie, soak.attachment_tally, uploads_rng)
 
     # --- the socket ---------------------------------------------------------------------------------
 
@@ -735,6 +755,9 @@ class SimUser(Tab):
         soak, rng, mode = self.soak, self.rng, self.soak.mode
         count = rng.choices(list(PANEL_WEIGHTS), weights=list(PANEL_WEIGHTS.values()))[0]
         models = rng.sample(soak.models, min(count, len(soak.models)))
+        files = plan_files(rng, f"soak-{self.index}-{number}") if rng.random() < ATTACH_PROBABILITY else []
+        if files:  # a named model without vision is refused an image
+            models = rng.sample(soak.vision_models, min(count, len(soak.vision_models)))
         fault = soak.forced_fault(self.index, number) or soak.random_fault(rng)
         directives = fault_directives(fault, rng, mode)
         if fault:
@@ -751,7 +774,7 @@ class SimUser(Tab):
             "models": models,
             "content": content,
         }
-        turn = Turn(request_id, "", models, fault, conversation_id=frame["conversation_id"])
+        turn = Turn(request_id, "", models, fault, conversation_id=frame["conversation_id"], files=files)
         seen = self.seen_turns.get(self.conversation_id, []) if continuing else []
         roll = rng.random()
         if seen and roll < AFTER_TURN_PROBABILITY:
@@ -783,6 +806,11 @@ class SimUser(Tab):
 
     async def take_turn(self, number: int) -> None:
         turn = self.compose(number)
+        if turn.files and not await self.attach(turn):
+            self.soak.attachment_tally.dropped_plays += 1
+            if turn.fault:
+                self.soak.tally.faults[turn.fault] -= 1  # never sent
+            return
         if not await self.until(self.online.is_set, 60):
             self.soak.tally.anomaly(f"user {self.index}: no socket for a minute; turn not sent")
             return
@@ -800,6 +828,31 @@ class SimUser(Tab):
             await self.until(lambda: all(r.done is not None for r in turn.replies), 150)
         elif turn.answer == "error:busy":
             await asyncio.sleep(turn.retry_after or 5)
+
+    async def attach(self, turn: Turn) -> bool:
+        """Upload the send's files, wait for a long PDF to be read, and name them in its frame.
+
+        Return False (the play is dropped) when a file could not be uploaded. A PDF not read within the wait, which
+        ends early enough for the replies to end within the drain, goes unsent; the others go.
+        """
+        soak = self.soak
+        deadline = min(time.monotonic() + PDF_READ_WAIT, soak.drain_until - soak.mode.drain_seconds / 3)
+        async with httpx2.AsyncClient(timeout=HTTP_TIMEOUT, trust_env=False) as client:
+            uploads = []
+            for plan in turn.files:
+                uploaded = await self.composer.upload(client, plan, prefer=self.server)
+                if uploaded is None:
+                    return False
+                uploads.append(uploaded)
+            for uploaded in uploads:
+                if uploaded.status == "reading":
+                    await self.composer.wait_until_read(client, uploaded, deadline)
+        turn.attached = [u for u in uploads if u.status == "ready"]
+        frame = json.loads(turn.frame)
+        frame["attachment_ids"] = [u.id for u in turn.attached]
+        turn.frame = json.dumps(frame)
+        soak.tally.plays["send attachment_ids"] += 1
+        return True
 
 
 def fault_lost_telling(soak: "Soak", turn: Turn) -> str | None:
@@ -1261,11 +1314,21 @@ class Soak:
     """One run: the users, the fault schedule, and what everyone saw."""
 
     def __init__(
-        self, stack: Stack, mode: Mode, models: list[str], accounts: list, api_accounts: list[ApiAccount], seed: int
+        self,
+        stack: Stack,
+        mode: Mode,
+        models: list[str],
+        accounts: list,
+        api_accounts: list[ApiAccount],
+        seed: int,
+        *,
+        vision_models: list[str],
     ):
         self.stack, self.mode, self.models, self.seed = stack, mode, models, seed
+        self.vision_models = vision_models  # those an attached send (with its image) names
         self.servers = [Server(daphne, index) for index, daphne in enumerate(stack.daphnes)]
         self.tally = Tally()
+        self.attachment_tally = AttachmentTally()
         self.turns: list[Turn] = []
         self.replies: dict[int, Reply] = {}
         self.users = [SimUser(self, i, account, i % len(self.servers)) for i, account in enumerate(accounts)]
@@ -1587,7 +1650,8 @@ def run_checks(soak: Soak) -> tuple[list[Check], dict]:
     branch_checks, figures["branches"] = run_branch_checks(soak)
     tab_checks, figures["second_tabs"] = run_second_tab_checks(soak, messages)
     api_checks, figures["api"] = run_api_checks(soak)
-    return checks + branch_checks + tab_checks + api_checks, figures
+    attachment_checks, figures["attachments"] = run_attachment_checks(soak)
+    return checks + branch_checks + tab_checks + api_checks + attachment_checks, figures
 
 
 def run_branch_checks(soak: Soak) -> tuple[list[Check], dict]:
@@ -1820,6 +1884,183 @@ def run_second_tab_checks(soak: Soak, messages: dict[int, dict]) -> tuple[list[C
     return checks, figures
 
 
+def wait_for_pdfs_read() -> int:
+    """Wait until no PDF is being read (bounded); return how many still are.
+
+    A reading lost with the killed worker or the emptied Redis is queued again by beat once it is `READING_STUCK`
+    old: the wait ends that long after the newest upload still being read, plus beat's interval and a margin.
+    """
+    from django.conf import settings
+    from django.db.models import Max
+    from django.utils import timezone
+
+    from chat.attachments.services import READING_STUCK
+    from chat.models import Attachment
+
+    interval = settings.CELERY_BEAT_SCHEDULE["resume-stuck-attachments"]["schedule"]
+    reading = Attachment.objects.filter(status=Attachment.Status.READING)
+    while True:
+        newest = reading.aggregate(newest=Max("created_at"))["newest"]
+        if newest is None:
+            return 0
+        if timezone.now() > newest + READING_STUCK + timedelta(seconds=interval + 30):
+            return reading.count()
+        time.sleep(2)
+
+
+def describe_upload(uploaded: Uploaded) -> str:
+    """Return a file as the evidence names it: its id, kind and size."""
+    plan = uploaded.plan
+    size = {"image": f"{uploaded.width}x{uploaded.height}", "text": f"{plan.rows} rows", "pdf": f"{plan.pages} pages"}
+    return f"{uploaded.name} ({uploaded.id}, {size[plan.kind]})"
+
+
+def held_below_reported() -> Counter[str]:
+    """Count the replies with reported usage whose hold's input estimate was below it, with files or without."""
+    from billing.models import Hold
+    from chat.models import Message, hold_reference
+
+    held = dict(
+        Hold.objects.filter(reference__startswith="message:").values_list("reference", "estimated_input_tokens")
+    )
+    counted: Counter[str] = Counter()
+    for pk, reported, files in Message.objects.filter(
+        status=Message.Status.COMPLETE, usage_estimated=False
+    ).values_list("pk", "input_tokens", "attachment_tokens"):
+        kind = "with files" if files else "without files"
+        counted[f"{kind}: replies"] += 1
+        if held.get(hold_reference(pk), 0) < reported:
+            counted[f"{kind}: held below the reported input"] += 1
+    return counted
+
+
+def run_attachment_checks(soak: Soak) -> tuple[list[Check], dict]:
+    """Check the attached sends against the database: their files on their turns, seen and priced by each reply.
+
+    And every PDF read in the end (none left `reading`), and every upload and poll answered as it should be.
+    """
+    from django.conf import settings
+
+    from billing.models import Hold
+    from chat.models import Attachment, Message, hold_reference
+
+    tally, checks = soak.attachment_tally, []
+    started_waiting = time.monotonic()
+    wait_for_pdfs_read()
+    pdf_wait = time.monotonic() - started_waiting
+    files = {
+        str(row["public_id"]): row
+        for row in Attachment.objects.values("public_id", "turn_id", "kind", "status", "error", "pages")
+    }
+    attached = [t for t in soak.turns if t.attached]
+    on_turns: dict[int, list[str]] = {}
+    for public_id, row in files.items():
+        if row["turn_id"] is not None:
+            on_turns.setdefault(row["turn_id"], []).append(public_id)
+
+    misplaced = []
+    for turn in attached:
+        ids = [u.id for u in turn.attached]
+        if turn.answer == "turn.started":
+            told = [a["id"] for a in turn.started["attachments"]]
+            kept = on_turns.get(turn.started["turn_id"], [])
+            if told != ids or sorted(kept) != sorted(ids):
+                misplaced.append(f"turn {turn.started['turn_id']}: sent {ids}, told {told}, on the turn {kept}")
+        else:
+            gone = [i for i in ids if files.get(i, {}).get("turn_id") is not None]
+            if gone:
+                misplaced.append(f"request {turn.request_id} answered {turn.answer} but its files {gone} have a turn")
+    checks.append(
+        Check(f"each attached send ({len(attached)}) that started has exactly its files on its turn, named by "
+              "turn.started.attachments (a refused one none)", not misplaced, sample(misplaced))
+    )  # fmt: skip
+
+    replies = [r for t in attached if t.answer == "turn.started" for r in t.replies]
+    rows = {
+        m["pk"]: m
+        for m in Message.objects.filter(pk__in=[r.message_id for r in replies]).values(
+            "pk", "status", "usage_estimated", "text", "attachment_tokens", "input_tokens", "output_tokens",
+            "max_output_tokens",
+        )
+    }  # fmt: skip
+    held_input = dict(
+        Hold.objects.filter(reference__in=[hold_reference(pk) for pk in rows]).values_list(
+            "reference", "estimated_input_tokens"
+        )
+    )
+    completed, saw, at_limit, unseen, underheld = 0, 0, 0, [], []
+    for reply in replies:
+        row = rows.get(reply.message_id)
+        if row is None or row["status"] != Message.Status.COMPLETE or row["usage_estimated"]:
+            continue
+        completed += 1
+        held = held_input.get(hold_reference(row["pk"]))
+        if held is None or held < row["input_tokens"]:
+            underheld.append(f"{row['pk']}: {row['input_tokens']} input tokens reported, held for {held}")
+            soak.details.append(
+                f"reply {row['pk']} ({reply.model}) of turn {reply.turn_id} held for {held} input tokens, "
+                f"{row['input_tokens']} reported (attachment_tokens {row['attachment_tokens']}); files "
+                + ", ".join(describe_upload(u) for u in reply.turn.attached)
+                + f"; sent to conversation {reply.turn.conversation_id}"
+                f"; prompt {json.loads(reply.turn.frame)['content']!r}"
+            )
+        if row["attachment_tokens"] <= 0:
+            unseen.append(f"{row['pk']}: attachment_tokens {row['attachment_tokens']}")
+        lines = [u.seen_line for u in reply.turn.attached if u.plan.kind == "image"]
+        missing = [line for line in lines if line not in row["text"]]
+        if not missing:
+            saw += 1
+        elif row["max_output_tokens"] is not None and row["output_tokens"] >= row["max_output_tokens"]:
+            at_limit += 1  # its output limit ended it before the simulator's "Seen:" line
+        else:
+            unseen.append(f"{row['pk']} ({reply.model}): no {missing} in {row['text'][:120]!r}")
+    checks.append(
+        Check(f"each completed reply of an attached turn ({completed}) saw its image (the simulator's \"Seen:\" "
+              "line) and counted attachment_tokens", not unseen, sample(unseen))
+    )  # fmt: skip
+    checks.append(
+        Check("each completed reply of an attached turn was held for at least the input tokens reported",
+              not underheld, sample(underheld))
+    )  # fmt: skip
+
+    pdfs = [row for row in files.values() if row["kind"] == Attachment.Kind.PDF]
+    unread = [
+        f"{public_id}: {row['status']} {row['error']!r}"
+        for public_id, row in files.items()
+        if row["kind"] == Attachment.Kind.PDF
+        and (
+            row["status"] == Attachment.Status.READING or (row["status"] == "failed" and "too long" not in row["error"])
+        )
+    ]
+    checks.append(
+        Check(f"every PDF uploaded ({len(pdfs)}) was read in the end: ready (failed only as taking too long), none "
+              "left reading", not unread, sample(unread))
+    )  # fmt: skip
+    checks.append(
+        Check("every upload answered 201 and every poll 200 (no 500, no 4xx, no connection lost on a live server)",
+              not tally.unexpected, sample(tally.unexpected))
+    )  # fmt: skip
+
+    waits = [u.read_after for t in soak.turns for u in t.attached if u.read_after is not None]
+    figures = {
+        "uploads": tally.uploads,
+        "retries": tally.retries,
+        "dropped": tally.dropped_plays,
+        "pdf_waits": tally.pdfs,
+        "read_after": waits,
+        "pdfs": Counter(row["status"] for row in pdfs),
+        "background": sum(1 for row in pdfs if (row["pages"] or 0) > settings.ATTACHMENT_BACKGROUND_PAGES),
+        "pdf_wait_at_end": pdf_wait,
+        "sends": len(attached),
+        "answers": Counter(t.answer or "unanswered" for t in attached),
+        "completed": completed,
+        "saw": saw,
+        "at_limit": at_limit,
+        "held_below": held_below_reported(),
+    }
+    return checks, figures
+
+
 def api_outcome(call: ApiCallSeen) -> str:
     """Return how a call ended for its program, in a few words (for the figures and the evidence)."""
     if call.hung_up:
@@ -2048,6 +2289,8 @@ def figures_text(soak: Soak, figures: dict, checks: list[Check], elapsed: float)
     waits = figures["interrupted_waits"]
     api = figures["api"]
     api_ttfc = api["ttfc"]
+    files = figures["attachments"]
+    read_after = files["read_after"]
     lines = [
         f"## Soak ({mode.name}): {len(soak.users)} users in the browser and {len(soak.api_users)} programs on the "
         f"API, {mode.load_seconds:.0f} s of load, {elapsed:.0f} s in all",
@@ -2085,6 +2328,27 @@ def figures_text(soak: Soak, figures: dict, checks: list[Check], elapsed: float)
         + "; errors by code: "
         + (", ".join(f"{k} {v}" for k, v in sorted(figures["error_codes"].items())) or "none"),
         f"- texts compared with the database: {figures['compared']}",
+        f"- attachments: {sum(files['uploads'].values())} uploads ("
+        + ", ".join(f"{k} {v}" for k, v in sorted(files["uploads"].items()))
+        + "); requests tried again: "
+        + (", ".join(f"{k} {v}" for k, v in sorted(files["retries"].items())) or "none")
+        + f"; attached plays dropped (an upload failed): {files['dropped']}",
+        f"- PDFs read in the background: {files['background']}; in the end "
+        + (", ".join(f"{k} {v}" for k, v in sorted(files["pdfs"].items())) or "none")
+        + (
+            f"; read p50 {statistics.median(read_after):.1f} s, max {max(read_after):.1f} s after the upload"
+            if read_after
+            else ""
+        )
+        + "; the senders' waits: "
+        + (", ".join(f"{k} {v}" for k, v in sorted(files["pdf_waits"].items())) or "none")
+        + f"; waited {files['pdf_wait_at_end']:.0f} s at the end for readings",
+        f"- attached sends: {files['sends']} ("
+        + ", ".join(f"{k} {v}" for k, v in sorted(files["answers"].items()))
+        + f"); replies that saw the image: {files['saw']} of {files['completed']} completed with reported usage "
+        f"({files['at_limit']} ended by their output limit first)",
+        "- completed replies with reported usage, by whether their hold's input estimate covered it: "
+        + ", ".join(f"{k} {v}" for k, v in sorted(files["held_below"].items())),
         "- faults injected: " + ", ".join(f"{k} {v}" for k, v in sorted(tally.faults.items())),
         "- socket closes: " + (", ".join(f"{k}: {v}" for k, v in sorted(tally.closes.items())) or "none"),
         f"- reconnects: {tally.reconnects}, resubscribes: {tally.resubscribes}, failed connection attempts: "
@@ -2157,6 +2421,14 @@ def print_evidence(soak: Soak) -> None:
         print(f"  whole logs: {soak.stack.logs}")
     else:
         print("  (run with --keep-logs to keep the servers' whole logs)")
+
+
+def vision_models(models: list[str]) -> list[str]:
+    """Return those of `models` that read images: an attached send names only these."""
+    from catalog.models import AIModel
+
+    readers = set(AIModel.objects.filter(slug__in=models, supports_vision=True).values_list("slug", flat=True))
+    return [slug for slug in models if slug in readers]
 
 
 def catalog_models() -> list[str]:
@@ -2239,7 +2511,7 @@ def main() -> int:
                 f"{len(accounts)} users and {len(api_accounts)} API programs funded; models {', '.join(models)}",
                 flush=True,
             )
-            soak = Soak(stack, mode, models, accounts, api_accounts, options.seed)
+            soak = Soak(stack, mode, models, accounts, api_accounts, options.seed, vision_models=vision_models(models))
             asyncio.run(soak.run())
             checks, figures = run_checks(soak)
             from django.db import connections

@@ -416,6 +416,7 @@ class Stack:
             **provider_environment(self.simulator),
             "CHAT_MAX_STREAMS_PER_PROCESS": str(options.max_streams_per_process),
             "DATABASE_POOL_SIZE": str(options.database_pool_size),
+            "MEDIA_ROOT": str(self.logs / "media"),  # attachments: web and Celery share it, removed with the logs
             **options.server_env,
         }
         self.daphnes = [Daphne(self.logs, self.env, index) for index in range(options.daphnes)]
