@@ -104,8 +104,6 @@ def test_an_image_pasted_and_a_pdf_dropped_go_to_both_panels_and_show_in_the_tur
     page = open_chat(new_page, user)
     models = ["gpt-4o-mini", "claude-3-5-haiku"]
     choose_models(page, models)
-    # 22 characters: with the blank line the server puts before the PDF's text, a whole number of estimated
-    # tokens, so the page's count of the words and the file apart is the server's count of them together.
     text = "Describe both of them."
     page.locator("#prompt").fill(text)
 
@@ -152,6 +150,8 @@ def test_an_image_pasted_and_a_pdf_dropped_go_to_both_panels_and_show_in_the_tur
     for index in range(2):
         footer = panels.nth(index).get_by_test_id("token-counts")
         expect(footer).to_have_text(re.compile(r"^[\d,]+ in \([\d,]+ from files\) · [\d,]+ out$"))
+        # Each model received the image itself: the simulator names what it saw, as a model describes it.
+        expect(panels.nth(index)).to_contain_text("Seen: image 600x400 image/png")
     assert all(message.attachment_tokens > 0 for message in turn.messages.all())
     assert page.evaluate("() => document.querySelector('.prompt-image img').naturalWidth") == 600  # it loaded
     screenshot(page, "attachments-turn-desktop-light.png", tmp_path)
