@@ -423,3 +423,12 @@ def test_the_stored_path_is_not_served_to_anyone(client_of, stranger):
     for client in (client_of, stranger, Client()):
         for url in (f"/media/{path}", f"/{path}", f"/static/../media/{path}"):
             assert client.get(url).status_code == 404
+
+
+def test_files_alone_go_to_auto_and_title_the_conversation_by_the_file(user, client_of):
+    fund(user, 5_000_000)
+    notes = upload(client_of, "standup-notes.md", b"- shipped the export\n- next: attachments").json()
+    started = send(user, ["auto"], "", [notes["id"]])
+    reply = started.replies[0]
+    assert reply.call.messages[-1].content.startswith("File: standup-notes.md")
+    assert started.turn.conversation.title.startswith("standup-notes")
