@@ -1,14 +1,23 @@
 """Name the task a prompt is, from its features, and say which signals decided: a weighted vote, no network.
 
 Each task adds up the signals its prompts really have (code lines for code review, a pasted document and a
-question for document Q&A, a field list for extraction...). The highest total wins if it beats the score of
-plain general chat; the reason names the winning signals, so a person can see why Auto chose.
+question for document Q&A, a field list for extraction...), plus a vote from the learned stage
+(chat/router/learned.py): LEARNED_WEIGHT points times the log of its probability that the prompt is of that
+task. Plain general chat starts at GENERAL_CHAT_SCORE plus its own learned vote. The highest total wins. When
+the signals alone reach STRONG_SIGNALS_SCORE (a fenced code block with code lines, a long pasted document and
+questions about it, a JSON template and field names), they decide without the vote; the learned vote carries
+intent and the languages the word lists do not know. The reason names the winning signals, or, when the
+learned vote changed the outcome, says what the request reads as, in the prompt's language.
 """
 
+import math
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
 from chat.router.features import Features, extract
+from chat.router.languages import guess_language, reads_as
+from chat.router.learned import shipped_model
 
 
 class Task(StrEnum):
@@ -30,6 +39,10 @@ class Task(StrEnum):
 
 
 GENERAL_CHAT_SCORE = 2.0  # a task must score above this to win over plain chat
+# Both chosen by cross-validation on the train split (docs/routing.md):
+LEARNED_WEIGHT = 1.5  # signal points per unit of the learned stage's log-probability
+STRONG_SIGNALS_SCORE = 4.0  # signals this strong decide alone (a fenced block and code lines, a paste and a question)
+MIN_PROBABILITY = 1e-9
 LONG_DOCUMENT_CHARS = 2_500  # about 600 tokens of pasted material
 VERY_LONG_DOCUMENT_CHARS = 8_000
 
@@ -39,6 +52,7 @@ class Classification:
     task: Task
     reason: str  # the signals that decided, in words, e.g. "a fenced code block and the words 'review', 'bug'"
     score: float
+    learned: bool = False  # the learned vote changed what the signals alone would have chosen
 
 
 @dataclass
@@ -238,15 +252,60 @@ def scores(features: Features) -> dict[Task, Tally]:
     return {task: scorer(features) for task, scorer in SCORERS.items()}
 
 
-def classify_features(features: Features) -> Classification:
+def by_signals(tallies: Mapping[Task, Tally]) -> Classification:
     """Return the task whose signals add up highest, or general chat when none beats plain chat."""
-    tallies = scores(features)
     task, tally = max(tallies.items(), key=lambda item: item[1].score)  # ties: the earlier task in SCORERS
     if tally.score <= GENERAL_CHAT_SCORE:
         return Classification(Task.GENERAL_CHAT, "no code, document, list or format request stood out", tally.score)
     return Classification(task, tally.reason(), tally.score)
 
 
+def votes(
+    tallies: Mapping[Task, Tally], probabilities: Mapping[str, float], *, weight: float = LEARNED_WEIGHT
+) -> dict[Task, float]:
+    """Return each task's total: its signals' score plus `weight` times the log of the learned probability for it.
+
+    A log, so that the learned stage speaks in odds: a task it finds 20 times less likely than another starts
+    about 3 * `weight` points behind it, which only strong signals make up.
+    """
+    totals = {Task.GENERAL_CHAT: GENERAL_CHAT_SCORE + weight * _log(probabilities[Task.GENERAL_CHAT])}  # wins ties
+    totals.update({task: tally.score + weight * _log(probabilities[task]) for task, tally in tallies.items()})
+    return totals
+
+
+def _log(probability: float) -> float:
+    return math.log(max(probability, MIN_PROBABILITY))
+
+
+def decide(
+    tallies: Mapping[Task, Tally],
+    learned: Callable[[], Mapping[str, float]],
+    *,
+    language: Callable[[], str] = lambda: "en",
+    weight: float = LEARNED_WEIGHT,
+    strong: float = STRONG_SIGNALS_SCORE,
+) -> Classification:
+    """Return the task of a prompt from its signals' tallies and, unless the signals are strong, the learned vote.
+
+    `learned` returns the learned stage's probabilities and `language` the prompt's language; each is called only
+    when needed. When the signals alone score `strong` or more for a task, they decide; otherwise the highest
+    total of signals and learned vote wins. The reason is the signals' own when they alone would have chosen the
+    same task; otherwise the learned vote decided, and the reason says what the request reads as.
+    """
+    signals = by_signals(tallies)
+    if signals.task != Task.GENERAL_CHAT and signals.score >= strong:
+        return signals
+    totals = votes(tallies, learned(), weight=weight)
+    task = max(totals, key=lambda candidate: totals[candidate])
+    if signals.task == task:
+        return Classification(task, signals.reason, totals[task])
+    return Classification(task, reads_as(task, language()), totals[task], learned=True)
+
+
 def classify(prompt: str) -> Classification:
     """Return the task of `prompt` and the signals that decided it."""
-    return classify_features(extract(prompt))
+    return decide(
+        scores(extract(prompt)),
+        lambda: shipped_model().probabilities(prompt),
+        language=lambda: guess_language(prompt),
+    )
