@@ -22,11 +22,11 @@ _TELLING = {
 TELLING_WORDS = {language: frozenset(words.split()) for language, words in _TELLING.items()}
 
 READS_AS = {
-    "en": "the request reads as {}",
-    "es": "la petición parece {}",
-    "fr": "la demande ressemble à {}",
+    "en": "this reads as {}",
+    "es": "por lo que dice, es {}",
+    "fr": "à sa lecture, c'est {}",
     "de": "die Anfrage liest sich wie {}",
-    "pt": "o pedido parece {}",
+    "pt": "pelo que diz, é {}",
 }
 TASK_PHRASES = {
     "support_intent": {
@@ -136,6 +136,6 @@ def guess_language(text: str) -> str:
 
 
 def reads_as(task: str, language: str) -> str:
-    """Return "the request reads as <what the task is>" in `language` (English for any other language)."""
+    """Return "this reads as <what the task is>" in `language` (English for any other language)."""
     language = language if language in READS_AS else "en"
     return READS_AS[language].format(TASK_PHRASES[task][language])
