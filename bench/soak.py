@@ -333,6 +333,16 @@ class Tab:
         self.changed = asyncio.Event()
         self.stopping = False
 
+    async def hang_up(self, supervisor: asyncio.Task) -> None:
+        """Close the socket for good and wait (at most 15 s) for the task that kept it connected to end."""
+        self.stopping = True
+        if self.ws is not None:
+            await self.ws.close()
+        try:
+            await asyncio.wait_for(supervisor, 15)
+        except TimeoutError:
+            supervisor.cancel()
+
     async def open_socket(self) -> tuple[ClientConnection, Server, int] | None:
         """Connect to the home server if it is up, else to another; retry until the run ends.
 
@@ -674,13 +684,7 @@ class SimUser(Tab):
             self.soak.undone_while_followed += [
                 r.message_id for r in self.replies.values() if r.done is None and r.following
             ]
-            self.stopping = True
-            if self.ws is not None:
-                await self.ws.close()
-            try:
-                await asyncio.wait_for(supervisor, 15)
-            except TimeoutError:
-                supervisor.cancel()
+            await self.hang_up(supervisor)
 
     def settled(self) -> bool:
         return all(turn.answer is not None for turn in self.turns.values()) and all(
@@ -926,13 +930,7 @@ class SecondTab(Tab):
             await self.until(self.told_everything, TAB_TOLD_WAIT_SECONDS)  # a telling may trail its answer
             await self.until(self.settled, max(0.0, self.soak.drain_until - time.monotonic()))
         finally:
-            self.stopping = True
-            if self.ws is not None:
-                await self.ws.close()
-            try:
-                await asyncio.wait_for(supervisor, 15)
-            except TimeoutError:
-                supervisor.cancel()
+            await self.hang_up(supervisor)
 
     def settled(self) -> bool:
         return all(f.done is not None for f in self.followed.values())

@@ -9,7 +9,6 @@ is counted, so the soak can check that none was a 500 or a 4xx, and that no live
 """
 
 import asyncio
-import io
 import random
 import secrets
 import time
@@ -17,9 +16,8 @@ from collections import Counter
 from dataclasses import dataclass
 
 import httpx2
-from PIL import Image, ImageDraw
-from pypdf import PdfWriter
-from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
+
+from standins.files import pdf, png
 
 ATTACH_PROBABILITY = 0.15  # a send attaches files
 CSV_PROBABILITY = 0.35  # ... a .csv beside its PNG
@@ -54,7 +52,7 @@ class FilePlan:
             return png(self.width, self.height, self.colour)
         if self.kind == "text":
             return csv(self.rows, random.Random(self.seed))  # noqa: S311 (file contents, not secrets)
-        return pdf([page_text(self.name, number) for number in range(1, self.pages + 1)])
+        return pdf(*(page_text(self.name, number) for number in range(1, self.pages + 1)))
 
 
 def plan_files(rng: random.Random, label: str) -> list[FilePlan]:
@@ -75,17 +73,6 @@ def plan_files(rng: random.Random, label: str) -> list[FilePlan]:
     return files
 
 
-def png(width: int, height: int, colour: tuple[int, int, int]) -> bytes:
-    """Return a PNG of `width` x `height`: a coloured ground with a few shapes, as a small screenshot has."""
-    image = Image.new("RGB", (width, height), colour)
-    draw = ImageDraw.Draw(image)
-    draw.rectangle((width // 8, height // 8, width // 2, height // 2), fill=(255 - colour[0], 200, 40))
-    draw.line((0, height - 1, width - 1, 0), fill="white", width=3)
-    out = io.BytesIO()
-    image.save(out, format="PNG")
-    return out.getvalue()
-
-
 def csv(rows: int, rng: random.Random) -> bytes:
     """Return a short CSV file: a header and `rows` rows of words and numbers."""
     lines = ["word,count,share"] + [
@@ -97,30 +84,6 @@ def csv(rows: int, rng: random.Random) -> bytes:
 def page_text(name: str, number: int) -> str:
     """Return the text shown on one page of a PDF (a line pypdf reads back)."""
     return f"{name} page {number}: notes on {WORDS[number % len(WORDS)]} and {WORDS[(number * 7) % len(WORDS)]}"
-
-
-def pdf(page_texts: list[str]) -> bytes:
-    """Return a real PDF whose pages show `page_texts` (text pypdf reads back)."""
-    writer = PdfWriter()
-    font = DictionaryObject(
-        {
-            NameObject("/Type"): NameObject("/Font"),
-            NameObject("/Subtype"): NameObject("/Type1"),
-            NameObject("/BaseFont"): NameObject("/Helvetica"),
-        }
-    )
-    font_ref = writer._add_object(font)
-    for text in page_texts:
-        page = writer.add_blank_page(width=612, height=792)
-        page[NameObject("/Resources")] = DictionaryObject(
-            {NameObject("/Font"): DictionaryObject({NameObject("/F1"): font_ref})}
-        )
-        stream = DecodedStreamObject()
-        stream.set_data(f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode())
-        page[NameObject("/Contents")] = writer._add_object(stream)
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
 
 
 @dataclass

@@ -37,10 +37,14 @@ def open_pdf(name: str, data: bytes) -> PdfReader:
     return reader
 
 
-def read_text(attachment: Attachment) -> None:
-    """Read the PDF's text into `attachment`, saving progress; end it ready, or failed with a reason."""
+def read_text(attachment: Attachment, reader: PdfReader | None = None) -> None:
+    """Read the PDF's text into `attachment`, saving progress; end it ready, or failed with a reason.
+
+    `reader` is the file already opened (by the upload); else it is read from storage (by a worker).
+    """
     try:
-        reader = open_pdf(attachment.name, attachment.file_bytes())
+        if reader is None:
+            reader = open_pdf(attachment.name, attachment.file_bytes())
         texts = []
         for number, page in enumerate(reader.pages, start=1):
             texts.append(page_text(page))

@@ -30,7 +30,8 @@ EXTENSIONS = {"image/png": ".png", "image/jpeg": ".jpg", "application/pdf": ".pd
 def upload_attachment(*, user, name: str, data: bytes) -> Attachment:
     """Check the file and keep it for `user`; a long PDF's text is then read in the background."""
     checked = check_upload(name, data)
-    pages = len(open_pdf(checked.name, checked.data).pages) if checked.kind == Attachment.Kind.PDF else None
+    reader = open_pdf(checked.name, checked.data) if checked.kind == Attachment.Kind.PDF else None
+    pages = None if reader is None else len(reader.pages)
     in_background = pages is not None and pages > settings.ATTACHMENT_BACKGROUND_PAGES
     attachment = Attachment(
         user=user,
@@ -53,8 +54,8 @@ def upload_attachment(*, user, name: str, data: bytes) -> Attachment:
     except BaseException:
         attachment.file.delete(save=False)  # no row: the file would be kept for no one
         raise
-    if pages is not None and not in_background:
-        read_text(attachment)
+    if reader is not None and not in_background:
+        read_text(attachment, reader)
     return attachment
 
 

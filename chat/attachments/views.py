@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.decorators import api_login_required
 from catalog.selectors import catalog_models
+from chat.attachments.files import megabytes
 from chat.attachments.json import attachment_json
 from chat.attachments.prompt import Prompt
 from chat.attachments.services import delete_unsent_attachment, upload_attachment
@@ -39,16 +40,15 @@ def attachment_detail_json(attachment: Attachment) -> dict:
         "pages_read": attachment.pages_read,
         "sent": attachment.turn_id is not None,
         "tokens": {
-            model.slug: (
-                None
-                if attachment.kind == Attachment.Kind.IMAGE and not model.supports_vision
-                else prompt.attachment_tokens_for(model)
-                if ready
-                else None
-            )
+            model.slug: prompt.attachment_tokens_for(model) if ready and can_read(model, attachment) else None
             for model in catalog_models()
         },
     }
+
+
+def can_read(model, attachment: Attachment) -> bool:
+    """Return whether `model` can take the file: any file but an image, which needs vision."""
+    return attachment.kind != Attachment.Kind.IMAGE or model.supports_vision
 
 
 def owned_attachment(request, attachment_id) -> Attachment:
@@ -69,10 +69,8 @@ def attachment_upload(request):
     """Keep one uploaded file (the form field `file`) for the person's next prompt."""
     declared = int(request.META.get("CONTENT_LENGTH") or 0)
     if declared > settings.ATTACHMENT_MAX_BYTES + MULTIPART_OVERHEAD_BYTES:  # refused before it is read
-        limit = settings.ATTACHMENT_MAX_BYTES / (1024 * 1024)
-        return error_response(
-            AttachmentTooLarge(f"This file is too large; a file can be at most {limit:.1f} MB."), status=413
-        )
+        limit = megabytes(settings.ATTACHMENT_MAX_BYTES)
+        return error_response(AttachmentTooLarge(f"This file is too large; a file can be at most {limit}."), status=413)
     uploaded = request.FILES.get("file")
     if uploaded is None:
         return error_response(AttachmentRefused("Send the file in a form field called “file”."), status=400)

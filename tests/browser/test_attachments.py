@@ -16,6 +16,7 @@ from billing.models import Hold
 from catalog.models import AIModel
 from chat.attachments.prompt import Prompt
 from chat.models import Attachment, RouteRule, Turn
+from standins.files import pdf
 from tests.browser.site import screenshot
 from tests.browser.test_chat_page import choose_models, last_turn_panels, open_chat, send
 from tests.factories import fund
@@ -53,29 +54,6 @@ def png(width: int = 600, height: int = 400) -> bytes:
     out = io.BytesIO()
     image.save(out, format="PNG")
     return out.getvalue()
-
-
-def pdf(text: str) -> bytes:
-    """Return a one-page PDF whose page shows `text` in Helvetica (a text object pypdf reads back)."""
-    content = f"BT /F1 18 Tf 72 720 Td ({text}) Tj ET".encode()
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
-        b"/Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(content), content),
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    return bytes(out)
 
 
 def as_file(name: str, content_type: str, data: bytes) -> dict:

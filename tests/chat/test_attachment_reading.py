@@ -9,7 +9,8 @@ from django.utils import timezone
 
 from chat.attachments.services import resume_stuck_reading
 from chat.models import Attachment
-from tests.chat.test_attachments import pdf, upload
+from standins.files import pdf
+from tests.chat.test_attachments import upload
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 

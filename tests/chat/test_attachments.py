@@ -11,8 +11,6 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
 from PIL import Image
-from pypdf import PdfWriter
-from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
 
 from billing.models import Hold
 from catalog.models import AIModel
@@ -23,15 +21,10 @@ from chat.exceptions import AttachmentRefused, AttachmentTooLarge, CannotReadIma
 from chat.models import Attachment, Conversation, Message, Turn
 from chat.providers.base import Usage
 from chat.services import ReplyOutcome, delete_conversation, finish_reply, start_turn
+from standins.files import pdf, png
 from tests.factories import fund
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("openai_and_anthropic")]
-
-
-def png(width: int, height: int, colour=(200, 30, 30)) -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", (width, height), colour).save(out, format="PNG")
-    return out.getvalue()
 
 
 def jpeg_with_location(width: int, height: int) -> bytes:
@@ -41,29 +34,6 @@ def jpeg_with_location(width: int, height: int) -> bytes:
     exif[0x8825] = {1: "N", 2: (51.0, 30.0, 0.0), 3: "W", 4: (0.0, 7.0, 0.0)}  # GPSInfo
     out = io.BytesIO()
     Image.new("RGB", (width, height), (10, 120, 200)).save(out, format="JPEG", exif=exif)
-    return out.getvalue()
-
-
-def pdf(*page_texts: str) -> bytes:
-    """Return a real PDF whose pages show `page_texts` (text pypdf can read back)."""
-    writer = PdfWriter()
-    for text in page_texts:
-        page = writer.add_blank_page(width=612, height=792)
-        font = DictionaryObject(
-            {
-                NameObject("/Type"): NameObject("/Font"),
-                NameObject("/Subtype"): NameObject("/Type1"),
-                NameObject("/BaseFont"): NameObject("/Helvetica"),
-            }
-        )
-        page[NameObject("/Resources")] = DictionaryObject(
-            {NameObject("/Font"): DictionaryObject({NameObject("/F1"): writer._add_object(font)})}
-        )
-        stream = DecodedStreamObject()
-        stream.set_data(f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode())
-        page[NameObject("/Contents")] = writer._add_object(stream)
-    out = io.BytesIO()
-    writer.write(out)
     return out.getvalue()
 
 
@@ -432,3 +402,4 @@ def test_files_alone_go_to_auto_and_title_the_conversation_by_the_file(user, cli
     reply = started.replies[0]
     assert reply.call.messages[-1].content.startswith("File: standup-notes.md")
     assert started.turn.conversation.title.startswith("standup-notes")
+

@@ -33,9 +33,17 @@ class Socket:
     def send(self, **frame):
         self.ws.send(json.dumps(frame, ensure_ascii=False))  # UTF-8, as a browser's JSON.stringify sends
 
-    def send_turn(self, models, content, *, conversation_id=None, request_id=None):
+    def send_turn(self, models, content, *, conversation_id=None, request_id=None, **fields):
+        """Send a prompt (`fields`: more of the send frame, e.g. attachment_ids); return turn.started or the error."""
         request_id = request_id or str(uuid.uuid4())
-        self.send(type="send", request_id=request_id, conversation_id=conversation_id, models=models, content=content)
+        self.send(
+            type="send",
+            request_id=request_id,
+            conversation_id=conversation_id,
+            models=models,
+            content=content,
+            **fields,
+        )
         return self.until(lambda f: f["type"] in ("turn.started", "error") and f.get("request_id") == request_id)
 
     def receive(self, timeout=15) -> dict:

@@ -17,9 +17,9 @@ from billing.models import BillingSettings, Hold, LedgerEntry, Wallet
 from billing.pricing import cost_of
 from billing.rates import rate_for
 from chat.models import Attachment, Message
+from standins.files import pdf
 from standins.providers import SimulatorThread
 from standins.servers import DaphneServer, provider_environment
-from tests.chat.test_attachments import pdf
 from tests.e2e.sockets import Socket
 from tests.factories import fund
 
@@ -73,15 +73,11 @@ def test_one_screenshot_and_one_pdf_to_two_models_side_by_side_priced_first_and_
 
     socket = Socket(chat_server, user)
     try:
-        socket.send(
-            type="send",
-            request_id="attach-1",
-            conversation_id=None,
-            models=["gpt-4o-mini", "claude-3-5-haiku"],
-            content="What does the screenshot show, and what do the terms say about refunds?",
+        started = socket.send_turn(
+            ["gpt-4o-mini", "claude-3-5-haiku"],
+            "What does the screenshot show, and what do the terms say about refunds?",
             attachment_ids=[image["id"], document["id"]],
         )
-        started = socket.until(lambda f: f["type"] in ("turn.started", "error") and f.get("request_id") == "attach-1")
         assert started["type"] == "turn.started", started
         assert [a["name"] for a in started["attachments"]] == ["screen.png", "terms.pdf"]
         ids = [m["message_id"] for m in started["messages"]]
@@ -131,16 +127,12 @@ def test_a_dense_csv_is_held_for_at_least_its_tokens_so_it_is_charged_in_full(ch
 
     socket = Socket(chat_server, user)
     try:
-        socket.send(
-            type="send",
-            request_id="dense-1",
-            conversation_id=None,
-            models=["gpt-4o-mini"],
-            content="Total the units per region.",
+        started = socket.send_turn(
+            ["gpt-4o-mini"],
+            "Total the units per region.",
             attachment_ids=[upload.json()["id"]],
             panel_settings=[{"temperature": None, "max_output_tokens": 20}],  # a small hold beside the input
         )
-        started = socket.until(lambda f: f["type"] in ("turn.started", "error") and f.get("request_id") == "dense-1")
         assert started["type"] == "turn.started", started
         message_id = started["messages"][0]["message_id"]
         done = socket.until_done([message_id])[message_id]

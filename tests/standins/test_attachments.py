@@ -5,50 +5,18 @@ from the formulas, not from the simulator's code.
 """
 
 import base64
-import io
 import math
 
 import anthropic
 import openai
 import pytest
-from PIL import Image
-from pypdf import PdfWriter
-from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
 
+from standins.files import pdf, png
 from standins.providers import count_tokens, input_tokens_for, reply_pieces
 
 QUESTION = "What is in this?"
 PDF_PAGES = ["Alpha beta.", "Gamma, delta!", "Epsilon"]
 PDF_TEXT_TOKENS = 3 + 4 + 1  # Alpha beta . / Gamma , delta ! / Epsilon
-
-
-def png(width: int, height: int) -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", (width, height), (200, 120, 40)).save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
-def pdf(pages: list[str]) -> bytes:
-    """Return a PDF with one page per text, in Helvetica, whose text pypdf can read back."""
-    writer = PdfWriter()
-    font = DictionaryObject(
-        {
-            NameObject("/Type"): NameObject("/Font"),
-            NameObject("/Subtype"): NameObject("/Type1"),
-            NameObject("/BaseFont"): NameObject("/Helvetica"),
-        }
-    )
-    for text in pages:
-        page = writer.add_blank_page(612, 792)
-        stream = DecodedStreamObject()
-        stream.set_data(f"BT /F1 24 Tf 72 700 Td ({text}) Tj ET".encode())
-        page.replace_contents(stream)
-        page[NameObject("/Resources")] = DictionaryObject(
-            {NameObject("/Font"): DictionaryObject({NameObject("/F1"): font})}
-        )
-    buffer = io.BytesIO()
-    writer.write(buffer)
-    return buffer.getvalue()
 
 
 def b64(data: bytes) -> str:
@@ -168,7 +136,7 @@ async def test_anthropic_image_costs_its_pixels_over_750_after_fitting_1568(
 
 
 async def test_openai_pdf_costs_its_text_and_nothing_per_page(simulator, openai_client):
-    reply, prompt_tokens = await ask_openai(openai_client, [text(QUESTION), openai_pdf(pdf(PDF_PAGES))])
+    reply, prompt_tokens = await ask_openai(openai_client, [text(QUESTION), openai_pdf(pdf(*PDF_PAGES))])
 
     assert prompt_tokens == input_tokens_for([QUESTION]) + PDF_TEXT_TOKENS
     record = simulator.records[-1]
@@ -182,7 +150,7 @@ async def test_openai_pdf_costs_its_text_and_nothing_per_page(simulator, openai_
 
 async def test_anthropic_pdf_costs_its_text_and_1600_per_page_and_a_text_document_its_text(simulator, anthropic_client):
     notes = {"type": "document", "source": {"type": "text", "media_type": "text/plain", "data": "Plain words, here."}}
-    blocks = [anthropic_pdf(pdf(PDF_PAGES)), {**notes, "title": "Notes"}, text(QUESTION)]
+    blocks = [anthropic_pdf(pdf(*PDF_PAGES)), {**notes, "title": "Notes"}, text(QUESTION)]
 
     reply, input_tokens = await ask_anthropic(anthropic_client, blocks)
 
@@ -201,7 +169,7 @@ async def test_seen_lines_come_in_message_order_and_the_whole_reply_is_counted(s
     completion = await openai_client.chat.completions.create(
         model="gpt-4o",
         messages=[
-            {"role": "user", "content": [text("First"), openai_pdf(pdf(["One page"]))]},
+            {"role": "user", "content": [text("First"), openai_pdf(pdf("One page"))]},
             {"role": "assistant", "content": "Noted."},
             {"role": "user", "content": [openai_image(png(64, 48), detail="low"), text(QUESTION)]},
         ],
@@ -281,7 +249,7 @@ async def test_openai_refuses_what_it_cannot_read_with_a_400(simulator, openai_c
             anthropic_image(png(20, 20), media_type="image/jpeg"),
             "Image does not match the provided media type image/jpeg",
         ),
-        (anthropic_image(pdf(["Hi"]), media_type="image/png"), "Could not process image"),
+        (anthropic_image(pdf("Hi"), media_type="image/png"), "Could not process image"),
         (
             {"type": "document", "source": {"type": "base64", "media_type": "application/pdf", "data": b64(png(9, 9))}},
             "The PDF specified was not valid",
