@@ -32,7 +32,8 @@ class Prompt:
 
     def text_for(self, model: AIModel) -> str:
         """Return the prompt's text for `model`: the person's words, then each file's text fenced under its name."""
-        return "".join([self.content, *(self._text_part(a, model) for a in self.attachments)]).strip()
+        files = "".join(self._text_part(a, model) for a in self.attachments)
+        return self.content + files if self.content else files.removeprefix(SEPARATOR)
 
     def message_for(self, model: AIModel) -> ChatMessage:
         images = self.images if model.supports_vision else ()

@@ -14,6 +14,7 @@ from PIL import Image
 
 from billing.models import Hold
 from catalog.models import AIModel
+from chat.attachments.prompt import Prompt
 from chat.attachments.services import delete_unsent_attachments
 from chat.attachments.tasks import read_attachment_text
 from chat.attachments.tokens import anthropic_image_tokens, openai_image_tokens
@@ -403,3 +404,11 @@ def test_files_alone_go_to_auto_and_title_the_conversation_by_the_file(user, cli
     assert reply.call.messages[-1].content.startswith("File: standup-notes.md")
     assert started.turn.conversation.title.startswith("standup-notes")
 
+
+def test_the_words_go_exactly_as_typed_before_the_files(user, client_of):
+    model = AIModel.objects.get(slug="gpt-4o-mini")
+    typed = "    if x:\n        return 1\n"  # pasted code: its first line's indentation matters
+    assert Prompt(typed).text_for(model) == typed
+    notes = stored(upload(client_of, "notes.md", b"hello").json()["id"])
+    assert Prompt(typed, (notes,)).text_for(model).startswith(typed + "\n\nFile: notes.md\n")
+    assert Prompt("", (notes,)).text_for(model).startswith("File: notes.md\n")
