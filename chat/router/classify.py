@@ -40,7 +40,7 @@ class Task(StrEnum):
 
 GENERAL_CHAT_SCORE = 2.0  # a task must score above this to win over plain chat
 # Both chosen by cross-validation on the train split (docs/routing.md):
-LEARNED_WEIGHT = 1.5  # signal points per unit of the learned stage's log-probability
+LEARNED_WEIGHT = 2.0  # signal points per unit of the learned stage's log-probability
 STRONG_SIGNALS_SCORE = 4.0  # signals this strong decide alone (a fenced block and code lines, a paste and a question)
 MIN_PROBABILITY = 1e-9
 LONG_DOCUMENT_CHARS = 2_500  # about 600 tokens of pasted material

@@ -2,11 +2,12 @@
 
 A multinomial logistic regression over hashed features of the prompt's text: character n-grams of one to
 four characters inside word boundaries, whole words and pairs of words, of the lower-cased, accent-folded
-text, and a few words for its shape (how many list items, lettered steps, lines, questions). Only the
-first HEAD_CHARS and last TAIL_CHARS characters are read, where people put the ask around what they paste, so
-a long document neither drowns the instruction nor costs more time. The weights are fitted by
-`manage.py train_router` (chat/router/training.py) on chat/router/corpus/ and shipped in
-chat/router/model/router.npz; they are read once per process, never downloaded.
+text, and a few words for its shape (how many list items, lettered steps, lines and questions; the items of
+its opening and closing paragraphs; the words that put instructions in order). Only the first HEAD_CHARS and
+last TAIL_CHARS characters are read, where people put the ask around what they paste, so a long document
+neither drowns the instruction nor costs more time. The weights are fitted by `manage.py train_router`
+(chat/router/training.py) on chat/router/corpus/ and shipped in chat/router/model/router.npz; they are read
+once per process, never downloaded.
 """
 
 import re
@@ -39,6 +40,18 @@ SHAPES = {
     "questions": re.compile(r"\?"),
 }
 SHAPE_COUNTS = (0, 1, 2, 3, 4, 5, 8, 13)  # a count is named by the largest of these it reaches
+PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
+LIST_LINE = re.compile(r"^\s*(?:[-*\u2022\u2013]|\(?\d{1,2}[.):]|\(?[a-h][.)])\s", re.MULTILINE)
+# Words that put instructions in order, in the five languages of the corpus: "first…, then…, at the end…" is
+# how a multi-step request is written when it is not a list.
+ORDER_WORDS = re.compile(
+    r"\b(?:then|next|after that|afterwards|finally|lastly|at the end|first|second|third|"
+    r"dann|danach|anschlie\w*|zuerst|erst|erstens|zweitens|drittens|zum schluss|am ende|schlie\w+lich|"
+    r"puis|ensuite|enfin|apr\w+s|d'abord|premi\w+rement|deuxi\w+mement|pour finir|"
+    r"luego|despu\w+s|primero|segundo|por \w+ltimo|al final|finalmente|a continuaci\w+n|"
+    r"depois|em seguida|primeiro|por fim|no final|ao final)\b"
+)
+ORDER_CHARS = 1_500  # the ask comes first in most prompts; a pasted story's "then"s should not count
 
 # A polynomial hash of each substring of the padded text, mod 2**64 (numpy's unsigned overflow wraps), then
 # spread over the buckets by multiplication (Fibonacci hashing). Integers only, so identical on every machine.
@@ -63,12 +76,23 @@ def folded(text: str) -> str:
 
 
 def shape_words(text: str) -> str:
-    """Return the words that name the shape of `text`, e.g. " items5 steps0 lines8 questions1 "."""
-    words = []
-    for name, pattern in SHAPES.items():
-        found = len(pattern.findall(text))
-        words.append(name + str(max(count for count in SHAPE_COUNTS if count <= found)))
-    return " " + " ".join(words) + " "
+    """Return the words that name the shape of `text`, e.g. " items5 steps0 lines8 questions1 lead5 … order3 ".
+
+    Besides the counts in the whole text: the list items of the opening paragraph ("lead") and of the closing one
+    ("tail"), where the ask is when data is pasted between them, and the words that order instructions.
+    """
+    counts = {name: len(pattern.findall(text)) for name, pattern in SHAPES.items()}
+    paragraphs = [paragraph for paragraph in PARAGRAPH_BREAK.split(text) if paragraph.strip()] or [text]
+    counts["lead"] = len(LIST_LINE.findall(paragraphs[0]))
+    if len(paragraphs) > 1:
+        counts["tail"] = len(LIST_LINE.findall(paragraphs[-1]))
+        counts["paragraphs"] = len(paragraphs)
+    counts["order"] = len(ORDER_WORDS.findall(text[:ORDER_CHARS].lower()))
+    return " " + " ".join(f"{name}{_named_count(found)}" for name, found in counts.items()) + " "
+
+
+def _named_count(found: int) -> int:
+    return max(count for count in SHAPE_COUNTS if count <= found)
 
 
 def _buckets(hashes: np.ndarray, kind: int, bits: int) -> np.ndarray:
