@@ -125,3 +125,52 @@ def test_a_customer_message_in_another_language_goes_to_the_careful_writer_and_s
     assert decided.learned
     assert decided.reason == reads_as(decided.task, language)
     assert decided.reason.startswith(READS_AS[language].removesuffix("{}"))
+
+
+@pytest.mark.parametrize(
+    ("prompt", "task"),
+    [
+        (
+            "Here's our volunteer sign-up list.\na) drop anyone without a phone number\nb) sort by surname\n"
+            "c) split them into Saturday and Sunday people\nd) give me each group as a small table\n\n"
+            "Maya Okafor, 07700 900123, Sat\nTom Reid, , Sun\nLena Fischer, 07700 900456, Sun\n"
+            "Raj Patel, 07700 900789, Sat",
+            Task.MULTI_STEP,
+        ),
+        (
+            "Zu der Liste unten bitte:\na) doppelte Namen entfernen\nb) nach Nachnamen sortieren\nc) nach Stadt "
+            "gruppieren\nd) am Ende sagen, wie viele es pro Stadt sind\n\nJonas Weber, Köln\nLea Braun, Bonn\n"
+            "jonas weber, Köln\nTim Vogel, Bonn",
+            Task.MULTI_STEP,
+        ),
+        (
+            "Con la lista de abajo: primero quita los duplicados, luego ordénala por apellido, después agrupa por "
+            "ciudad y al final dime cuántos hay en cada grupo.\n\nAna Ruiz, Sevilla\nLuis Gómez, Madrid\n"
+            "ana ruiz, Sevilla\nMarta Díaz, Madrid\nPablo Sanz, Bilbao",
+            Task.MULTI_STEP,
+        ),
+        (
+            "Rewrite these trial results as a well-written paragraph for our readers.\n\nMethods: 240 adults with "
+            "mild hypertension were randomised to a 12-week home walking programme or usual care. Results: "
+            "systolic blood pressure fell by 7.8 mmHg in the walking group and 2.1 mmHg with usual care "
+            "(difference 5.7 mmHg, 95% CI 3.2-8.1). Adherence was 81%. No serious adverse events.",
+            Task.RESEARCH_SUMMARY,
+        ),
+        (
+            "Wir sind eine kleine Kaffeerösterei in Leipzig. Schreib uns einen kurzen Text für die Rückseite "
+            "unserer Kaffeetüten: ehrlich, ein bisschen frech, ohne Floskeln über Leidenschaft.",
+            Task.BRAND_CONTENT,
+        ),
+        (
+            "Tenemos una heladería artesanal en Valencia. Necesito los textos de la carta que describen nuestros "
+            "sabores: cercanos, con humor y sin tópicos.",
+            Task.BRAND_CONTENT,
+        ),
+    ],
+)
+def test_the_kinds_of_request_the_word_lists_missed_go_to_their_task(prompt, task):
+    """Lettered steps, editorial writing about results, and brand voice in German and Spanish: no keyword needed."""
+    decided = classify(prompt)
+
+    assert decided.task == task
+    assert ROUTES[decided.task].model == "claude-3-5-haiku"
