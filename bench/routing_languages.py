@@ -4,10 +4,11 @@ Run:
     .venv/bin/python bench/routing_languages.py
 
 Prints Markdown tables for docs/routing.md: task and model accuracy per language and per task, the confusion
-matrix of the 13 tasks, the English evaluation set's held-out part for comparison, and the time classify()
-takes in this process (the fastest of a few runs per prompt). The held-out prompts (`"split": "heldout"` in
-chat/router/corpus/*.jsonl, and every third prompt per task of tests/data/routing_eval.jsonl) were not fitted
-on nor used to choose any setting. No database, no network.
+matrix of the 13 tasks, the English evaluation set's held-out part for comparison, the plain-English set
+(tests/data/routing_plain_english.jsonl, all of it held out), and the time classify() takes in this process
+(the fastest of a few runs per prompt). The held-out prompts (`"split": "heldout"` in chat/router/corpus/*.jsonl,
+every third prompt per task of tests/data/routing_eval.jsonl, and the plain-English set) were not fitted on nor
+used to choose any setting. No database, no network.
 """
 
 import statistics
@@ -24,7 +25,7 @@ from chat.router.classify import Task, classify  # noqa: E402
 from chat.router.languages import LANGUAGES, guess_language  # noqa: E402
 from chat.router.learned import shipped_model  # noqa: E402
 from chat.router.table import ROUTES  # noqa: E402
-from chat.router.training import corpus_examples, english_eval_examples  # noqa: E402
+from chat.router.training import corpus_examples, english_eval_examples, plain_english_examples  # noqa: E402
 
 ROUNDS = 5
 SHORT_NAMES = {  # confusion matrix columns
@@ -125,6 +126,18 @@ def main():
         f"\nEnglish evaluation set, held out: task {fraction(tasks_right, len(english))}, "
         f"model {fraction(models_right, len(english))}"
     )
+
+    plain = plain_english_examples()
+    plain_chosen = [classify(example.text).task for example in plain]
+    print(f"\nPlain English, {len(plain)} prompts written after the model was fitted, never trained on:\n")
+    print("| task | task accuracy | model accuracy |")
+    print("|---|---:|---:|")
+    for task in [*Task, None]:
+        rows = [i for i, example in enumerate(plain) if task in (None, Task(example.task))]
+        tasks_right = sum(plain_chosen[i].value == plain[i].task for i in rows)
+        models_right = sum(same_model(plain_chosen[i], Task(plain[i].task)) for i in rows)
+        name = task.value if task else "**overall**"
+        print(f"| {name} | {fraction(tasks_right, len(rows))} | {fraction(models_right, len(rows))} |")
 
     learned = sum(classify(example.text).learned for example in held_out)
     print(f"The learned vote changed the signals' choice for {learned} of the {len(held_out)} corpus prompts.")
