@@ -18,6 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
+from chat.router.features import PARAGRAPH_BREAK  # where the signals split a prompt, too
+
 MODEL_PATH = Path(__file__).resolve().parent / "model" / "router.npz"
 
 HEAD_CHARS = 2_000
@@ -40,7 +42,6 @@ SHAPES = {
     "questions": re.compile(r"\?"),
 }
 SHAPE_COUNTS = (0, 1, 2, 3, 4, 5, 8, 13)  # a count is named by the largest of these it reaches
-PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 LIST_LINE = re.compile(r"^\s*(?:[-*\u2022\u2013]|\(?\d{1,2}[.):]|\(?[a-h][.)])\s", re.MULTILINE)
 # Words that put instructions in order, in the five languages of the corpus: "first…, then…, at the end…" is
 # how a multi-step request is written when it is not a list.
