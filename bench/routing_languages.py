@@ -13,13 +13,13 @@ used to choose any setting. No database, no network.
 
 import statistics
 import sys
-import time
 from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.routing_speed import percentile, time_ms  # noqa: E402
 from chat.protocol import MAX_CONTENT_CHARS  # noqa: E402
 from chat.router.classify import Task, classify  # noqa: E402
 from chat.router.languages import LANGUAGES, guess_language  # noqa: E402
@@ -55,26 +55,11 @@ def same_model(chosen: Task, labelled: Task) -> bool:
     return ROUTES[chosen].model == ROUTES[labelled].model
 
 
-def percentile(values, share):
-    """Return the value below which `share` of `values` fall."""
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
-
-
-def time_ms(function, prompt: str) -> float:
-    """Return the fastest of ROUNDS calls of `function(prompt)`, in milliseconds (the least disturbed run)."""
-    best = float("inf")
-    for _ in range(ROUNDS):
-        started = time.perf_counter()
-        function(prompt)
-        best = min(best, time.perf_counter() - started)
-    return best * 1000
-
-
 def main():
     """Print the held-out accuracy tables and the timings."""
     held_out = [example for example in corpus_examples() if example.held_out]
-    chosen = [classify(example.text).task for example in held_out]
+    decisions = [classify(example.text) for example in held_out]
+    chosen = [decision.task for decision in decisions]
     labelled = [Task(example.task) for example in held_out]
     languages = [language for language in LANGUAGES if any(e.lang == language for e in held_out)]
 
@@ -139,15 +124,15 @@ def main():
         name = task.value if task else "**overall**"
         print(f"| {name} | {fraction(tasks_right, len(rows))} | {fraction(models_right, len(rows))} |")
 
-    learned = sum(classify(example.text).learned for example in held_out)
+    learned = sum(decision.learned for decision in decisions)
     print(f"The learned vote changed the signals' choice for {learned} of the {len(held_out)} corpus prompts.")
 
     prompts = [example.text for example in [*held_out, *english_eval_examples()]]
     longest = max(prompts, key=len)
     largest = (longest * (MAX_CONTENT_CHARS // len(longest) + 1))[:MAX_CONTENT_CHARS]
     model = shipped_model()
-    classify_times = [time_ms(classify, prompt) for prompt in prompts]
-    learned_times = [time_ms(model.probabilities, prompt) for prompt in prompts]
+    classify_times = [time_ms(classify, prompt, rounds=ROUNDS) for prompt in prompts]
+    learned_times = [time_ms(model.probabilities, prompt, rounds=ROUNDS) for prompt in prompts]
     print(f"\nTime, {len(prompts)} prompts (corpus held out and the English set), ms:\n")
     print("| | classify() | of which the learned stage |")
     print("|---|---:|---:|")
@@ -155,8 +140,8 @@ def main():
     print(f"| p99 | {percentile(classify_times, 0.99):.2f} | {percentile(learned_times, 0.99):.2f} |")
     print(f"| max | {max(classify_times):.2f} | {max(learned_times):.2f} |")
     print(
-        f"| {MAX_CONTENT_CHARS:,}-character prompt | {time_ms(classify, largest):.2f} "
-        f"| {time_ms(model.probabilities, largest):.2f} |"
+        f"| {MAX_CONTENT_CHARS:,}-character prompt | {time_ms(classify, largest, rounds=ROUNDS):.2f} "
+        f"| {time_ms(model.probabilities, largest, rounds=ROUNDS):.2f} |"
     )
 
 
