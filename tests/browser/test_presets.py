@@ -88,6 +88,31 @@ def test_a_built_in_preset_starts_a_new_chat_and_its_turn_reaches_the_provider_w
     assert page.errors == []
 
 
+def test_a_system_prompt_typed_as_soon_as_its_editor_opens_is_kept(new_page, user):
+    """The editor's toggle event comes a task after it opens; it once refilled the box, wiping what was typed."""
+    page = open_chat(new_page, user)
+
+    typed_then = page.evaluate(
+        """async () => {
+            const editor = document.querySelector("[data-system-prompt]");
+            editor.open = true;  // as a click on its summary does; the toggle event is queued, not yet run
+            editor.querySelector("textarea").value = "Answer like a ship's captain.";
+            await new Promise((resolve) => setTimeout(resolve, 50));  // the toggle event has run
+            return editor.querySelector("textarea").value;
+        }"""
+    )
+
+    assert typed_then == "Answer like a ship's captain."
+    page.locator("[data-system-prompt]").get_by_role("button", name="Save").click()
+    expect(page.locator("[data-system-prompt-summary]")).to_have_text("Answer like a ship's captain.")
+    page.locator("[data-system-prompt] summary").click()  # reopened: the saved text, and a draft closed unsaved
+    page.locator("#system-prompt-text").fill("A draft never saved.")  # is dropped when the editor closes
+    page.locator("[data-system-prompt] summary").click()
+    page.locator("[data-system-prompt] summary").click()
+    expect(page.locator("#system-prompt-text")).to_have_value("Answer like a ship's captain.")
+    assert page.errors == []
+
+
 def test_a_lower_max_output_tokens_lowers_the_estimate_to_what_the_server_holds(new_page, user):
     fund(user, 2_000_000)
     page = open_chat(new_page, user)

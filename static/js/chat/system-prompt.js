@@ -19,9 +19,13 @@ export class SystemPrompt {
       this.save();
     });
     element.querySelector("[data-system-prompt-cancel]").addEventListener("click", () => this.close());
+    // The toggle event comes a task after the editor opens, when the person (or a test) may already have
+    // typed: it must not refill the box then. The box is reset when the editor closes, and by show().
     element.addEventListener("toggle", () => {
-      if (!element.open) return;
-      this.input.value = this.text;
+      if (!element.open) {
+        this.input.value = this.text; // a draft closed without saving is dropped
+        return;
+      }
       this.error.hidden = true;
       this.input.focus();
     });
@@ -41,6 +45,7 @@ export class SystemPrompt {
   /** Show `text` as the system prompt (read from a conversation or a preset); nothing is saved. */
   show(text) {
     this.text = (text ?? "").trim();
+    this.input.value = this.text;
     const firstLine = this.text.split("\n").find((line) => line.trim()) ?? "";
     this.summary.textContent = firstLine || "None";
     this.summary.title = this.text;
